@@ -1,0 +1,1 @@
+"""Cases, their history and their dispatches to departments (issue #4 fills this in)."""

@@ -1,0 +1,91 @@
+"""Filters for area and department lists, shared by the API and the pages. Filters only narrow:
+what a user may see at all is decided by grid/jurisdiction.py before they apply."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from grid import geo
+from grid.jurisdiction import areas_visible_to
+from grid.models import Area, Department
+
+
+def _areas_of_request(request):
+    # Choices come from the user's own jurisdiction, so a filter cannot confirm that an id
+    # outside it exists.
+    return areas_visible_to(request.user) if request is not None else Area.objects.none()
+
+
+class SubtreeFilter(django_filters.ModelChoiceFilter):
+    """Rows whose area is the chosen area or lies below it."""
+
+    def __init__(self, *args, path_field: str = "path", **kwargs):
+        self.path_field = path_field
+        kwargs.setdefault("queryset", _areas_of_request)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.path_field}__startswith": value.path})
+
+
+class PointField(forms.CharField):
+    """"lng,lat" in degrees, WGS-84."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        parts = value.split(",")
+        if len(parts) != 2:
+            raise ValidationError(_("Give a point as longitude,latitude, e.g. 113.45,23.10."))
+        try:
+            return geo.parse_point(*parts)
+        except ValidationError as exc:
+            raise ValidationError(" ".join(exc.messages)) from None
+
+
+class PointFilter(django_filters.Filter):
+    field_class = PointField
+
+
+class AreaFilterSet(django_filters.FilterSet):
+    level = django_filters.ChoiceFilter(choices=Area.Level.choices)
+    parent = django_filters.ModelChoiceFilter(queryset=_areas_of_request)
+    within = SubtreeFilter(label=gettext_lazy("Within (the area and its subtree)"))
+    contains_point = PointFilter(
+        method="filter_contains_point", label=gettext_lazy("Contains the point lng,lat")
+    )
+    q = django_filters.CharFilter(method="search", label=gettext_lazy("Name or code"))
+
+    class Meta:
+        model = Area
+        fields = ["level", "parent", "within", "contains_point", "q"]
+
+    def filter_contains_point(self, queryset, name, value):
+        if value is None:
+            return queryset
+        lng, lat = value
+        return queryset.filter(pk__in=[a.pk for a in geo.areas_containing(lng, lat, queryset=queryset)])
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
+
+
+class DepartmentFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=Department.Kind.choices)
+    within = SubtreeFilter(path_field="area__path")
+    q = django_filters.CharFilter(method="search", label=gettext_lazy("Name or code"))
+
+    class Meta:
+        model = Department
+        fields = ["kind", "within", "is_active", "q"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(short_name__icontains=value) | Q(code__iexact=value)
+        )
