@@ -4,6 +4,12 @@ from rest_framework.routers import DefaultRouter
 
 from grid.api.views import AreaViewSet, DepartmentViewSet
 
-router = DefaultRouter()
+
+# No ".json" suffix routes: the API speaks JSON, negotiated by the Accept header.
+class Router(DefaultRouter):
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("areas", AreaViewSet, basename="area")
 router.register("departments", DepartmentViewSet, basename="department")

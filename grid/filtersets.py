@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from grid import geo
 from grid.jurisdiction import areas_visible_to
@@ -19,6 +21,7 @@ def _areas_of_request(request):
     return areas_visible_to(request.user) if request is not None else Area.objects.none()
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class SubtreeFilter(django_filters.ModelChoiceFilter):
     """Rows whose area is the chosen area or lies below it."""
 
@@ -34,7 +37,7 @@ class SubtreeFilter(django_filters.ModelChoiceFilter):
 
 
 class PointField(forms.CharField):
-    """"lng,lat" in degrees, WGS-84."""
+    """ "lng,lat" in degrees, WGS-84."""
 
     def clean(self, value):
         value = super().clean(value)
@@ -49,6 +52,7 @@ class PointField(forms.CharField):
             raise ValidationError(" ".join(exc.messages)) from None
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class PointFilter(django_filters.Filter):
     field_class = PointField
 
@@ -70,7 +74,9 @@ class AreaFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         lng, lat = value
-        return queryset.filter(pk__in=[a.pk for a in geo.areas_containing(lng, lat, queryset=queryset)])
+        return queryset.filter(
+            pk__in=[a.pk for a in geo.areas_containing(lng, lat, queryset=queryset)]
+        )
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))

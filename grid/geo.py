@@ -105,8 +105,7 @@ def areas_containing(lng: float, lat: float, *, queryset=None, level: int | None
     if level is not None:
         candidates = candidates.filter(level=level)
     point = Point(lng, lat)
-    found = [a for a in candidates.order_by("-level", "code") if shape(a.boundary).covers(point)]
-    return found
+    return [a for a in candidates.order_by("-level", "code") if shape(a.boundary).covers(point)]
 
 
 def grid_containing(lng: float, lat: float) -> Area | None:

@@ -154,10 +154,7 @@ class Post(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(role="department_staff", department__isnull=False, area__isnull=True)
-                    | (
-                        ~Q(role="department_staff")
-                        & Q(area__isnull=False, department__isnull=True)
-                    )
+                    | (~Q(role="department_staff") & Q(area__isnull=False, department__isnull=True))
                 ),
                 name="post_area_or_department_by_role",
             ),

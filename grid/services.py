@@ -45,9 +45,7 @@ def _code_errors(code: str, level: int, parent: Area | None) -> list[str]:
         return [_("The code must begin with its parent's code %(code)s.") % {"code": prefix}]
     if not low <= len(suffix) <= high:
         if low == high:
-            return [
-                _("This level adds exactly %(n)s digits to its parent's code.") % {"n": low}
-            ]
+            return [_("This level adds exactly %(n)s digits to its parent's code.") % {"n": low}]
         return [
             _("This level adds %(low)s to %(high)s digits to its parent's code.")
             % {"low": low, "high": high}
@@ -190,7 +188,9 @@ def import_boundaries(collection: object) -> BoundaryImport:
                     _import_feature(feature, report)
                 except ValidationError as exc:
                     report.errors[index] = (
-                        exc.message_dict if hasattr(exc, "error_dict") else {"feature": exc.messages}
+                        exc.message_dict
+                        if hasattr(exc, "error_dict")
+                        else {"feature": exc.messages}
                     )
             if report.errors:
                 raise _RollBack
@@ -229,7 +229,11 @@ def _import_feature(feature: object, report: BoundaryImport) -> None:
             level = int(properties.get("level"))
         except (TypeError, ValueError):
             raise ValidationError(
-                {"code": [_("No area has this code; to create one give name, level and parent_code.")]}
+                {
+                    "code": [
+                        _("No area has this code; to create one give name, level and parent_code.")
+                    ]
+                }
             ) from None
         create_area(
             level=level,

@@ -2,6 +2,8 @@
 inputs are `<Model><Action>Input` and only check shape: the rules live in grid/services.py."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from grid.jurisdiction import areas_visible_to
@@ -33,6 +35,7 @@ class AreaDetailSerializer(AreaSerializer):
         fields = [*AreaSerializer.Meta.fields, "boundary", "created_at", "updated_at"]
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class _VisibleAreaField(serializers.PrimaryKeyRelatedField):
     """An area id the requesting user can see; any other id reads as nonexistent."""
 

@@ -31,4 +31,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
         self.stdout.write(f"Demo logins (password for all: {password}):")
         for login in logins:
-            self.stdout.write(f"  {login.username:<13} {login.full_name:<6} {login.role} · {login.place}")
+            self.stdout.write(
+                f"  {login.username:<13} {login.full_name:<6} {login.role} · {login.place}"
+            )

@@ -1,0 +1,67 @@
+# The index of commands. `make run` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+PYTEST_WORKERS ?= auto
+
+.PHONY: help run test lint format check messages worker beat shell clean
+
+help:
+	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
+	@echo "make test      run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
+	@echo "make lint      ruff, import contracts, migrations check"
+	@echo "make format    ruff format and import sorting"
+	@echo "make messages  refresh and compile the Chinese translations"
+
+$(RUNTIME): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(DEV): $(RUNTIME) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo
+	@echo "Sanhua is starting at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
+	@echo "Stop it with Ctrl-C."
+	@echo
+	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 SANHUA_ADDR=$(HOST):$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: $(DEV)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	DJANGO_DEBUG=1 SANHUA_VAR_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(DEV)
+	$(BIN)/ruff check --fix --select I .
+	$(BIN)/ruff format .
+
+check: lint test
+
+messages: $(DEV)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
+	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+
+worker: $(RUNTIME)
+	$(BIN)/celery -A governance worker --loglevel INFO
+
+beat: $(RUNTIME)
+	$(BIN)/celery -A governance beat --loglevel INFO
+
+shell: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python manage.py shell
+
+clean:
+	rm -rf var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,81 @@
+"""Shared fixtures: the demo district (loaded once per test database), API clients signed in as
+each demo login, and small helpers to make users with posts."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from grid import services
+from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, HOME_STREET, build_demo
+from grid.models import Area
+
+DEMO_PASSWORD = "demo-pass"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        build_demo(DEMO_PASSWORD)
+
+
+@pytest.fixture
+def demo(db):
+    """The demo district, rebuilt if a transactional test emptied the database."""
+    if not Area.objects.filter(code=DISTRICT_CODE).exists():
+        build_demo(DEMO_PASSWORD)
+    return Area.objects.get(code=DISTRICT_CODE)
+
+
+@pytest.fixture
+def home_street(demo):
+    return demo.children.get(name=HOME_STREET)
+
+
+@pytest.fixture
+def home_community(home_street):
+    return home_street.children.get(name=HOME_COMMUNITY)
+
+
+@pytest.fixture
+def home_grids(home_community):
+    """The four grids of 黄埔花园社区; grid1 works the first, grid2 the second."""
+    return list(home_community.children.order_by("code"))
+
+
+@pytest.fixture
+def other_community(home_street, home_community):
+    return home_street.children.exclude(pk=home_community.pk).order_by("code").first()
+
+
+@pytest.fixture
+def other_street(demo, home_street):
+    return demo.children.exclude(pk=home_street.pk).order_by("code").first()
+
+
+@pytest.fixture
+def login(demo):
+    """login("grid1") → an APIClient authenticated with that demo user's token."""
+
+    def make(username: str) -> APIClient:
+        client = APIClient()
+        response = client.post(
+            "/api/auth/token/", {"username": username, "password": DEMO_PASSWORD}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user("name", role=..., area=... | department=...) → a user holding that post."""
+
+    def make(username: str, **post):
+        user = get_user_model().objects.create_user(username=username, password=DEMO_PASSWORD)
+        if post:
+            services.assign_post(user, **post)
+        return user
+
+    return make

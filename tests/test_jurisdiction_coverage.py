@@ -1,0 +1,140 @@
+"""Cross-cutting: every registered route is either public by design or scoped by jurisdiction,
+and a detail route answers 404 for a row outside the caller's jurisdiction.
+
+A new route or model makes these tests fail until it is scoped (or declared public here with a
+reason) and has an out-of-scope sample below.
+"""
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from grid.admin import ScopedAdminMixin
+from grid.jurisdiction import JurisdictionScopedMixin
+from grid.models import Area, Department
+
+pytestmark = pytest.mark.django_db
+
+# Route names anyone may open, and why.
+PUBLIC = {
+    "home": "the front page; shows the visitor only a login button",
+    "login": "signing in",
+    "logout": "signing out",
+    "set_language": "language switch",
+    "health": "liveness probe, no data",
+    "api-token": "exchanging a password for a token",
+    "api-schema": "the API's description, no data",
+    "api-docs": "Swagger UI over the schema",
+    "api-redoc": "Redoc over the schema",
+}
+
+
+def _walk(resolver: URLResolver, prefix: str = ""):
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue  # The admin is checked through its ModelAdmins below.
+            yield from _walk(entry, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def _view_class(pattern: URLPattern):
+    callback = pattern.callback
+    return getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+
+
+ROUTES = [
+    (route, pattern)
+    for route, pattern in _walk(get_resolver())
+    if not route.startswith(("static/", "media/"))
+]
+
+
+def _model_of(view_class):
+    queryset = getattr(view_class, "queryset", None)
+    if queryset is not None:
+        return queryset.model
+    return getattr(view_class, "model", None)
+
+
+def _url(route: str, pk: int | None = None) -> str:
+    """A concrete URL for a route pattern: `pk` for its id, a harmless value elsewhere."""
+    url = re.sub(r"\^|\$|\\", "", route)
+    url = re.sub(r"<(?:int:)?pk>|\(\?P<pk>[^)]*\)", str(pk or 1), url)
+    url = re.sub(r"<[^>]+>|\(\?P<[^>]+>[^)]*\)", "x", url)
+    return "/" + url.replace("//", "/")
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=[r for r, _ in ROUTES])
+def test_every_route_is_public_by_design_or_scoped(route, pattern):
+    if pattern.name in PUBLIC:
+        return
+    view_class = _view_class(pattern)
+
+    assert view_class is not None, f"{route}: a function view cannot be checked; use a class"
+    assert (
+        issubclass(view_class, JurisdictionScopedMixin)
+        or getattr(view_class, "jurisdiction_exempt", None)
+        or view_class.__name__ == "APIRootView"
+    ), f"{route} ({view_class.__name__}) is not scoped"
+
+
+@pytest.mark.parametrize(("route", "pattern"), ROUTES, ids=[r for r, _ in ROUTES])
+def test_every_non_public_route_refuses_anonymous_visitors(demo, route, pattern):
+    if pattern.name in PUBLIC:
+        return
+
+    response = APIClient().get(_url(route))
+
+    # 401/403 for the API; the pages redirect to the login form.
+    assert response.status_code in (401, 403, 302), f"{route}: {response.status_code}"
+    if response.status_code == 302:
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def _out_of_scope_samples(home_grids, other_street):
+    """For each model behind a detail route: a row grid1 must not see."""
+    return {
+        Area: home_grids[1],
+        Department: Department.objects.get(name="区交通运输局"),
+    }
+
+
+DETAIL_ROUTES = [
+    (route, pattern)
+    for route, pattern in ROUTES
+    if "pk" in route and pattern.name not in PUBLIC and _model_of(_view_class(pattern))
+]
+
+
+@pytest.mark.parametrize(("route", "pattern"), DETAIL_ROUTES, ids=[r for r, _ in DETAIL_ROUTES])
+def test_every_detail_route_hides_rows_outside_the_jurisdiction(
+    home_grids, other_street, route, pattern
+):
+    model = _model_of(_view_class(pattern))
+    samples = _out_of_scope_samples(home_grids, other_street)
+    assert model in samples, f"add an out-of-scope {model.__name__} sample for {route}"
+    client = APIClient()
+    client.force_login(get_user_model().objects.get(username="grid1"))
+
+    response = client.get(_url(route, samples[model].pk))
+
+    assert response.status_code == 404, f"{route}: {response.status_code}"
+
+
+def test_the_detail_routes_are_really_walked():
+    assert len(DETAIL_ROUTES) >= 3
+
+
+@pytest.mark.parametrize(
+    "model_admin",
+    [a for m, a in admin.site._registry.items() if m._meta.app_label in ("grid", "cases")],
+    ids=lambda a: type(a).__name__,
+)
+def test_every_admin_of_our_models_is_scoped(model_admin):
+    assert isinstance(model_admin, ScopedAdminMixin)
