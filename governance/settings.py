@@ -26,6 +26,8 @@ SECRET_KEY = env(
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
+# Keys the exact-ID-number index (HMAC). Changing it means re-indexing every person.
+REGISTRY_HMAC_KEY = env("SANHUA_REGISTRY_KEY", default=SECRET_KEY)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

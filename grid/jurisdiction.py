@@ -114,3 +114,15 @@ class JurisdictionScopedMixin:
             path_field=self.jurisdiction_path,
             department_field=self.jurisdiction_department,
         )
+
+
+def covers_with_role(user, area: Area, roles) -> bool:
+    """Whether one of the user's active posts with one of `roles` covers `area`."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    paths = Post.objects.filter(user=user, is_active=True, role__in=roles).values_list(
+        "area__path", flat=True
+    )
+    return any(path and area.path.startswith(path) for path in paths)
