@@ -176,7 +176,8 @@ def clean_person(data: dict, *, instance: Person | None = None, today: date | No
     merged["id_type"], merged["id_number"] = id_type, number
     if not (merged.get("name") or "").strip():
         errors["name"] = [_("A name is required.")]
-    if not merged.get("sex"):
+    # A bad resident ID number already explains why no sex could be derived from it.
+    if not merged.get("sex") and "id_number" not in errors:
         errors.setdefault("sex", [_("Give the sex, or a resident ID number to derive it from.")])
     for field, table in CODED_FIELDS.items():
         value = merged.get(field) or ""
@@ -296,7 +297,7 @@ def register_person(
 def update_person(person: Person, *, actor, care_tags=None, **changes) -> Person:
     """Change a person's details (not where they live: see the life events below)."""
     cleaned = clean_person(changes, instance=person)
-    changed = [f for f, v in cleaned.items() if getattr(person, f) != v]
+    changed = sorted(f for f, v in cleaned.items() if getattr(person, f) != v)
     for field, value in cleaned.items():
         setattr(person, field, value)
     person.id_digest = id_digest(person.id_number)
