@@ -1,1 +1,422 @@
-"""Cases, their history and their dispatches to departments (issue #4 fills this in)."""
+"""Cases (网格事件): their categories and routing rules, the case itself, its history of events,
+its dispatches to departments, supervision, callbacks and the notifications they cause.
+
+Status, level, holder and version of a case are written only by cases/workflow.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grid.models import Area, Building, Department, Household, Person
+
+Level = Area.Level
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class Category(models.Model):
+    """A case category (事件分类): a main class (大类, no parent) or a subclass (小类).
+
+    Subclasses carry the routing defaults: the level a case starts at, whether a grid worker may
+    resolve it on the spot, and the working-time limits (hours) to accept and to handle it at
+    each level. RoutingRule rows may override the start level and limits.
+    """
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("main class"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    start_level = models.PositiveSmallIntegerField(
+        _("start level"), choices=Level.choices, default=Level.GRID
+    )
+    grid_may_self_resolve = models.BooleanField(
+        _("grid worker may resolve on the spot"), default=False
+    )
+    # {"4": {"accept": 2, "handle": 24}, "3": {...}, ...}: working hours per Area.Level value.
+    time_limits = models.JSONField(
+        _("time limits (working hours per level)"), default=dict, blank=True
+    )
+    lead_department = models.ForeignKey(
+        Department,
+        verbose_name=_("suggested lead department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cooperating_departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("suggested cooperating departments"),
+        blank=True,
+        related_name="+",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Overrides where a case starts and how long each level has, for a category (optionally
+    only at an urgency, or only in an area's subtree). The most specific matching rule wins;
+    see cases/routing.py."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="rules")
+    urgency = models.CharField(_("urgency"), max_length=12, choices=Urgency.choices, blank=True)
+    area = models.ForeignKey(
+        Area, verbose_name=_("only in"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    start_level = models.PositiveSmallIntegerField(
+        _("start level"), choices=Level.choices, null=True, blank=True
+    )
+    notify_all_levels = models.BooleanField(_("alert every level at once"), default=False)
+    # A factor on the category's time limits (0.25 = a quarter of the time).
+    time_factor = models.DecimalField(_("time factor"), max_digits=4, decimal_places=2, default=1)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["category__code", "urgency"]
+
+    def __str__(self) -> str:
+        return f"{self.category} · {self.urgency or '*'} · {self.area or '*'}"
+
+
+class CalendarDay(models.Model):
+    """An override of the public-holiday calendar: a day that is (or is not) a working day.
+    Years the `chinese-calendar` library does not know yet are entered here."""
+
+    day = models.DateField(_("day"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {'workday' if self.is_workday else 'holiday'}"
+
+
+class Case(models.Model):
+    """One incident (网格事件) on its way up and back down the hierarchy.
+
+    Exactly one area holds it at a time (`holder`, at `level`). `due_at` is the deadline of the
+    current stage at that level (accept while `reported`, handle while `in_progress`); the
+    sweeper acts on it. `version` grows with every transition: writes are compare-and-set on it.
+    """
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("Waiting for acceptance")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DISPATCHED = "dispatched", _("Dispatched")
+        RESOLVED = "resolved", _("Waiting for verification")
+        CLOSED = "closed", _("Closed")
+        REJECTED = "rejected", _("Not registered")
+        SUSPENDED = "suspended", _("Suspended")
+
+    class Source(models.TextChoices):
+        PATROL = "patrol", _("Grid patrol")
+        HOTLINE = "hotline", _("Hotline")
+        RESIDENT = "resident", _("Resident")
+        OTHER = "other", _("Other")
+
+    number = models.CharField(_("case number"), max_length=32, unique=True)
+    client_id = models.UUIDField(_("client id"), null=True, blank=True, unique=True)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases"
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=12, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    source = models.CharField(
+        _("source"), max_length=12, choices=Source.choices, default=Source.PATROL
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    lng = models.FloatField(_("longitude"), null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    grid = models.ForeignKey(
+        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="cases_in_grid"
+    )
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    holder = models.ForeignKey(
+        Area, verbose_name=_("held by"), on_delete=models.PROTECT, related_name="cases_held"
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.REPORTED
+    )
+    status_before_suspension = models.CharField(max_length=12, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    # Working seconds left on the clock when the case was suspended; the clock resumes from it.
+    remaining_seconds = models.PositiveIntegerField(null=True, blank=True)
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    rework_count = models.PositiveSmallIntegerField(_("reworks"), default=0)
+    escalation_count = models.PositiveSmallIntegerField(_("escalations"), default=0)
+    urge_count = models.PositiveSmallIntegerField(_("urgings"), default=0)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="reported_cases",
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    resolution = models.TextField(_("result"), blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
+    buildings = models.ManyToManyField(Building, blank=True, related_name="cases")
+    households = models.ManyToManyField(Household, blank=True, related_name="cases")
+    persons = models.ManyToManyField(Person, blank=True, related_name="cases")
+    reported_at = models.DateTimeField(_("reported"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_level = models.PositiveSmallIntegerField(
+        _("closed at level"), choices=Level.choices, null=True, blank=True
+    )
+    final_due_at = models.DateTimeField(_("deadline of the whole case"), null=True, blank=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="case_due_idx"),
+            models.Index(fields=["holder", "status"], name="case_holder_idx"),
+            models.Index(fields=["category", "reported_at"], name="case_category_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (self.Status.CLOSED, self.Status.REJECTED)
+
+
+class CaseEvent(models.Model):
+    """One step in a case's history: who did what, when, from which status and level to which,
+    and why. Written by cases/workflow.py in the same transaction as the change; never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    from_level = models.PositiveSmallIntegerField(null=True)
+    to_level = models.PositiveSmallIntegerField()
+    from_holder = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+")
+    to_holder = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # The case version this event produced: (case, version) is unique, so two writers racing
+    # on the same version cannot both record a step.
+    version = models.PositiveIntegerField()
+    # Bookkeeping, not history: when the event's notifications were written, so the sweeper
+    # can catch up on any whose message never reached a worker.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["case_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="case_event_unique_version")
+        ]
+        indexes = [models.Index(fields=["notified_at", "at"], name="case_event_notified_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} v{self.version} {self.action}"
+
+
+def photo_path(photo, filename: str) -> str:
+    return f"cases/{photo.case_id}/{filename}"
+
+
+class CasePhoto(models.Model):
+    """A photo attached to a case step (report, resolution, verification)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
+    )
+    image = models.ImageField(upload_to=photo_path)
+    thumbnail = models.ImageField(upload_to=photo_path, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.image.name
+
+
+class Dispatch(models.Model):
+    """Work sent to one department for one case: the lead (牵头) or a cooperating (配合) one.
+    Each has its own status, deadline and overdue flag; the case resolves when the lead
+    reports done."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        COOPERATING = "cooperating", _("Cooperating")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for signature")
+        SIGNED = "signed", _("Signed")
+        REFUSED = "refused", _("Refused")
+        DONE = "done", _("Reported done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dispatches")
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="dispatches",
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    version = models.PositiveIntegerField(default=1)
+    instructions = models.TextField(_("instructions"), blank=True)
+    due_at = models.DateTimeField(_("due"))
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    extension_until = models.DateTimeField(_("extension requested until"), null=True, blank=True)
+    extension_reason = models.TextField(_("extension reason"), blank=True)
+    refusal_reason = models.TextField(_("refusal reason"), blank=True)
+    result = models.TextField(_("result"), blank=True)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dispatched_at = models.DateTimeField(_("dispatched"))
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+    done_at = models.DateTimeField(_("reported done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+        ordering = ["case_id", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(role="lead", status__in=["pending", "signed", "done"]),
+                name="dispatch_one_active_lead",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="dispatch_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department} ({self.role})"
+
+
+class Supervision(models.Model):
+    """A supervision notice (督办) on a case: by a supervisor, or by the sweeper when the
+    district misses a deadline."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    is_automatic = models.BooleanField(default=False)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("supervision")
+        verbose_name_plural = _("supervisions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 督办 {self.created_at:%Y-%m-%d}"
+
+
+class Callback(models.Model):
+    """A resident's rating of how a closed case was handled (回访)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="callback_satisfaction_1_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.satisfaction}/5"
+
+
+class Notification(models.Model):
+    """An in-app message to one user about one case event; one per event and recipient."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(_("text"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_event")
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text

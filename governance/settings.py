@@ -243,5 +243,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "governance.heartbeat",
         "schedule": env.float("SANHUA_HEARTBEAT_SECONDS", default=30.0),
     },
+    # Every 30 seconds: deadlines (automatic escalation, overdue), then catch-up of any
+    # post-commit work whose message was lost. The database holds every pending duty.
+    "sweep": {
+        "task": "cases.sweep",
+        "schedule": env.float("SANHUA_SWEEP_SECONDS", default=30.0),
+    },
 }
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,13 @@ def restrict(
         for prefix in scope.paths:
             condition |= Q(**{f"{path_field}__startswith": prefix})
     if department_field and scope.department_ids:
-        condition |= Q(**{f"{department_field}__in": scope.department_ids})
+        lookup = {f"{department_field}__in": scope.department_ids}
+        if "__" in department_field:
+            # A to-many path (e.g. a case's dispatches) would repeat rows in a join: use a
+            # subquery so each row appears once.
+            condition |= Q(pk__in=queryset.model.objects.filter(**lookup).values("pk"))
+        else:
+            condition |= Q(**lookup)
     return queryset.filter(condition)
 
 

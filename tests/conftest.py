@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from cases.demo import build_categories
 from grid import services
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, HOME_STREET, build_demo
 from grid.models import Area
@@ -16,6 +17,7 @@ DEMO_PASSWORD = "demo-pass"
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         build_demo(DEMO_PASSWORD)
+        build_categories(Area.objects.get(code=DISTRICT_CODE))
 
 
 @pytest.fixture
@@ -23,6 +25,7 @@ def demo(db):
     """The demo district, rebuilt if a transactional test emptied the database."""
     if not Area.objects.filter(code=DISTRICT_CODE).exists():
         build_demo(DEMO_PASSWORD)
+        build_categories(Area.objects.get(code=DISTRICT_CODE))
     return Area.objects.get(code=DISTRICT_CODE)
 
 

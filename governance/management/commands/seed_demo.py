@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from grid.demo import build_demo
+from cases.demo import build_categories
+from grid.demo import DISTRICT_CODE, build_demo
+from grid.models import Area
 
 DEFAULT_PASSWORD = "sanhua123"
 
@@ -28,6 +30,7 @@ class Command(BaseCommand):
                 "Use --force if this really is a demo machine."
             )
         logins = build_demo(password)
+        build_categories(Area.objects.get(code=DISTRICT_CODE))
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
         self.stdout.write(f"Demo logins (password for all: {password}):")
         for login in logins:

@@ -1,0 +1,727 @@
+"""Use cases of the case workflow: filing, each person's step, the dispatch flow, and the
+system's own steps (deadline escalation, overdue marking). Each checks the policy, computes
+deadlines, and moves the case through cases/workflow.py in one transaction.
+
+Callers pass the case as they read it (its `version` is what compare-and-set checks) or, for
+tasks, an id; errors are ValidationError (bad input, per field), PermissionDenied,
+InvalidTransition and ConcurrentCaseUpdate.
+"""
+
+import math
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases import policies, routing, workflow
+from cases.calendar import WorkCalendar, deadline
+from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.models import (
+    Callback,
+    Case,
+    CaseEvent,
+    Category,
+    Dispatch,
+    RoutingRule,
+    Supervision,
+)
+from cases.photos import check_photo, store_photo
+from grid import geo
+from grid.models import Area, Department
+
+Level = Area.Level
+S = Case.Status
+DUPLICATE_RADIUS_M = 50
+DUPLICATE_WINDOW = timedelta(hours=72)
+REOPEN_WINDOW = timedelta(days=15)
+
+
+# Deadlines
+
+
+def _rules_for(category: Category) -> list[routing.Rule]:
+    return [
+        routing.Rule(
+            category_id=r.category_id,
+            urgency=r.urgency,
+            area_path=r.area.path if r.area_id else "",
+            start_level=r.start_level,
+            notify_all_levels=r.notify_all_levels,
+            time_factor=r.time_factor,
+        )
+        for r in RoutingRule.objects.filter(category=category, is_active=True).select_related(
+            "area"
+        )
+    ]
+
+
+def decide_route(category: Category, urgency: str, grid: Area) -> routing.RoutingDecision:
+    return routing.route(
+        category_id=category.pk,
+        category_start_level=category.start_level,
+        urgency=urgency,
+        grid_path=grid.path,
+        rules=_rules_for(category),
+    )
+
+
+def stage_deadline(case: Case, stage: str, *, level: int, start: datetime) -> datetime:
+    """When the `stage` ("accept" or "handle") of `case` at `level` is due, from `start`."""
+    decision = decide_route(case.category, case.urgency, case.grid)
+    hours = routing.stage_hours(case.category.time_limits, level, stage, decision.time_factor)
+    return deadline(start, hours, calendar=WorkCalendar.load(), natural=decision.natural_clock)
+
+
+def _holder(case: Case, level: int) -> Area:
+    return Area.objects.get(pk=routing.holder_at(level, case.grid.path))
+
+
+# Filing
+
+
+def case_number(now: datetime, district_code: str, sequence: int) -> str:
+    """Year + district code + sequence; the sequence is the row id, so no counter is locked."""
+    return f"{timezone.localtime(now):%Y}{district_code}{sequence:08d}"
+
+
+@transaction.atomic
+def report_case(
+    *,
+    reporter,
+    category: Category,
+    title: str,
+    description: str = "",
+    urgency: str = "normal",
+    source: str = Case.Source.PATROL,
+    lng: float | None = None,
+    lat: float | None = None,
+    grid: Area | None = None,
+    address: str = "",
+    client_id: uuid.UUID | None = None,
+    photos=(),
+    buildings=(),
+    households=(),
+    persons=(),
+    now: datetime | None = None,
+) -> tuple[Case, bool]:
+    """File a case. Returns (case, created): a client id seen before returns the first case and
+    False, so a phone retrying an upload never makes a second case.
+
+    The grid is the one containing the GPS point, or the chosen one; routing puts the case at
+    its start level with the accept deadline of that level.
+    """
+    if client_id is not None:
+        existing = Case.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if not category.is_active or category.parent_id is None:
+        errors["category"] = [_("Choose an active subcategory.")]
+    if grid is None and (lng is None or lat is None):
+        errors["grid"] = [_("Give the GPS location or choose a grid.")]
+    elif grid is None:
+        grid = geo.grid_containing(lng, lat)
+        if grid is None:
+            errors["lng"] = [_("The location lies outside every grid of the district.")]
+    elif grid.level != Level.GRID:
+        errors["grid"] = [_("Choose a grid, not a larger area.")]
+    if errors:
+        raise ValidationError(errors)
+    _check_photos(photos)
+    policies.require(policies.can_file(reporter, grid))
+
+    decision = decide_route(category, urgency, grid)
+    holder = Area.objects.get(pk=routing.holder_at(decision.start_level, grid.path))
+    case = Case(
+        number="",
+        client_id=client_id,
+        category=category,
+        urgency=urgency,
+        source=source,
+        title=title,
+        description=description,
+        lng=lng,
+        lat=lat,
+        address=address,
+        grid=grid,
+        level=decision.start_level,
+        holder=holder,
+        status=S.REPORTED,
+        reporter=reporter,
+        reported_at=now,
+    )
+    case.due_at = stage_deadline(case, "accept", level=case.level, start=now)
+    # The number holds the row id, which exists only after the insert.
+    case.number = f"new-{uuid.uuid4().hex}"
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        # Two retries of one report raced past the lookup above: the first one wins.
+        if client_id is not None and Case.objects.filter(client_id=client_id).exists():
+            return Case.objects.get(client_id=client_id), False
+        raise
+    case.number = case_number(now, grid.code[:6], case.pk)
+    Case.objects.filter(pk=case.pk).update(number=case.number)
+    case.buildings.set(buildings)
+    case.households.set(households)
+    case.persons.set(persons)
+    event = workflow.record_report(
+        case,
+        actor=reporter,
+        now=now,
+        data={"notify_all_levels": decision.notify_all_levels, "start_level": decision.start_level},
+    )
+    _attach(case, event, photos, reporter)
+    from cases.tasks import route_case
+
+    route_case.delay_on_commit(case.pk)
+    return case, True
+
+
+def _attach(case: Case, event: CaseEvent, photos, user) -> None:
+    for upload in photos:
+        store_photo(case=case, event=event, upload=upload, user=user)
+
+
+def _check_photos(photos, *, required: bool = False, message: str = "") -> None:
+    """Refuse bad photos before anything is written, so a failed step leaves no trace."""
+    if required and not photos:
+        raise ValidationError({"photos": [message]})
+    for upload in photos:
+        check_photo(upload)
+
+
+def possible_duplicates(case: Case):
+    """Open cases of the same category within 50 m and 72 h before this one."""
+    if case.lng is None or case.lat is None:
+        return Case.objects.none()
+    # A degree of latitude is ~111 km; longitude shrinks with the cosine of the latitude.
+    dlat = DUPLICATE_RADIUS_M / 111_000
+    dlng = DUPLICATE_RADIUS_M / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
+    candidates = (
+        Case.objects.filter(
+            category=case.category,
+            reported_at__gte=case.reported_at - DUPLICATE_WINDOW,
+            reported_at__lte=case.reported_at,
+            lng__range=(case.lng - dlng, case.lng + dlng),
+            lat__range=(case.lat - dlat, case.lat + dlat),
+        )
+        .exclude(pk=case.pk)
+        .exclude(status__in=[S.CLOSED, S.REJECTED])
+    )
+    return [c for c in candidates if _metres(case, c) <= DUPLICATE_RADIUS_M]
+
+
+def _metres(a: Case, b: Case) -> float:
+    dy = (a.lat - b.lat) * 111_000
+    dx = (a.lng - b.lng) * 111_000 * math.cos(math.radians((a.lat + b.lat) / 2))
+    return math.hypot(dx, dy)
+
+
+@transaction.atomic
+def route_filed_case(case_id: int) -> bool:
+    """The work after filing (safe to run twice): look for possible duplicates and mark the
+    case routed. Returns False if it had already been done."""
+    updated = Case.objects.filter(pk=case_id, routed_at__isnull=True).update(
+        routed_at=timezone.now()
+    )
+    if not updated:
+        return False
+    case = Case.objects.select_related("category").get(pk=case_id)
+    duplicates = [c.pk for c in possible_duplicates(case)]
+    if duplicates:
+        report = case.events.get(action="report")
+        report.data = {**report.data, "possible_duplicates": duplicates}
+        # The report event is written once and only extended here, by this one-time step.
+        CaseEvent.objects.filter(pk=report.pk).update(data=report.data)
+    return True
+
+
+# People's steps
+
+
+def _step(case: Case, action: str, actor, check, **kwargs) -> CaseEvent:
+    policies.require(check(actor, case))
+    return workflow.apply(case, action, actor=actor, **kwargs)
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give a reason.")]})
+    return reason
+
+
+@transaction.atomic
+def accept_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
+    now = now or timezone.now()
+    due = stage_deadline(case, "handle", level=case.level, start=now)
+    return _step(case, "accept", actor, policies.can_accept, now=now, due_at=due)
+
+
+@transaction.atomic
+def reject_case(case: Case, *, actor, reason: str, duplicate_of: Case | None = None) -> CaseEvent:
+    """Close a report as not registered (不予立案): invalid, or a duplicate of `duplicate_of`."""
+    reason = _reason(reason)
+    if duplicate_of is not None and duplicate_of.pk == case.pk:
+        raise ValidationError({"duplicate_of": [_("A case cannot duplicate itself.")]})
+    extra = {"duplicate_of": duplicate_of} if duplicate_of else {}
+    return _step(
+        case,
+        "reject",
+        actor,
+        policies.can_reject,
+        reason=reason,
+        due_at=None,
+        data={"duplicate_of": duplicate_of.pk} if duplicate_of else {},
+        **extra,
+    )
+
+
+@transaction.atomic
+def self_resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
+    _check_photos(photos, required=True, message=_("Attach a photo of the result."))
+    event = _step(
+        case,
+        "self_resolve",
+        actor,
+        policies.can_self_resolve,
+        reason=result,
+        due_at=None,
+        resolution=result,
+        resolved_at=timezone.now(),
+    )
+    _attach(case, event, photos, actor)
+    return event
+
+
+@transaction.atomic
+def escalate_case(case: Case, *, actor, reason: str, now: datetime | None = None) -> CaseEvent:
+    """Hand the case one level up (上报), where it waits to be accepted."""
+    reason = _reason(reason)
+    policies.require(policies.can_escalate(actor, case))
+    return _move(
+        case, "escalate", routing.next_level_up(case.level), actor=actor, reason=reason, now=now
+    )
+
+
+@transaction.atomic
+def return_case(
+    case: Case, *, actor, reason: str, to_level: int | None = None, now: datetime | None = None
+) -> CaseEvent:
+    """Send the case down (退回/下派), one level or to `to_level`, no lower than its grid."""
+    reason = _reason(reason)
+    policies.require(policies.can_return_down(actor, case))
+    target = to_level or case.level + 1
+    if not case.level < target <= Level.GRID:
+        raise ValidationError({"to_level": [_("Choose a level below the current one.")]})
+    return _move(case, "return_down", target, actor=actor, reason=reason, now=now)
+
+
+def _move(
+    case: Case, action: str, level: int | None, *, actor, reason: str, now: datetime | None
+) -> CaseEvent:
+    if level is None:
+        raise InvalidTransition(action, case.status, [])
+    now = now or timezone.now()
+    due = stage_deadline(case, "accept", level=level, start=now)
+    counters = {"escalation_count": F("escalation_count") + 1} if action != "return_down" else {}
+    return workflow.apply(
+        case,
+        action,
+        actor=actor,
+        now=now,
+        reason=reason,
+        level=level,
+        holder=_holder(case, level),
+        due_at=due,
+        is_overdue=False,
+        **counters,
+    )
+
+
+@transaction.atomic
+def resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
+    """The holder handled the case itself (处置完成); it waits for on-site verification."""
+    if case.status == S.DISPATCHED:
+        raise InvalidTransition("resolve", case.status, ["report_done (lead department)"])
+    if not (result or "").strip():
+        raise ValidationError({"result": [_("Describe what was done.")]})
+    _check_photos(photos)
+    event = _step(
+        case, "resolve", actor, policies.can_resolve, reason=result, due_at=None, resolution=result
+    )
+    _attach(case, event, photos, actor)
+    return event
+
+
+@transaction.atomic
+def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos=()) -> CaseEvent:
+    """On-site verification (核查) by a grid worker of the case's grid, with a photo: a pass
+    closes the case, a fail sends it back to its holder for rework (返工)."""
+    _check_photos(photos, required=True, message=_("Attach a photo taken on site."))
+    if passed:
+        event = _step(case, "verify_pass", actor, policies.can_verify, reason=note, due_at=None)
+    else:
+        note = _reason(note)
+        now = timezone.now()
+        due = stage_deadline(case, "handle", level=case.level, start=now)
+        event = _step(
+            case,
+            "verify_fail",
+            actor,
+            policies.can_verify,
+            now=now,
+            reason=note,
+            due_at=due,
+            rework_count=F("rework_count") + 1,
+            resolved_at=None,
+        )
+        Dispatch.objects.filter(case=case, status=Dispatch.Status.DONE).update(
+            status=Dispatch.Status.CANCELLED
+        )
+    _attach(case, event, photos, actor)
+    return event
+
+
+@transaction.atomic
+def suspend_case(case: Case, *, actor, reason: str, now: datetime | None = None) -> CaseEvent:
+    """Stop the clock (挂账) with a reason; the working time left is kept for resume."""
+    reason = _reason(reason)
+    now = now or timezone.now()
+    remaining = None
+    if case.due_at is not None:
+        remaining = int(WorkCalendar.load().between(now, case.due_at))
+    return _step(
+        case,
+        "suspend",
+        actor,
+        policies.can_suspend,
+        now=now,
+        reason=reason,
+        due_at=None,
+        remaining_seconds=remaining,
+    )
+
+
+@transaction.atomic
+def resume_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
+    now = now or timezone.now()
+    due = None
+    if case.remaining_seconds is not None:
+        due = WorkCalendar.load().add(now, case.remaining_seconds)
+    return _step(
+        case, "resume", actor, policies.can_resume, now=now, due_at=due, remaining_seconds=None
+    )
+
+
+@transaction.atomic
+def urge_case(case: Case, *, actor, reason: str) -> CaseEvent:
+    """A supervision notice (督办): recorded, counted and sent to the holder; no status change."""
+    reason = _reason(reason)
+    event = _step(
+        case, "urge", actor, policies.can_urge, reason=reason, urge_count=F("urge_count") + 1
+    )
+    Supervision.objects.create(case=case, by=actor, reason=reason, level=case.level)
+    return event
+
+
+@transaction.atomic
+def callback_case(
+    case: Case, *, actor, satisfaction: int, comment: str = "", reopen_if_unsatisfied: bool = False
+) -> CaseEvent:
+    """Record a resident's rating (回访). An unsatisfied rating (1–2) within the reopen window
+    may reopen the case (重办) when asked to."""
+    if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
+        raise ValidationError({"satisfaction": [_("Rate from 1 to 5.")]})
+    event = _step(
+        case,
+        "callback",
+        actor,
+        policies.can_callback,
+        reason=comment,
+        satisfaction=satisfaction,
+        data={"satisfaction": satisfaction},
+    )
+    Callback.objects.create(case=case, by=actor, satisfaction=satisfaction, comment=comment)
+    if reopen_if_unsatisfied and satisfaction <= 2:
+        reopen_case(case, actor=actor, reason=comment or _("The resident was not satisfied."))
+    return event
+
+
+@transaction.atomic
+def reopen_case(case: Case, *, actor, reason: str) -> CaseEvent:
+    reason = _reason(reason)
+    if case.closed_at and timezone.now() - case.closed_at > REOPEN_WINDOW:
+        raise ValidationError({"reason": [_("The case closed too long ago to reopen it.")]})
+    now = timezone.now()
+    due = stage_deadline(case, "handle", level=case.level, start=now)
+    policies.require(policies.can_reopen(actor, case) or policies.can_callback(actor, case))
+    return workflow.apply(
+        case,
+        "reopen",
+        actor=actor,
+        now=now,
+        reason=reason,
+        due_at=due,
+        closed_at=None,
+        closed_level=None,
+        resolved_at=None,
+        rework_count=F("rework_count") + 1,
+    )
+
+
+# Dispatch to departments
+
+
+@transaction.atomic
+def dispatch_case(
+    case: Case,
+    *,
+    actor,
+    lead: Department,
+    cooperating=(),
+    instructions: str = "",
+    due_at: datetime | None = None,
+    now: datetime | None = None,
+) -> CaseEvent:
+    """Send the case to one lead department and any cooperating ones (派遣), each with its own
+    deadline; the case's own clock stops until the lead reports done."""
+    now = now or timezone.now()
+    cooperating = [d for d in cooperating if d.pk != lead.pk]
+    inactive = [d.name for d in [lead, *cooperating] if not d.is_active]
+    if inactive:
+        raise ValidationError(
+            {"lead": [_("Inactive department: %(names)s") % {"names": ", ".join(inactive)}]}
+        )
+    if due_at is not None and due_at <= now:
+        raise ValidationError({"due_at": [_("The deadline must be in the future.")]})
+    due = due_at or WorkCalendar.load().add(now, routing.DEFAULT_DISPATCH_HOURS * 3600)
+    event = _step(
+        case,
+        "dispatch",
+        actor,
+        policies.can_dispatch,
+        now=now,
+        due_at=None,
+        reason=instructions,
+        data={"lead": lead.pk, "cooperating": [d.pk for d in cooperating]},
+    )
+    Dispatch.objects.bulk_create(
+        [
+            Dispatch(
+                case=case,
+                department=department,
+                role=role,
+                due_at=due,
+                instructions=instructions,
+                dispatched_by=actor,
+                dispatched_at=now,
+            )
+            for department, role in [(lead, Dispatch.Role.LEAD)]
+            + [(d, Dispatch.Role.COOPERATING) for d in cooperating]
+        ]
+    )
+    return event
+
+
+DISPATCH_MOVES: dict[str, dict[str, str]] = {
+    "sign": {Dispatch.Status.PENDING: Dispatch.Status.SIGNED},
+    "refuse": {Dispatch.Status.PENDING: Dispatch.Status.REFUSED},
+    "request_extension": {
+        Dispatch.Status.PENDING: Dispatch.Status.PENDING,
+        Dispatch.Status.SIGNED: Dispatch.Status.SIGNED,
+    },
+    "approve_extension": {
+        Dispatch.Status.PENDING: Dispatch.Status.PENDING,
+        Dispatch.Status.SIGNED: Dispatch.Status.SIGNED,
+    },
+    "report_done": {Dispatch.Status.SIGNED: Dispatch.Status.DONE},
+}
+
+
+def dispatch_actions(status: str) -> list[str]:
+    return [a for a, moves in DISPATCH_MOVES.items() if status in moves]
+
+
+def _dispatch_step(
+    dispatch: Dispatch, action: str, actor, check, *, now=None, reason="", **fields
+) -> Dispatch:
+    """Compare-and-set a dispatch's status and record the step as an event of its case."""
+    policies.require(check(actor, dispatch))
+    moves = DISPATCH_MOVES[action]
+    if dispatch.status not in moves:
+        raise InvalidTransition(action, dispatch.status, dispatch_actions(dispatch.status))
+    if dispatch.case.status != S.DISPATCHED:
+        raise InvalidTransition(action, dispatch.case.status, [])
+    now = now or timezone.now()
+    updated = Dispatch.objects.filter(pk=dispatch.pk, version=dispatch.version).update(
+        status=moves[dispatch.status], version=F("version") + 1, **fields
+    )
+    if updated != 1:
+        raise ConcurrentCaseUpdate(dispatch.version)
+    dispatch.refresh_from_db()
+    _record_dispatch_step(dispatch, action, actor, now, reason)
+    return dispatch
+
+
+def _record_dispatch_step(dispatch: Dispatch, action: str, actor, now, reason: str) -> None:
+    # A dispatch step leaves the case's status alone but belongs in its history, as the next
+    # case version like any other step, so the history has no gaps.
+    case = Case.objects.get(pk=dispatch.case_id)
+    data = {"dispatch": dispatch.pk, "department": dispatch.department_id, "role": dispatch.role}
+    workflow.apply(case, f"dispatch_{action}", actor=actor, now=now, reason=reason, data=data)
+
+
+@transaction.atomic
+def sign_dispatch(dispatch: Dispatch, *, actor) -> Dispatch:
+    return _dispatch_step(dispatch, "sign", actor, policies.can_sign, signed_at=timezone.now())
+
+
+@transaction.atomic
+def refuse_dispatch(dispatch: Dispatch, *, actor, reason: str) -> Dispatch:
+    """A department refuses a wrong dispatch (退单) with a reason. A refused lead sends the
+    case back to the dispatcher's queue to be dispatched again."""
+    reason = _reason(reason)
+    dispatch = _dispatch_step(
+        dispatch, "refuse", actor, policies.can_refuse, reason=reason, refusal_reason=reason
+    )
+    if dispatch.role == Dispatch.Role.LEAD:
+        case = Case.objects.get(pk=dispatch.case_id)
+        Dispatch.objects.filter(
+            case=case, status__in=[Dispatch.Status.PENDING, Dispatch.Status.SIGNED]
+        ).update(status=Dispatch.Status.CANCELLED)
+        due = stage_deadline(case, "handle", level=case.level, start=timezone.now())
+        workflow.apply(case, "lead_refused", actor=None, reason=reason, due_at=due)
+    return dispatch
+
+
+@transaction.atomic
+def request_extension(dispatch: Dispatch, *, actor, until: datetime, reason: str) -> Dispatch:
+    reason = _reason(reason)
+    if until <= dispatch.due_at:
+        raise ValidationError({"until": [_("Ask for a date after the current deadline.")]})
+    return _dispatch_step(
+        dispatch,
+        "request_extension",
+        actor,
+        policies.can_request_extension,
+        reason=reason,
+        extension_until=until,
+        extension_reason=reason,
+    )
+
+
+@transaction.atomic
+def approve_extension(dispatch: Dispatch, *, actor, approve: bool = True) -> Dispatch:
+    if dispatch.extension_until is None:
+        raise ValidationError({"extension": [_("No extension was requested.")]})
+    fields = {"extension_until": None}
+    if approve:
+        fields.update(due_at=dispatch.extension_until, is_overdue=False)
+    return _dispatch_step(
+        dispatch,
+        "approve_extension",
+        actor,
+        policies.can_approve_extension,
+        reason="approved" if approve else "declined",
+        **fields,
+    )
+
+
+@transaction.atomic
+def report_dispatch_done(dispatch: Dispatch, *, actor, result: str, photos=()) -> Dispatch:
+    """A department reports its part done (反馈); the lead's report resolves the case."""
+    if not (result or "").strip():
+        raise ValidationError({"result": [_("Describe what was done.")]})
+    _check_photos(photos)
+    dispatch = _dispatch_step(
+        dispatch,
+        "report_done",
+        actor,
+        policies.can_report_done,
+        reason=result,
+        result=result,
+        done_at=timezone.now(),
+    )
+    if dispatch.role == Dispatch.Role.LEAD:
+        case = Case.objects.get(pk=dispatch.case_id)
+        event = workflow.apply(
+            case, "resolve", actor=actor, reason=result, resolution=result, due_at=None
+        )
+        _attach(case, event, photos, actor)
+    return dispatch
+
+
+# The system's steps (run by the sweeper)
+
+
+@transaction.atomic
+def escalate_if_overdue(case_id: int, *, now: datetime | None = None) -> str | None:
+    """Apply the deadline rule to one case, if its stage deadline has passed: below the
+    district it goes one level up with a new deadline; at the district it is marked overdue,
+    supervised (督办) and notified. Safe to run twice: a case whose deadline is no longer past
+    (it moved on, or another worker got there first) is left alone. Returns the action taken."""
+    now = now or timezone.now()
+    case = (
+        Case.objects.select_related("category", "grid")
+        .filter(pk=case_id, status__in=workflow.OPEN_STAGES, due_at__lte=now)
+        .first()
+    )
+    if case is None:
+        return None
+    above = routing.next_level_up(case.level)
+    if above is not None:
+        due = stage_deadline(case, "accept", level=above, start=now)
+        workflow.apply(
+            case,
+            "auto_escalate",
+            now=now,
+            level=above,
+            holder=_holder(case, above),
+            due_at=due,
+            reason=_("The deadline at this level passed."),
+            escalation_count=F("escalation_count") + 1,
+        )
+        return "auto_escalate"
+    workflow.apply(
+        case,
+        "mark_overdue",
+        now=now,
+        due_at=None,
+        is_overdue=True,
+        reason=_("The district's deadline passed."),
+    )
+    Supervision.objects.create(
+        case=case, reason=_("Overdue at the district."), is_automatic=True, level=case.level
+    )
+    return "mark_overdue"
+
+
+@transaction.atomic
+def flag_dispatch_if_overdue(dispatch_id: int, *, now: datetime | None = None) -> bool:
+    """Mark a dispatch overdue once its deadline passed while still open; safe to run twice."""
+    now = now or timezone.now()
+    dispatch = (
+        Dispatch.objects.filter(
+            pk=dispatch_id,
+            is_overdue=False,
+            due_at__lte=now,
+            status__in=[Dispatch.Status.PENDING, Dispatch.Status.SIGNED],
+        )
+        .select_related("case")
+        .first()
+    )
+    if dispatch is None:
+        return False
+    if not Dispatch.objects.filter(pk=dispatch.pk, is_overdue=False).update(is_overdue=True):
+        return False
+    if dispatch.case.status == S.DISPATCHED:
+        _record_dispatch_step(dispatch, "overdue", None, now, "")
+    return True
