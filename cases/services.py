@@ -28,6 +28,7 @@ from cases.models import (
     Dispatch,
     RoutingRule,
     Supervision,
+    Urgency,
 )
 from cases.photos import check_photo, store_photo
 from grid import geo
@@ -120,6 +121,12 @@ def report_case(
             return existing, False
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
+    if not (title or "").strip():
+        errors["title"] = [_("Give the case a title.")]
+    if urgency not in Urgency.values:
+        errors["urgency"] = [_("Unknown urgency.")]
+    if source not in Case.Source.values:
+        errors["source"] = [_("Unknown source.")]
     if not category.is_active or category.parent_id is None:
         errors["category"] = [_("Choose an active subcategory.")]
     if grid is None and (lng is None or lat is None):
