@@ -1,17 +1,20 @@
-"""Load the demo district (idempotent): `python manage.py seed_demo [--password P] [--force]`."""
+"""Load the demo district and its registry (idempotent):
+`python manage.py seed_demo [--password P] [--persons N] [--seed S] [--force]`."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.demo import build_categories
-from grid.demo import DISTRICT_CODE, build_demo
-from grid.models import Area
+from grid.demo import build_demo
+from grid.population import DEFAULT_SEED, seed_population
 
 DEFAULT_PASSWORD = "sanhua123"
 
 
 class Command(BaseCommand):
-    help = "Load the demo district 黄埔区 with its departments and one login per role."
+    help = (
+        "Load the demo district 黄埔区 with its departments, one login per role, and buildings, "
+        "houses, households and people in its grids."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -20,18 +23,39 @@ class Command(BaseCommand):
             help=f"password of every demo login (default {DEFAULT_PASSWORD})",
         )
         parser.add_argument(
+            "--persons",
+            type=int,
+            default=None,
+            help="fill the demo grids up to N living persons in all, spread evenly (default: "
+            "200 households in each grid of 黄埔花园社区, 20 in every other grid)",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=f"random seed of the demo population (default {DEFAULT_SEED})",
+        )
+        parser.add_argument(
             "--force", action="store_true", help="run even when DEBUG is off (not for production)"
         )
 
-    def handle(self, *args, password, force, **options):
+    def handle(self, *args, password, persons, seed, force, verbosity, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to load demo logins with DEBUG off: they have known passwords. "
                 "Use --force if this really is a demo machine."
             )
+        if persons is not None and persons < 0:
+            raise CommandError("--persons must be 0 or more.")
         logins = build_demo(password)
-        build_categories(Area.objects.get(code=DISTRICT_CODE))
+        added = seed_population(
+            persons=persons, seed=seed, progress=self.stderr if verbosity > 0 else None
+        )
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
+        self.stdout.write(
+            f"Registry: added {added.persons} persons in {added.households} households, "
+            f"{added.houses} houses and {added.buildings} buildings in {added.grids} grids."
+        )
         self.stdout.write(f"Demo logins (password for all: {password}):")
         for login in logins:
             self.stdout.write(
