@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
 from grid.api.views import AreaViewSet, DepartmentViewSet
 
 
@@ -13,3 +14,7 @@ class Router(DefaultRouter):
 router = Router()
 router.register("areas", AreaViewSet, basename="area")
 router.register("departments", DepartmentViewSet, basename="department")
+router.register("buildings", BuildingViewSet, basename="building")
+router.register("houses", HouseViewSet, basename="house")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("persons", PersonViewSet, basename="person")

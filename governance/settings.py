@@ -201,6 +201,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind"; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "HouseholdKindEnum": "grid.models.Household.Kind",
+        "LifeEventKindEnum": "grid.models.LifeEvent.Kind",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in VAR_DIR, so

@@ -15,9 +15,14 @@ from rest_framework.test import APIClient
 
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
-from grid.models import Area, Department
+from grid.models import Area, Building, Department, House, Household, Person
+from tests.grid import conftest as registry_fixtures
 
 pytestmark = pytest.mark.django_db
+
+# The registry's out-of-scope samples come from the fixtures of tests/grid/.
+admin_user = registry_fixtures.admin_user
+neighbour = registry_fixtures.neighbour
 
 # Route names anyone may open, and why.
 PUBLIC = {
@@ -97,11 +102,15 @@ def test_every_non_public_route_refuses_anonymous_visitors(demo, route, pattern)
         assert response["Location"].startswith("/accounts/login/")
 
 
-def _out_of_scope_samples(home_grids, other_street):
+def _out_of_scope_samples(home_grids, other_street, neighbour):
     """For each model behind a detail route: a row grid1 must not see."""
     return {
         Area: home_grids[1],
         Department: Department.objects.get(name="区交通运输局"),
+        Building: neighbour["building"],
+        House: neighbour["house"],
+        Household: neighbour["household"],
+        Person: neighbour["person"],
     }
 
 
@@ -114,10 +123,10 @@ DETAIL_ROUTES = [
 
 @pytest.mark.parametrize(("route", "pattern"), DETAIL_ROUTES, ids=[r for r, _ in DETAIL_ROUTES])
 def test_every_detail_route_hides_rows_outside_the_jurisdiction(
-    home_grids, other_street, route, pattern
+    home_grids, other_street, neighbour, route, pattern
 ):
     model = _model_of(_view_class(pattern))
-    samples = _out_of_scope_samples(home_grids, other_street)
+    samples = _out_of_scope_samples(home_grids, other_street, neighbour)
     assert model in samples, f"add an out-of-scope {model.__name__} sample for {route}"
     client = APIClient()
     client.force_login(get_user_model().objects.get(username="grid1"))
