@@ -28,6 +28,7 @@ from grid import codes, idnumbers, policies, registry
 from grid.api.serializers import AreaBriefSerializer
 from grid.jurisdiction import JurisdictionScopedMixin, areas_visible_to, restrict
 from grid.models import (
+    Area,
     AuditEntry,
     Building,
     House,
@@ -395,8 +396,18 @@ class ScopedRowField(serializers.PrimaryKeyRelatedField):
 
 @extend_schema_field(OpenApiTypes.INT)
 class VisibleAreaField(serializers.PrimaryKeyRelatedField):
+    """An area id the requesting user can see; any other id reads as nonexistent."""
+
     def get_queryset(self):
         return areas_visible_to(self.context["request"].user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleGridField(VisibleAreaField):
+    """The id of a grid (not a community or street) the requesting user can see."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(level=Area.Level.GRID)
 
 
 def _char(model, name: str, **kwargs):
@@ -435,7 +446,7 @@ class HouseholdCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Household.Kind.choices, default=Household.Kind.FAMILY)
     registered_address = _char(Household, "registered_address")
     house = ScopedRowField(House, required=False, allow_null=True, default=None)
-    grid = VisibleAreaField(required=False, allow_null=True, default=None)
+    grid = VisibleGridField(required=False, allow_null=True, default=None)
 
 
 class PersonFieldsInput(serializers.Serializer):
@@ -469,7 +480,7 @@ class PersonFieldsInput(serializers.Serializer):
 class PersonCreateInput(PersonFieldsInput):
     house = ScopedRowField(House, required=False, allow_null=True, default=None)
     household = ScopedRowField(Household, required=False, allow_null=True, default=None)
-    grid = VisibleAreaField(required=False, allow_null=True, default=None)
+    grid = VisibleGridField(required=False, allow_null=True, default=None)
     relation = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
     on = serializers.DateField(required=False, allow_null=True, default=None)
 

@@ -598,6 +598,24 @@ def test_a_grid_worker_creates_a_building_a_house_and_a_household(login, home_gr
     assert household.json()["grid"]["id"] == home_grids[0].pk
 
 
+def test_a_household_registered_without_a_house_belongs_to_a_grid_not_a_community(
+    login, home_grids, home_community
+):
+    client = login("community")
+
+    in_grid = client.post(
+        "/api/households/", {"number": "H-0901", "grid": home_grids[1].pk}, format="json"
+    )
+    in_community = client.post(
+        "/api/households/", {"number": "H-0902", "grid": home_community.pk}, format="json"
+    )
+
+    assert in_grid.status_code == 201
+    assert in_grid.json()["grid"]["id"] == home_grids[1].pk
+    assert in_community.status_code == 400
+    assert list(in_community.json()) == ["grid"]
+
+
 def test_a_house_above_the_top_floor_is_a_400_on_floor(login, family):
     response = login("grid1").post(
         "/api/houses/",
