@@ -163,8 +163,9 @@ def report_case(
         reported_at=now,
     )
     case.due_at = stage_deadline(case, "accept", level=case.level, start=now)
-    # The number holds the row id, which exists only after the insert.
-    case.number = f"new-{uuid.uuid4().hex}"
+    # The number holds the row id, which exists only after the insert; until then a unique
+    # placeholder that fits the field (32 characters).
+    case.number = f"new-{uuid.uuid4().hex[:28]}"
     try:
         with transaction.atomic():
             case.save()
@@ -403,7 +404,9 @@ def suspend_case(case: Case, *, actor, reason: str, now: datetime | None = None)
     reason = _reason(reason)
     now = now or timezone.now()
     remaining = None
-    if case.due_at is not None:
+    if case.due_at is not None and _natural_clock(case):
+        remaining = max(0, int((case.due_at - now).total_seconds()))
+    elif case.due_at is not None:
         remaining = int(WorkCalendar.load().between(now, case.due_at))
     return _step(
         case,
@@ -417,11 +420,19 @@ def suspend_case(case: Case, *, actor, reason: str, now: datetime | None = None)
     )
 
 
+def _natural_clock(case: Case) -> bool:
+    """Whether the case's deadlines run on the natural clock (emergencies) or in working time:
+    the time left at suspension is kept on the same clock."""
+    return decide_route(case.category, case.urgency, case.grid).natural_clock
+
+
 @transaction.atomic
 def resume_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
     now = now or timezone.now()
     due = None
-    if case.remaining_seconds is not None:
+    if case.remaining_seconds is not None and _natural_clock(case):
+        due = now + timedelta(seconds=case.remaining_seconds)
+    elif case.remaining_seconds is not None:
         due = WorkCalendar.load().add(now, case.remaining_seconds)
     return _step(
         case, "resume", actor, policies.can_resume, now=now, due_at=due, remaining_seconds=None

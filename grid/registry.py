@@ -138,6 +138,8 @@ def create_household(
     """A household, living in `house` (or, before it has one, registered in `grid`)."""
     if house is None and grid is None:
         raise ValidationError({"house": [_("A household needs a house or a grid.")]})
+    if house is None and grid.level != Area.Level.GRID:
+        raise ValidationError({"grid": [_("A household belongs to a grid, not a larger area.")]})
     if Household.objects.filter(number=number).exists():
         raise ValidationError({"number": [_("A household with this number already exists.")]})
     household = Household(
@@ -263,6 +265,8 @@ def register_person(
     grid_id = (
         house.grid_id if house else (household.grid_id if household else getattr(grid, "pk", None))
     )
+    if house is None and household is None and grid is not None and grid.level != Area.Level.GRID:
+        raise ValidationError({"grid": [_("A person lives in a grid, not a larger area.")]})
     if grid_id is None:
         raise ValidationError(
             {"house": [_("Give the house, household or grid the person lives in.")]}
