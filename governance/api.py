@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from grid.api.imports import ImportJobViewSet
 from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
 from grid.api.views import AreaViewSet, DepartmentViewSet
 
@@ -18,3 +19,4 @@ router.register("buildings", BuildingViewSet, basename="building")
 router.register("houses", HouseViewSet, basename="house")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("persons", PersonViewSet, basename="person")
+router.register("imports", ImportJobViewSet, basename="import")

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from grid import services
 from grid.jurisdiction import restrict
-from grid.models import Area, Department, Post
+from grid.models import Area, Department, ImportJob, Post
 
 
 class ScopedAdminMixin:
@@ -96,3 +96,21 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["user__username", "user__first_name", "area__name", "department__name"]
     autocomplete_fields = ["user", "area", "department"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read only: jobs are created by uploads and finished by the import task."""
+
+    jurisdiction_path = "area__path"
+    list_display = ["pk", "file_name", "area", "uploader", "mode", "status", "total_rows",
+                    "bad_rows", "written_rows", "created_at"]  # fmt: skip
+    list_filter = ["status", "mode", "kind"]
+    list_select_related = ["area", "uploader"]
+    search_fields = ["file_name", "area__name", "uploader__username"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

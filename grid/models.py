@@ -550,3 +550,73 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit entries are append-only.")
+
+
+class ImportJob(models.Model):
+    """One upload of a registry file (CSV or XLSX) into an area, and its outcome.
+
+    grid/imports.py runs it (from the Celery task `grid.run_import`); the row keeps the counts
+    and the report of every bad row — line, field and reason, never the values themselves. The
+    uploaded file is deleted once the job has finished.
+    """
+
+    class Kind(models.TextChoices):
+        AUTO = "auto", _("Recognise from the columns")
+        BUILDINGS = "buildings", _("Buildings")
+        HOUSES = "houses", _("Houses")
+        HOUSEHOLDS = "households", _("Households")
+        PERSONS = "persons", _("Persons")
+
+    class Mode(models.TextChoices):
+        DRY_RUN = "dry_run", _("Check only, write nothing")
+        ALL_OR_NOTHING = "all_or_nothing", _("Write only if every row is good")
+        KEEP_GOOD_ROWS = "keep_good_rows", _("Write the good rows, report the bad ones")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.AUTO)
+    mode = models.CharField(
+        _("mode"), max_length=20, choices=Mode.choices, default=Mode.ALL_OR_NOTHING
+    )
+    file = models.FileField(_("file"), upload_to="imports/", blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    written_rows = models.PositiveIntegerField(_("rows written"), default=0)
+    bad_rows = models.PositiveIntegerField(_("bad rows"), default=0)
+    # {"buildings": 2, "houses": 5, "households": 3, "persons": 9}: records created.
+    created = models.JSONField(_("records created"), default=dict, blank=True)
+    # [{"line": 3, "field": "id_number", "column": "证件号码", "message": "…"}, …]
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.pk} → {self.area}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
-from grid.models import Area, Building, Department, House, Household, Person
+from grid.models import Area, Building, Department, House, Household, ImportJob, Person
 from tests.grid import conftest as registry_fixtures
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +111,11 @@ def _out_of_scope_samples(home_grids, other_street, neighbour):
         House: neighbour["house"],
         Household: neighbour["household"],
         Person: neighbour["person"],
+        ImportJob: ImportJob.objects.create(
+            area=home_grids[1],
+            uploader=get_user_model().objects.get(username="grid2"),
+            file_name="grid2.csv",
+        ),
     }
 
 

@@ -1,0 +1,20 @@
+"""Background work of the grid app, run by Celery workers. Tasks take ids and call a service."""
+
+from celery import shared_task
+
+from grid import imports
+
+# An import writes in one transaction; give a large file time to finish before the limits
+# (the soft one marks the job failed, nothing written).
+IMPORT_SOFT_TIME_LIMIT = 60 * 60
+IMPORT_TIME_LIMIT = IMPORT_SOFT_TIME_LIMIT + 60
+
+
+@shared_task(
+    name="grid.run_import",
+    soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
+    time_limit=IMPORT_TIME_LIMIT,
+)
+def run_import(job_id: int) -> None:
+    """Run an uploaded import job; a job already finished is not run again."""
+    imports.run_job(job_id)
