@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from cases.api.views import CaseViewSet, CategoryViewSet, DispatchViewSet, NotificationViewSet
 from grid.api.imports import ImportJobViewSet
 from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
 from grid.api.views import AreaViewSet, DepartmentViewSet
@@ -20,3 +21,7 @@ router.register("houses", HouseViewSet, basename="house")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("persons", PersonViewSet, basename="person")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("cases", CaseViewSet, basename="case")
+router.register("dispatches", DispatchViewSet, basename="dispatch")
+router.register("categories", CategoryViewSet, basename="category")
+router.register("notifications", NotificationViewSet, basename="notification")

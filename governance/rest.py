@@ -5,9 +5,13 @@ Kept apart from governance/api.py because DRF imports these while it loads its o
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 
 
 class StandardPagination(PageNumberPagination):
@@ -16,8 +20,39 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 500
 
 
+def _status_label(value: str) -> str:
+    from cases.models import Case, Dispatch
+
+    for choices in (Case.Status, Dispatch.Status):
+        if value in choices.values:
+            return str(choices(value).label)
+    return value
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ValidationError (raised by services) as a 400."""
+    """DRF's handler, plus Django's ValidationError (raised by services) as a 400, and the
+    workflow's refusals as a 409: a step the current status does not allow (with the actions
+    the caller may take now), or a stale version (someone else changed the row first)."""
+    if isinstance(exc, InvalidTransition):
+        detail = _("The step “%(action)s” is not allowed in the status “%(status)s”.") % {
+            "action": exc.action,
+            "status": _status_label(exc.status),
+        }
+        body = {
+            "detail": detail,
+            "code": "invalid_transition",
+            "status": exc.status,
+            "allowed_actions": list(exc.allowed),
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, ConcurrentCaseUpdate):
+        body = {
+            "detail": _("Someone changed this after you read it; reload and try again."),
+            "code": "stale_version",
+            "your_version": exc.expected_version,
+            "current_version": exc.current_version,
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = exc.message_dict

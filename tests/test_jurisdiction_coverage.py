@@ -13,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from cases import services as case_services
+from cases.models import Case, Category, Dispatch
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, Building, Department, House, Household, ImportJob, Person
@@ -102,11 +104,30 @@ def test_every_non_public_route_refuses_anonymous_visitors(demo, route, pattern)
         assert response["Location"].startswith("/accounts/login/")
 
 
+def _case_samples(home_grids):
+    """A case in grid2's grid, dispatched by the district to 区交通运输局, and its dispatch."""
+    users = get_user_model().objects
+    case, _created = case_services.report_case(
+        reporter=users.get(username="grid2"),
+        category=Category.objects.get(code="0802"),  # starts at the district
+        title="危险化学品隐患",
+        grid=home_grids[1],
+    )
+    case_services.accept_case(case, actor=users.get(username="district"))
+    case_services.dispatch_case(
+        case,
+        actor=users.get(username="district"),
+        lead=Department.objects.get(name="区交通运输局"),
+    )
+    return {Case: case, Dispatch: case.dispatches.get()}
+
+
 def _out_of_scope_samples(home_grids, other_street, neighbour):
     """For each model behind a detail route: a row grid1 must not see."""
     return {
         Area: home_grids[1],
         Department: Department.objects.get(name="区交通运输局"),
+        **_case_samples(home_grids),
         Building: neighbour["building"],
         House: neighbour["house"],
         Household: neighbour["household"],

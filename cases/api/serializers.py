@@ -1,0 +1,532 @@
+"""Shapes of cases, their history, dispatches, categories and notifications on the wire.
+
+Output serializers are `<Model>Serializer`; inputs are `<Step>Input` and only check shape and
+that every id named is one the user can see: the rules live in cases/services.py. Status and
+role fields go out as plain strings with a `_label` beside them.
+"""
+
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases import policies, services
+from cases.filtersets import cases_visible_to, find_category
+from cases.models import (
+    Callback,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    Category,
+    Dispatch,
+    Notification,
+    Supervision,
+    Urgency,
+)
+from cases.workflow import ACTION_LABELS
+from grid.api.serializers import AreaBriefSerializer
+from grid.jurisdiction import areas_visible_to, restrict
+from grid.models import Area, Building, Department, Household, Person
+
+LEVEL_LABELS = dict(Area.Level.choices)
+
+
+def _english() -> bool:
+    return (get_language() or "").lower().startswith("en")
+
+
+def _name_of(user) -> str | None:
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()
+
+
+def api_actions(actions: list[str]) -> list[str]:
+    """Workflow actions as the API names them: verify_pass and verify_fail are one endpoint,
+    `verify` with `passed`."""
+    names = []
+    for action in actions:
+        name = "verify" if action in ("verify_pass", "verify_fail") else action
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def dispatch_actions_for(user, dispatch: Dispatch) -> list[str]:
+    """The dispatch steps this user may take now (for buttons)."""
+    if dispatch.case.status != Case.Status.DISPATCHED:
+        return []
+    checks = {
+        "sign": policies.can_sign,
+        "refuse": policies.can_refuse,
+        "request_extension": policies.can_request_extension,
+        "approve_extension": policies.can_approve_extension,
+        "report_done": policies.can_report_done,
+    }
+    return [
+        action
+        for action in services.dispatch_actions(dispatch.status)
+        if checks[action](user, dispatch)
+        and (action != "approve_extension" or dispatch.extension_until is not None)
+    ]
+
+
+# Output
+
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "name_en", "label"]
+
+    def get_label(self, category) -> str:
+        """The name in the request's language."""
+        return category.name_en if _english() and category.name_en else category.name
+
+
+class DepartmentBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+
+
+class CategorySerializer(CategoryBriefSerializer):
+    """A category with its place in the tree and its routing defaults."""
+
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    is_main = serializers.SerializerMethodField()
+    # Plain integers: the level choices already have their one name (LevelEnum) in the schema.
+    start_level = serializers.IntegerField(read_only=True)
+    start_level_label = serializers.SerializerMethodField()
+    lead_department = DepartmentBriefSerializer(read_only=True)
+    cooperating_departments = DepartmentBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Category
+        fields = [
+            *CategoryBriefSerializer.Meta.fields,
+            "parent",
+            "parent_code",
+            "is_main",
+            "start_level",
+            "start_level_label",
+            "grid_may_self_resolve",
+            "time_limits",
+            "lead_department",
+            "cooperating_departments",
+            "is_active",
+        ]
+
+    def get_is_main(self, category) -> bool:
+        return category.parent_id is None
+
+    def get_start_level_label(self, category) -> str:
+        return str(LEVEL_LABELS[category.start_level])
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class PersonNameField(serializers.Field):
+    """Who did it: {"id", "name"}, or null for the system (the sweeper)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, user):
+        return {"id": user.pk, "name": _name_of(user)}
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case in a list."""
+
+    category = CategoryBriefSerializer(read_only=True)
+    status = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
+    source_label = serializers.CharField(source="get_source_display", read_only=True)
+    level_label = serializers.CharField(source="get_level_display", read_only=True)
+    grid = AreaBriefSerializer(read_only=True)
+    holder = AreaBriefSerializer(read_only=True)
+    reporter = PersonNameField(allow_null=True)
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "title",
+            "category",
+            "urgency",
+            "urgency_label",
+            "source",
+            "source_label",
+            "status",
+            "status_label",
+            "level",
+            "level_label",
+            "holder",
+            "grid",
+            "address",
+            "lng",
+            "lat",
+            "due_at",
+            "is_overdue",
+            "rework_count",
+            "escalation_count",
+            "urge_count",
+            "reporter",
+            "reported_at",
+            "closed_at",
+            "version",
+        ]
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    actor = PersonNameField(allow_null=True)
+    action_label = serializers.SerializerMethodField()
+    from_status_label = serializers.SerializerMethodField()
+    to_status_label = serializers.SerializerMethodField()
+    from_level_label = serializers.SerializerMethodField()
+    to_level_label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = [
+            "id",
+            "version",
+            "action",
+            "action_label",
+            "actor",
+            "at",
+            "from_status",
+            "from_status_label",
+            "to_status",
+            "to_status_label",
+            "from_level",
+            "from_level_label",
+            "to_level",
+            "to_level_label",
+            "from_holder",
+            "to_holder",
+            "reason",
+            "data",
+        ]
+
+    def get_action_label(self, event) -> str:
+        return str(ACTION_LABELS.get(event.action, event.action))
+
+    def _status(self, value: str) -> str:
+        return str(Case.Status(value).label) if value else ""
+
+    def get_from_status_label(self, event) -> str:
+        return self._status(event.from_status)
+
+    def get_to_status_label(self, event) -> str:
+        return self._status(event.to_status)
+
+    def get_from_level_label(self, event) -> str:
+        return str(LEVEL_LABELS[event.from_level]) if event.from_level else ""
+
+    def get_to_level_label(self, event) -> str:
+        return str(LEVEL_LABELS[event.to_level])
+
+
+class CasePhotoSerializer(serializers.ModelSerializer):
+    image = serializers.ImageField(read_only=True)
+    thumbnail = serializers.ImageField(read_only=True)
+
+    class Meta:
+        model = CasePhoto
+        fields = ["id", "event", "image", "thumbnail", "created_at"]
+
+
+class CaseBriefSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Case
+        fields = ["id", "number", "title", "status", "status_label", "level", "version"]
+
+
+class DispatchSerializer(serializers.ModelSerializer):
+    """A dispatch, with the steps the requesting user may take on it now."""
+
+    department = DepartmentBriefSerializer(read_only=True)
+    role = serializers.CharField(read_only=True)
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    status = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    dispatched_by = PersonNameField(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dispatch
+        fields = [
+            "id",
+            "department",
+            "role",
+            "role_label",
+            "status",
+            "status_label",
+            "version",
+            "instructions",
+            "due_at",
+            "is_overdue",
+            "extension_until",
+            "extension_reason",
+            "refusal_reason",
+            "result",
+            "dispatched_by",
+            "dispatched_at",
+            "signed_at",
+            "done_at",
+            "allowed_actions",
+        ]
+
+    def get_allowed_actions(self, dispatch) -> list[str]:
+        return dispatch_actions_for(self.context["request"].user, dispatch)
+
+
+class DispatchWithCaseSerializer(DispatchSerializer):
+    """A dispatch in a department's list: with its case."""
+
+    case = CaseBriefSerializer(read_only=True)
+
+    class Meta(DispatchSerializer.Meta):
+        fields = ["id", "case", *DispatchSerializer.Meta.fields[1:]]
+
+
+class SupervisionSerializer(serializers.ModelSerializer):
+    by = PersonNameField(allow_null=True)
+    level_label = serializers.CharField(source="get_level_display", read_only=True)
+
+    class Meta:
+        model = Supervision
+        fields = ["id", "by", "reason", "is_automatic", "level", "level_label", "created_at"]
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    by = PersonNameField(allow_null=True)
+
+    class Meta:
+        model = Callback
+        fields = ["id", "by", "satisfaction", "comment", "created_at"]
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """A case with its history, photos, dispatches, supervision, callbacks and the actions the
+    requesting user may take on it now (each the name of a POST /api/cases/{id}/{action}/)."""
+
+    events = CaseEventSerializer(many=True, read_only=True)
+    photos = CasePhotoSerializer(many=True, read_only=True)
+    dispatches = DispatchSerializer(many=True, read_only=True)
+    supervisions = SupervisionSerializer(many=True, read_only=True)
+    callbacks = CallbackSerializer(many=True, read_only=True)
+    closed_level = serializers.IntegerField(read_only=True, allow_null=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "description",
+            "resolution",
+            "satisfaction",
+            "duplicate_of",
+            "client_id",
+            "buildings",
+            "households",
+            "persons",
+            "accepted_at",
+            "dispatched_at",
+            "resolved_at",
+            "closed_level",
+            "allowed_actions",
+            "events",
+            "photos",
+            "dispatches",
+            "supervisions",
+            "callbacks",
+        ]
+
+    def get_allowed_actions(self, case) -> list[str]:
+        return api_actions(policies.case_actions_for(self.context["request"].user, case))
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    case = CaseBriefSerializer(read_only=True)
+    action = serializers.CharField(source="event.action", read_only=True)
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "case", "event", "action", "text", "created_at", "read_at", "is_read"]
+
+    def get_is_read(self, notification) -> bool:
+        return notification.read_at is not None
+
+
+# Input
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _Scoped(serializers.PrimaryKeyRelatedField):
+    """An id of a row the requesting user can see; any other id reads as nonexistent."""
+
+    def __init__(self, queryset_of, **kwargs):
+        self.queryset_of = queryset_of
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.queryset_of(self.context["request"].user)
+
+
+def _registry_rows(model):
+    return lambda user: restrict(model.objects.all(), user, path_field="grid__path")
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CategoryInputField(serializers.Field):
+    """A category by code ("0501") or id."""
+
+    default_error_messages = {"unknown": gettext_lazy("No category has the code or id “{value}”.")}
+
+    def to_internal_value(self, data):
+        category = find_category(data)
+        if category is None:
+            self.fail("unknown", value=data)
+        return category
+
+    def to_representation(self, category):
+        return category.code
+
+
+def _photos():
+    return serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=20
+    )
+
+
+def _text(**kwargs):
+    return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
+
+
+class StepInput(serializers.Serializer):
+    """Every step may say which version of the case (or dispatch) the client read."""
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=gettext_lazy("The version you read; a newer one on the server gives a 409."),
+    )
+
+
+class CaseReportInput(serializers.Serializer):
+    category = CategoryInputField(help_text=gettext_lazy("Subcategory code or id"))
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    source = serializers.ChoiceField(choices=Case.Source.choices, default=Case.Source.PATROL)
+    title = serializers.CharField(max_length=120)
+    description = _text()
+    lng = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    grid = _Scoped(areas_visible_to, required=False, allow_null=True)
+    address = _text(max_length=200)
+    client_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text=gettext_lazy(
+            "Made by the client once per report; a retry returns the first case."
+        ),
+    )
+    buildings = _Scoped(_registry_rows(Building), many=True, required=False)
+    households = _Scoped(_registry_rows(Household), many=True, required=False)
+    persons = _Scoped(_registry_rows(Person), many=True, required=False)
+    photos = _photos()
+
+    def validate(self, data):
+        if (data.get("lng") is None) != (data.get("lat") is None):
+            missing = "lat" if data.get("lat") is None else "lng"
+            raise serializers.ValidationError({missing: [_("Give both longitude and latitude.")]})
+        return data
+
+
+class ReasonInput(StepInput):
+    reason = _text()
+
+
+class RejectInput(ReasonInput):
+    duplicate_of = _Scoped(cases_visible_to, required=False, allow_null=True, default=None)
+
+
+class ReturnDownInput(ReasonInput):
+    to_level = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("The level to send it to (default: one level down)"),
+    )
+
+
+class ResultInput(StepInput):
+    result = _text()
+    photos = _photos()
+
+
+class VerifyInput(StepInput):
+    # Nullable so that a form post without it is "missing", not HTML's unticked False.
+    passed = serializers.BooleanField(allow_null=True, default=None)
+    note = _text()
+    photos = _photos()
+
+    def validate_passed(self, value):
+        if value is None:
+            raise serializers.ValidationError(_("Say whether the check passed."))
+        return value
+
+
+class DispatchInput(StepInput):
+    # Any department: the category table names them to everyone, and who may dispatch where
+    # is the policy's and the service's call.
+    lead = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    cooperating = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(), many=True, required=False
+    )
+    instructions = _text()
+    due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class CallbackInput(StepInput):
+    satisfaction = serializers.IntegerField(help_text=gettext_lazy("1 (worst) to 5 (best)"))
+    comment = _text()
+    reopen_if_unsatisfied = serializers.BooleanField(default=False)
+
+
+class ExtensionInput(StepInput):
+    until = serializers.DateTimeField()
+    reason = _text()
+
+
+class ExtensionDecisionInput(StepInput):
+    approve = serializers.BooleanField(allow_null=True, default=None)
+
+    def validate_approve(self, value):
+        if value is None:
+            raise serializers.ValidationError(_("Say whether the extension is approved."))
+        return value
+
+
+class MarkReadInput(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    all = serializers.BooleanField(default=False)
+
+    def validate(self, data):
+        if not data.get("all") and not data.get("ids"):
+            raise serializers.ValidationError(
+                {"ids": [_("Give the ids to mark as read, or all=true.")]}
+            )
+        return data

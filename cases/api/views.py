@@ -1,0 +1,377 @@
+"""API views of cases, dispatches, categories and notifications.
+
+Every case and dispatch queryset goes through JurisdictionScopedMixin: a case is seen by the
+areas above its grid and by the departments it was dispatched to; anything else is a 404,
+whatever the method. Each workflow step is `POST /api/cases/{id}/{action}/` (or
+`/api/dispatches/{id}/{action}/`): parse the body, refuse a stale `version`, call the one
+service, answer with the fresh case (or dispatch). The errors the services raise become 400
+(bad input, per field), 403 (the policy says no) and 409 (not in this status, or someone else
+changed it first) in governance/rest.py.
+"""
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from cases import notifications, policies, services
+from cases.api import serializers as s
+from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.filtersets import (
+    CaseFilterSet,
+    CategoryFilterSet,
+    DispatchFilterSet,
+    NotificationFilterSet,
+    cases_visible_to,
+)
+from cases.models import (
+    Callback,
+    Case,
+    CaseEvent,
+    Category,
+    Dispatch,
+    Notification,
+    Supervision,
+)
+from grid.jurisdiction import JurisdictionScopedMixin
+from grid.models import Building, Household, Person
+
+
+class CaseCursorPagination(CursorPagination):
+    """Keyset pagination, newest report first: any page costs what the first one does."""
+
+    ordering = ("-reported_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class DispatchCursorPagination(CaseCursorPagination):
+    ordering = ("-dispatched_at", "-id")
+
+
+class NotificationCursorPagination(CaseCursorPagination):
+    ordering = ("-created_at", "-id")
+
+
+def _parse(serializer_class, request) -> dict:
+    data = serializer_class(data=request.data, context={"request": request})
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
+def _check_version(row, version: int | None) -> None:
+    """A client that says which version it read is refused if the row moved on since; the
+    workflow's compare-and-set covers the race between this read and the write."""
+    if version is not None and version != row.version:
+        raise ConcurrentCaseUpdate(version, row.version)
+
+
+class ScopedWorkflowViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
+    filter_backends = [DjangoFilterBackend]
+
+    def filter_queryset(self, queryset):
+        # Filters narrow lists only: a detail (or a step on one) reaches any row in scope.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # A detail URL answers 404 for a row out of scope before it says which methods it
+        # allows, so no method can confirm that an id of another area exists.
+        if self.lookup_field in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
+
+CASE_DETAIL_PREFETCH = [
+    Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("version")),
+    "photos",
+    Prefetch(
+        "dispatches",
+        # "lead" sorts after "cooperating": descending puts the lead first.
+        queryset=Dispatch.objects.select_related("department", "dispatched_by").order_by(
+            "-role", "id"
+        ),
+    ),
+    Prefetch("supervisions", queryset=Supervision.objects.select_related("by")),
+    Prefetch("callbacks", queryset=Callback.objects.select_related("by")),
+    # Only ids go out: the registry rows themselves are read through the registry API.
+    Prefetch("buildings", queryset=Building.objects.only("id")),
+    Prefetch("households", queryset=Household.objects.only("id")),
+    Prefetch("persons", queryset=Person.objects.only("id")),
+]
+
+
+def _step_schema(request_class, summary: str):
+    return extend_schema(
+        summary=summary,
+        request={"application/json": request_class, "multipart/form-data": request_class},
+        responses={
+            200: s.CaseDetailSerializer,
+            400: OpenApiResponse(description=_("Bad input, a message per field")),
+            403: OpenApiResponse(description=_("The policy does not allow you this step")),
+            404: OpenApiResponse(description=_("No such case in your jurisdiction")),
+            409: OpenApiResponse(
+                description=_("Not allowed in the current status, or a stale version")
+            ),
+        },
+    )
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet):
+    """Cases (网格事件) in the user's areas and those dispatched to the user's department."""
+
+    jurisdiction_path = "grid__path"
+    jurisdiction_department = "dispatches__department"
+    queryset = Case.objects.select_related("category", "grid", "holder", "reporter")
+    filterset_class = CaseFilterSet
+    pagination_class = CaseCursorPagination
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(*CASE_DETAIL_PREFETCH)
+        return queryset
+
+    def get_serializer_class(self):
+        return s.CaseSerializer if self.action == "list" else s.CaseDetailSerializer
+
+    def _detail(self, case_id: int, *, status_code=status.HTTP_200_OK) -> Response:
+        case = super().get_queryset().prefetch_related(*CASE_DETAIL_PREFETCH).get(pk=case_id)
+        return Response(
+            s.CaseDetailSerializer(case, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
+
+    @extend_schema(
+        request={
+            "application/json": s.CaseReportInput,
+            "multipart/form-data": s.CaseReportInput,
+        },
+        responses={201: s.CaseDetailSerializer, 200: s.CaseDetailSerializer},
+    )
+    def create(self, request):
+        """File a case (上报). A repeat with a client id seen before answers 200 with the first
+        case and writes nothing; the first answer is 201."""
+        data = _parse(s.CaseReportInput, request)
+        case, created = services.report_case(reporter=request.user, **data)
+        if not created and not cases_visible_to(request.user).filter(pk=case.pk).exists():
+            # Someone else's client id: say nothing about their case.
+            raise ValidationError(
+                {"client_id": [_("This client id belongs to another report; make a new one.")]}
+            )
+        return self._detail(case.pk, status_code=201 if created else 200)
+
+    def _act(self, request, input_class, service) -> Response:
+        """Run one workflow step on the case: parse, refuse a stale version, call the service,
+        answer with the fresh case. A 409 for the status lists what the user may do now."""
+        case = self.get_object()
+        data = _parse(input_class, request)
+        _check_version(case, data.pop("version", None))
+        try:
+            service(case, actor=request.user, **data)
+        except InvalidTransition as exc:
+            current = super().get_queryset().get(pk=case.pk)
+            exc.allowed = s.api_actions(policies.case_actions_for(request.user, current))
+            exc.status = current.status
+            raise
+        return self._detail(case.pk)
+
+    @_step_schema(s.StepInput, "accept (签收)")
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """The holder takes the case on; the handling deadline starts."""
+        return self._act(request, s.StepInput, services.accept_case)
+
+    @_step_schema(s.RejectInput, "reject (不予立案)")
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Close the report as not registered: invalid, or a duplicate of `duplicate_of`."""
+        return self._act(request, s.RejectInput, services.reject_case)
+
+    @_step_schema(s.ResultInput, "self_resolve (当场处置)")
+    @action(detail=True, methods=["post"])
+    def self_resolve(self, request, pk=None):
+        """A grid worker resolved a minor case on the spot (with a photo of the result)."""
+        return self._act(request, s.ResultInput, services.self_resolve_case)
+
+    @_step_schema(s.ReasonInput, "escalate (上报)")
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        """Hand the case one level up, with a reason."""
+        return self._act(request, s.ReasonInput, services.escalate_case)
+
+    @_step_schema(s.ReturnDownInput, "return_down (退回)")
+    @action(detail=True, methods=["post"])
+    def return_down(self, request, pk=None):
+        """Send the case down one level (or to `to_level`), with a reason."""
+        return self._act(request, s.ReturnDownInput, services.return_case)
+
+    # Not named `dispatch`: that would shadow APIView.dispatch, the entry of every request.
+    @_step_schema(s.DispatchInput, "dispatch (派遣)")
+    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
+    def dispatch_case(self, request, pk=None):
+        """Send the case to one lead department and any cooperating ones."""
+        return self._act(request, s.DispatchInput, services.dispatch_case)
+
+    @_step_schema(s.ResultInput, "resolve (处置完成)")
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """The holder handled the case itself; it waits for on-site verification."""
+        return self._act(request, s.ResultInput, services.resolve_case)
+
+    @_step_schema(s.VerifyInput, "verify (核查)")
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        """On-site check by a grid worker of the case's grid, with a photo: passed closes the
+        case, failed sends it back for rework (a note is required)."""
+        return self._act(request, s.VerifyInput, services.verify_case)
+
+    @_step_schema(s.ReasonInput, "suspend (挂账)")
+    @action(detail=True, methods=["post"])
+    def suspend(self, request, pk=None):
+        """Stop the clock, with a reason."""
+        return self._act(request, s.ReasonInput, services.suspend_case)
+
+    @_step_schema(s.StepInput, "resume")
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Restart the clock; the case returns to where it was."""
+        return self._act(request, s.StepInput, services.resume_case)
+
+    @_step_schema(s.ReasonInput, "urge (督办)")
+    @action(detail=True, methods=["post"])
+    def urge(self, request, pk=None):
+        """A supervision notice to the holder; the status does not change."""
+        return self._act(request, s.ReasonInput, services.urge_case)
+
+    @_step_schema(s.CallbackInput, "callback (回访)")
+    @action(detail=True, methods=["post"])
+    def callback(self, request, pk=None):
+        """A resident's rating of a closed case, 1 to 5."""
+        return self._act(request, s.CallbackInput, services.callback_case)
+
+    @_step_schema(s.ReasonInput, "reopen (重办)")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        """Reopen a closed case for rework, with a reason."""
+        return self._act(request, s.ReasonInput, services.reopen_case)
+
+
+def _dispatch_schema(request_class, summary: str):
+    return extend_schema(
+        summary=summary,
+        request={"application/json": request_class, "multipart/form-data": request_class},
+        responses={200: s.DispatchWithCaseSerializer},
+    )
+
+
+class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet):
+    """Work dispatched to departments: a department's staff see their department's; the areas
+    above a case's grid see its dispatches."""
+
+    jurisdiction_path = "case__grid__path"
+    jurisdiction_department = "department"
+    queryset = Dispatch.objects.select_related(
+        "case__holder", "case__category", "department", "dispatched_by"
+    )
+    serializer_class = s.DispatchWithCaseSerializer
+    filterset_class = DispatchFilterSet
+    pagination_class = DispatchCursorPagination
+
+    def _act(self, request, input_class, service) -> Response:
+        dispatch = self.get_object()
+        data = _parse(input_class, request)
+        _check_version(dispatch, data.pop("version", None))
+        try:
+            service(dispatch, actor=request.user, **data)
+        except InvalidTransition as exc:
+            exc.allowed = s.dispatch_actions_for(request.user, self.get_object())
+            raise
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @_dispatch_schema(s.StepInput, "sign (签收)")
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        """The department signs for the work."""
+        return self._act(request, s.StepInput, services.sign_dispatch)
+
+    @_dispatch_schema(s.ReasonInput, "refuse (退单)")
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None):
+        """The department refuses a wrong dispatch, with a reason; a refused lead sends the
+        case back to its dispatcher."""
+        return self._act(request, s.ReasonInput, services.refuse_dispatch)
+
+    @_dispatch_schema(s.ExtensionInput, "request_extension (申请延期)")
+    @action(detail=True, methods=["post"])
+    def request_extension(self, request, pk=None):
+        """Ask for a later deadline, with a reason."""
+        return self._act(request, s.ExtensionInput, services.request_extension)
+
+    @_dispatch_schema(s.ExtensionDecisionInput, "approve_extension (审批延期)")
+    @action(detail=True, methods=["post"])
+    def approve_extension(self, request, pk=None):
+        """The dispatching level approves (or declines) a requested extension."""
+        return self._act(request, s.ExtensionDecisionInput, services.approve_extension)
+
+    @_dispatch_schema(s.ResultInput, "report_done (反馈)")
+    @action(detail=True, methods=["post"])
+    def report_done(self, request, pk=None):
+        """The department reports its part done; the lead's report resolves the case."""
+        return self._act(request, s.ResultInput, services.report_dispatch_done)
+
+
+class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The category tree (事件分类), whole: main classes and their subclasses, with routing
+    defaults. Small reference data, so one unpaginated list."""
+
+    jurisdiction_exempt = "the category table is public reference data"
+    queryset = Category.objects.select_related("parent", "lead_department").prefetch_related(
+        "cooperating_departments"
+    )
+    serializer_class = s.CategorySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = CategoryFilterSet
+    pagination_class = None
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's own inbox, newest first."""
+
+    jurisdiction_exempt = "the signed-in user's own inbox: rows are filtered to request.user"
+    queryset = Notification.objects.select_related("case", "event")
+    serializer_class = s.NotificationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = NotificationFilterSet
+    pagination_class = NotificationCursorPagination
+
+    def get_queryset(self):
+        return super().get_queryset().filter(user=self.request.user)
+
+    @extend_schema(
+        responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()})
+    )
+    @action(detail=False, methods=["get"], url_path="unread-count")
+    def unread_count(self, request):
+        return Response({"unread": notifications.unread_count(request.user)})
+
+    @extend_schema(
+        request=s.MarkReadInput,
+        responses=inline_serializer(
+            "MarkedRead",
+            {"marked": serializers.IntegerField(), "unread": serializers.IntegerField()},
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        """Mark the given notifications (or all) as read; others' ids are ignored."""
+        data = _parse(s.MarkReadInput, request)
+        marked = notifications.mark_read(request.user, None if data["all"] else data["ids"])
+        return Response({"marked": marked, "unread": notifications.unread_count(request.user)})

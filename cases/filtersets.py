@@ -1,0 +1,191 @@
+"""Filters for the case, dispatch, category and notification lists, shared by the API and the
+pages. Filters only narrow: what a user may see at all is decided by grid/jurisdiction.py before
+they apply, and every row a filter can name (an area, a department, a case) is drawn from the
+user's own jurisdiction, so a filter cannot confirm that an id outside it exists.
+"""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from cases.models import Case, Category, Dispatch, Notification, Urgency
+from grid.filtersets import SubtreeFilter
+from grid.jurisdiction import restrict
+from grid.models import Area, Department
+
+
+def departments_visible_to(user):
+    """Departments in the user's areas, and the user's own department."""
+    return restrict(Department.objects.all(), user, path_field="area__path", department_field="pk")
+
+
+def cases_visible_to(user):
+    """Cases in a grid of the user's areas, and cases dispatched to the user's department."""
+    return restrict(
+        Case.objects.all(),
+        user,
+        path_field="grid__path",
+        department_field="dispatches__department",
+    )
+
+
+def _departments_of_request(request):
+    return (
+        departments_visible_to(request.user) if request is not None else Department.objects.none()
+    )
+
+
+def find_category(value) -> Category | None:
+    """A category by code ("0501") or id. A JSON number is an id; a string is a code first
+    (codes and small ids can look alike: "10" is the main class 民生诉求), then an id."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Category.objects.filter(pk=value).first()
+    text = str(value).strip()
+    found = Category.objects.filter(code=text).first()
+    if found is None and text.isdigit():
+        found = Category.objects.filter(pk=int(text)).first()
+    return found
+
+
+class CategoryField(forms.CharField):
+    """A category code or id (see find_category)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        category = find_category(value)
+        if category is None:
+            raise ValidationError(
+                _("No category has the code or id “{value}”.").format(value=value)
+            )
+        return category
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CategoryCodeFilter(django_filters.Filter):
+    """Rows whose `field_name` is the category given by code or id."""
+
+    field_class = CategoryField
+
+
+class CategoryFilter(CategoryCodeFilter):
+    """Cases of a category, by code or id; a main class (大类) matches all its subclasses."""
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(Q(category=value) | Q(category__parent=value))
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class DispatchedToFilter(django_filters.ModelChoiceFilter):
+    """Cases dispatched to the department (at any time)."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        # A subquery, not a join: a case dispatched twice to one department appears once.
+        return qs.filter(pk__in=Dispatch.objects.filter(department=value).values("case_id"))
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=Case.Status.choices, label=gettext_lazy("Status (repeat for several)")
+    )
+    level = django_filters.ChoiceFilter(choices=Area.Level.choices)
+    holder_within = SubtreeFilter(
+        path_field="holder__path",
+        label=gettext_lazy("Held by the area or an area below it"),
+    )
+    within = SubtreeFilter(
+        path_field="grid__path", label=gettext_lazy("In a grid of the area (its subtree)")
+    )
+    category = CategoryFilter(label=gettext_lazy("Category code or id (a main class: all of it)"))
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
+    overdue = django_filters.BooleanFilter(field_name="is_overdue")
+    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    department = DispatchedToFilter(
+        queryset=_departments_of_request, label=gettext_lazy("Dispatched to the department")
+    )
+    q = django_filters.CharFilter(method="search", label=gettext_lazy("Case number or title"))
+
+    class Meta:
+        model = Case
+        fields = [
+            "status",
+            "level",
+            "holder_within",
+            "within",
+            "category",
+            "urgency",
+            "overdue",
+            "reported_after",
+            "reported_before",
+            "due_before",
+            "department",
+            "q",
+        ]
+
+    def filter_department(self, queryset, name, value):
+        if value is None:
+            return queryset
+        # A subquery, not a join: a case dispatched twice to one department appears once.
+        return queryset.filter(pk__in=Dispatch.objects.filter(department=value).values("case_id"))
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(number__startswith=value) | Q(title__icontains=value))
+
+
+class DispatchFilterSet(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Dispatch.Status.choices)
+    role = django_filters.ChoiceFilter(choices=Dispatch.Role.choices)
+    department = django_filters.ModelChoiceFilter(queryset=_departments_of_request)
+    overdue = django_filters.BooleanFilter(field_name="is_overdue")
+    case = django_filters.NumberFilter(field_name="case_id")
+
+    class Meta:
+        model = Dispatch
+        fields = ["status", "role", "department", "overdue", "case"]
+
+
+class CategoryFilterSet(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", label=gettext_lazy("Name or code"))
+    parent = CategoryCodeFilter(label=gettext_lazy("Main class code or id"))
+    main = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label=gettext_lazy("Main classes only")
+    )
+
+    class Meta:
+        model = Category
+        fields = ["search", "parent", "main", "is_active", "start_level"]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(name_en__icontains=value) | Q(code__startswith=value)
+        )
+
+
+class NotificationFilterSet(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(
+        field_name="read_at", lookup_expr="isnull", label=gettext_lazy("Unread only")
+    )
+
+    class Meta:
+        model = Notification
+        fields = ["unread"]
