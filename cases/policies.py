@@ -76,6 +76,10 @@ def can_verify(user, case: Case) -> bool:
     return _covers(user, case.grid, (R.GRID_WORKER,))
 
 
+# The workflow has two outcomes of one check; both are the same permission.
+can_verify_pass = can_verify_fail = can_verify
+
+
 def can_urge(user, case: Case) -> bool:
     return _covers(user, case.grid, (R.SUPERVISOR, R.DISTRICT_DISPATCHER))
 
