@@ -1094,7 +1094,8 @@ def start_import(*, actor, area: Area, upload, mode: str, kind: str = Kind.AUTO)
     # A generated name: the uploader's file name may itself say whom the file is about.
     job.file.save(f"{uuid4().hex}{suffix}", upload, save=False)
     job.save()
-    run_import.delay_on_commit(job.pk)
+    # The report is written in the uploader's language, not the worker's.
+    run_import.delay_on_commit(job.pk, translation.get_language())
     return job
 
 

@@ -1,6 +1,8 @@
 """Background work of the grid app, run by Celery workers. Tasks take ids and call a service."""
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
 
 from grid import imports
 
@@ -15,6 +17,8 @@ IMPORT_TIME_LIMIT = IMPORT_SOFT_TIME_LIMIT + 60
     soft_time_limit=IMPORT_SOFT_TIME_LIMIT,
     time_limit=IMPORT_TIME_LIMIT,
 )
-def run_import(job_id: int) -> None:
-    """Run an uploaded import job; a job already finished is not run again."""
-    imports.run_job(job_id)
+def run_import(job_id: int, language: str | None = None) -> None:
+    """Run an uploaded import job, its report in `language` (default: the site's); a job
+    already finished is not run again."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        imports.run_job(job_id)

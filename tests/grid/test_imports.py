@@ -654,3 +654,16 @@ def test_the_api_lists_only_the_jobs_a_caller_may_see(grid_one, grid1, login):
     assert [j["id"] for j in login("grid1").get("/api/imports/").json()["results"]] == [job.pk]
     assert login("grid2").get("/api/imports/").json()["results"] == []
     assert login("grid2").get(f"/api/imports/{job.pk}/").status_code == 404
+
+
+def test_the_report_is_written_in_the_uploaders_language(family, grid_one, grid1, monkeypatch):
+    enqueued = []
+    monkeypatch.setattr(run_import, "delay_on_commit", lambda *args: enqueued.append(args))
+    with translation.override("en"):
+        job = start_job(grid1, grid_one, csv_bytes(GOOD_AND_BAD_ROWS))
+    assert enqueued == [(job.pk, "en")]
+
+    run_import(*enqueued[0])
+
+    job.refresh_from_db()
+    assert job.errors[-1]["message"] == "No building 9 in 黄埔花园社区第1网格."
