@@ -11,6 +11,7 @@ changed it first) in governance/rest.py.
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -114,11 +115,13 @@ def _step_schema(request_class, summary: str):
         request={"application/json": request_class, "multipart/form-data": request_class},
         responses={
             200: s.CaseDetailSerializer,
-            400: OpenApiResponse(description=_("Bad input, a message per field")),
-            403: OpenApiResponse(description=_("The policy does not allow you this step")),
-            404: OpenApiResponse(description=_("No such case in your jurisdiction")),
+            400: OpenApiResponse(description=gettext_lazy("Bad input, a message per field")),
+            403: OpenApiResponse(
+                description=gettext_lazy("The policy does not allow you this step")
+            ),
+            404: OpenApiResponse(description=gettext_lazy("No such case in your jurisdiction")),
             409: OpenApiResponse(
-                description=_("Not allowed in the current status, or a stale version")
+                description=gettext_lazy("Not allowed in the current status, or a stale version")
             ),
         },
     )
