@@ -1,8 +1,6 @@
 """In-app notifications: who hears of which case event. Written once per event and recipient
 (a unique constraint makes a second run a no-op)."""
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -12,8 +10,6 @@ from django.utils.translation import gettext as _
 from cases.models import CaseEvent, Dispatch, Notification
 from grid.models import Post
 
-# Post-commit work older than this with nothing written is redone by the sweeper.
-CATCH_UP_AFTER = timedelta(minutes=2)
 ROLE_OF_LEVEL = {
     1: Post.Role.DISTRICT_DISPATCHER,
     2: Post.Role.STREET_STAFF,
@@ -53,9 +49,14 @@ def recipients(event: CaseEvent) -> list[int]:
     if event.action in TO_REPORTER and case.reporter_id:
         condition |= Q(pk=case.reporter_id)
     if event.action in TO_DEPARTMENTS:
-        departments = Dispatch.objects.filter(case=case).values("department_id")
-        if event.data.get("dispatch"):
-            departments = departments.filter(pk=event.data["dispatch"])
+        if "lead" in event.data:
+            # The departments of this dispatch only: after a lead's refusal the case is
+            # dispatched again, and the departments of the earlier round are not concerned.
+            departments = [event.data["lead"], *event.data.get("cooperating", [])]
+        else:
+            departments = Dispatch.objects.filter(pk=event.data.get("dispatch")).values(
+                "department_id"
+            )
         condition |= Q(posts__is_active=True, posts__role=Post.Role.DEPARTMENT_STAFF,
                        posts__department_id__in=departments)  # fmt: skip
     if event.action in TO_SUPERVISORS:
@@ -71,9 +72,10 @@ def text_of(event: CaseEvent) -> str:
 
     with translation.override(settings.LANGUAGE_CODE):
         label = str(ACTION_LABELS.get(event.action, event.action))
-        return _("%(number)s %(action)s: %(title)s") % {
+        text = _("%(number)s %(action)s: %(title)s") % {
             "number": event.case.number, "action": label, "title": event.case.title,
-        }[:200]  # fmt: skip
+        }  # fmt: skip
+    return text[:200]
 
 
 def notify(event_id: int) -> int:

@@ -255,4 +255,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SANHUA_SWEEP_SECONDS", default=30.0),
     },
 }
+# Post-commit work (routing a new case, writing notifications) still undone this long after its
+# commit is redone by the sweeper: its message was lost or the broker was down. Younger work is
+# left to the message that is probably still in the queue.
+SANHUA_CATCH_UP_SECONDS = env.float("SANHUA_CATCH_UP_SECONDS", default=120.0)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
