@@ -28,3 +28,8 @@ STORAGES = {
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: tests that start a real Celery worker (or run two sweepers in two
+    # threads) need other connections to see the test database. pytest-xdist appends each
+    # worker's id to the name, so parallel workers get files of their own.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

@@ -1,0 +1,372 @@
+"""The deadline sweeper on a controlled clock: an untouched case climbs one level per missed
+deadline to the district, where it is marked overdue and supervised; exactly once per level,
+however often and however many sweepers run."""
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from cases import notifications, services, tasks
+from cases.calendar import SHANGHAI
+from cases.exceptions import ConcurrentCaseUpdate
+from cases.models import Case, CaseEvent, Dispatch, Notification, Supervision
+from grid.models import Area, Department
+
+Level = Area.Level
+SECOND = timedelta(seconds=1)
+
+
+def at(month, day, hour, minute=0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+FILED = at(3, 2, 9)  # Monday 2 March 2026, 09:00
+# The untouched case's deadlines in working time (8:30–12:00, 14:00–17:30): 2 hours at the
+# grid, then 4 at the community, 7 at the street and 7 at the district.
+GRID_DUE = at(3, 2, 11)
+COMMUNITY_DUE = at(3, 2, 17)
+STREET_DUE = at(3, 3, 17)
+DISTRICT_DUE = at(3, 4, 17)
+
+
+def actions(case: Case) -> list[str]:
+    return list(case.events.values_list("action", flat=True))
+
+
+@pytest.mark.django_db
+def test_an_untouched_grid_case_climbs_one_level_per_missed_deadline_then_is_supervised(
+    file_case, home_grids, home_community, home_street, demo
+):
+    case = file_case("0101", now=FILED)
+    assert (case.level, case.due_at) == (Level.GRID, GRID_DUE)
+
+    steps = [
+        (GRID_DUE, Level.COMMUNITY, home_community, COMMUNITY_DUE),
+        (COMMUNITY_DUE, Level.STREET, home_street, STREET_DUE),
+        (STREET_DUE, Level.DISTRICT, demo, DISTRICT_DUE),
+    ]
+    for count, (due, level, holder, next_due) in enumerate(steps, start=1):
+        assert tasks.sweep_cases(now=due - SECOND) == 0
+        assert tasks.sweep_cases(now=due) == 1
+        assert tasks.sweep_cases(now=due) == 0  # the same sweep again changes nothing
+        case.refresh_from_db()
+        assert (case.status, case.level, case.holder, case.due_at) == (
+            "reported",
+            level,
+            holder,
+            next_due,
+        )
+        assert (case.escalation_count, case.is_overdue, case.version) == (count, False, count + 1)
+
+    assert tasks.sweep_cases(now=DISTRICT_DUE - SECOND) == 0
+    assert tasks.sweep_cases(now=DISTRICT_DUE) == 1
+    assert tasks.sweep_cases(now=DISTRICT_DUE) == 0
+    assert tasks.sweep_cases(now=DISTRICT_DUE + timedelta(days=30)) == 0
+
+    case.refresh_from_db()
+    assert (case.status, case.level, case.holder, case.due_at) == ("reported", 1, demo, None)
+    assert (case.is_overdue, case.escalation_count, case.version) == (True, 3, 5)
+    assert actions(case) == ["report", "auto_escalate", "auto_escalate", "auto_escalate",
+                             "mark_overdue"]  # fmt: skip
+    events = list(case.events.all())
+    assert [(e.from_level, e.to_level) for e in events] == [
+        (None, 4), (4, 3), (3, 2), (2, 1), (1, 1)
+    ]  # fmt: skip
+    assert [e.at for e in events] == [FILED, GRID_DUE, COMMUNITY_DUE, STREET_DUE, DISTRICT_DUE]
+    assert [e.actor for e in events[1:]] == [None] * 4
+    supervision = Supervision.objects.get(case=case)
+    assert (supervision.is_automatic, supervision.level, supervision.by) == (True, 1, None)
+
+
+@pytest.mark.django_db
+def test_each_automatic_step_notifies_the_new_holder_once(file_case):
+    case = file_case("0101", now=FILED)
+    for due in (GRID_DUE, COMMUNITY_DUE, STREET_DUE, DISTRICT_DUE):
+        tasks.sweep_cases(now=due)
+    for event in case.events.all():
+        notifications.notify(event.pk)
+        notifications.notify(event.pk)
+
+    received = [
+        sorted(Notification.objects.filter(event=e).values_list("user__username", flat=True))
+        for e in case.events.order_by("version")
+    ]
+    assert received == [
+        [],  # grid1 filed it in her own grid
+        ["community"],
+        ["street"],
+        ["district"],
+        ["district", "supervisor"],
+    ]
+
+
+@pytest.mark.django_db
+def test_after_a_long_outage_a_case_climbs_one_level_per_sweep_not_all_at_once(
+    file_case, home_community
+):
+    case = file_case("0101", now=FILED)
+    back = FILED + timedelta(days=7)  # the next Monday
+
+    assert tasks.sweep_cases(now=back) == 1
+    assert tasks.sweep_cases(now=back) == 0
+
+    case.refresh_from_db()
+    assert (case.level, case.holder, case.escalation_count) == (3, home_community, 1)
+    assert case.due_at == at(3, 9, 15)  # a fresh four working hours at the community
+
+
+@pytest.mark.django_db
+def test_an_accepted_case_that_misses_its_handling_deadline_goes_one_level_up(file_case, user):
+    case = file_case("0101", now=FILED)
+    services.accept_case(case, actor=user("grid1"), now=at(3, 2, 10))
+    case.refresh_from_db()
+    assert case.due_at == at(3, 4, 10)  # 14 working hours to handle it
+
+    assert tasks.sweep_cases(now=at(3, 4, 9, 59)) == 0
+    assert tasks.sweep_cases(now=at(3, 4, 10)) == 1
+
+    case.refresh_from_db()
+    assert (case.status, case.level) == ("reported", Level.COMMUNITY)
+
+
+@pytest.mark.django_db
+def test_a_case_accepted_in_time_is_not_escalated(file_case, user):
+    case = file_case("0101", now=FILED)
+    services.accept_case(case, actor=user("grid1"), now=GRID_DUE - SECOND)
+
+    assert tasks.sweep_cases(now=GRID_DUE) == 0
+    assert actions(Case.objects.get(pk=case.pk)) == ["report", "accept"]
+
+
+@pytest.mark.django_db
+def test_closed_and_rejected_cases_are_never_escalated(file_case, user, photo):
+    closed, rejected = file_case("0101", now=FILED), file_case("0101", now=FILED)
+    services.self_resolve_case(closed, actor=user("grid1"), result="已清理", photos=[photo()])
+    services.reject_case(rejected, actor=user("grid1"), reason="重复上报")
+
+    assert tasks.sweep_cases(now=FILED + timedelta(days=30)) == 0
+
+
+@pytest.mark.django_db
+def test_a_suspended_case_is_not_escalated_and_resumes_with_the_time_it_had_left(file_case, user):
+    case = file_case("0101", now=FILED)
+    services.suspend_case(case, actor=user("grid1"), reason="等待产权确认", now=at(3, 2, 10))
+    case.refresh_from_db()
+    assert (case.status, case.due_at, case.remaining_seconds) == ("suspended", None, 3600)
+
+    assert tasks.sweep_cases(now=at(3, 4, 9)) == 0
+
+    services.resume_case(case, actor=user("grid1"), now=at(3, 4, 15))
+    case.refresh_from_db()
+    assert (case.status, case.due_at, case.remaining_seconds) == ("reported", at(3, 4, 16), None)
+    assert tasks.sweep_cases(now=at(3, 4, 16) - SECOND) == 0
+    assert tasks.sweep_cases(now=at(3, 4, 16)) == 1
+
+
+@pytest.mark.django_db
+def test_a_case_resumed_over_lunch_keeps_its_working_time(file_case, user):
+    case = file_case("0101", now=FILED)
+    services.suspend_case(case, actor=user("grid1"), reason="等待产权确认", now=at(3, 2, 9, 30))
+    case.refresh_from_db()
+    services.resume_case(case, actor=user("grid1"), now=at(3, 3, 11, 30))
+
+    case.refresh_from_db()
+    assert case.due_at == at(3, 3, 15)  # 90 minutes: 30 before lunch, 60 after
+
+
+@pytest.mark.django_db
+def test_an_emergency_runs_on_the_natural_clock_at_night(file_case):
+    night = at(3, 7, 22)  # a Saturday night
+    case = file_case("0101", urgency="emergency", now=night)
+    assert case.due_at == night + timedelta(hours=2)
+
+    assert tasks.sweep_cases(now=night + timedelta(hours=2)) == 1
+
+    case.refresh_from_db()
+    assert (case.level, case.due_at) == (Level.COMMUNITY, night + timedelta(hours=6))
+
+
+@pytest.mark.django_db
+def test_a_suspended_emergency_keeps_the_natural_time_it_had_left(file_case, user):
+    night = at(3, 7, 22)
+    case = file_case("0101", urgency="emergency", now=night)
+    services.suspend_case(case, actor=user("grid1"), reason="等待消防到场", now=at(3, 7, 23))
+    case.refresh_from_db()
+    assert case.remaining_seconds == 3600
+
+    services.resume_case(case, actor=user("grid1"), now=at(3, 8, 3))
+
+    case.refresh_from_db()
+    assert case.due_at == at(3, 8, 4)
+
+
+def _dispatched(file_case, user, now):
+    case = file_case("0501", now=now)
+    services.escalate_case(case, actor=user("community"), reason="需街道协调", now=now)
+    services.accept_case(case, actor=user("street"), now=now)
+    services.dispatch_case(
+        case,
+        actor=user("street"),
+        lead=Department.objects.get(name="区交通运输局"),
+        cooperating=[Department.objects.get(name="黄埔交警大队")],
+        now=now,
+    )
+    return case
+
+
+@pytest.mark.django_db
+def test_an_overdue_dispatch_is_flagged_once_and_recorded_in_the_history(file_case, user):
+    case = _dispatched(file_case, user, at(3, 2, 17))
+    due = at(3, 9, 17)  # 35 working hours later
+    assert set(case.dispatches.values_list("due_at", flat=True)) == {due}
+
+    assert tasks.sweep_dispatches(now=due - SECOND) == 0
+    assert tasks.sweep_dispatches(now=due) == 2
+    assert tasks.sweep_dispatches(now=due) == 0
+    assert tasks.sweep_dispatches(now=due + timedelta(days=9)) == 0
+
+    assert list(case.dispatches.values_list("is_overdue", flat=True)) == [True, True]
+    assert actions(case)[-2:] == ["dispatch_overdue", "dispatch_overdue"]
+    overdue = case.events.filter(action="dispatch_overdue").first()
+    notifications.notify(overdue.pk)
+    assert list(overdue.notifications.values_list("user__username", flat=True)) == ["street"]
+
+
+@pytest.mark.django_db
+def test_a_dispatch_reported_done_in_time_is_not_flagged(file_case, user):
+    case = _dispatched(file_case, user, at(3, 2, 17))
+    police = case.dispatches.get(role=Dispatch.Role.COOPERATING)
+    services.sign_dispatch(police, actor=user("police"))
+    police.refresh_from_db()
+    services.report_dispatch_done(police, actor=user("police"), result="已配合")
+
+    assert tasks.sweep_dispatches(now=at(3, 10, 9)) == 1
+    police.refresh_from_db()
+    assert police.is_overdue is False
+
+
+@pytest.mark.django_db
+def test_the_sweeper_works_in_batches(file_case):
+    cases = [file_case("0101", now=FILED) for _ in range(5)]
+
+    assert tasks.sweep_cases(now=GRID_DUE, limit=2) == 2
+    assert tasks.sweep_cases(now=GRID_DUE, limit=2) == 2
+    assert tasks.sweep_cases(now=GRID_DUE, limit=2) == 1
+    assert tasks.sweep_cases(now=GRID_DUE, limit=2) == 0
+    assert {Case.objects.get(pk=c.pk).level for c in cases} == {Level.COMMUNITY}
+
+
+@pytest.mark.django_db
+def test_a_case_accepted_after_the_sweeper_took_its_batch_is_left_alone(
+    file_case, user, monkeypatch
+):
+    case = file_case("0101", now=FILED)
+    due_ids = tasks._due_ids
+
+    def accepted_meanwhile(queryset, limit):
+        ids = due_ids(queryset, limit)
+        services.accept_case(Case.objects.get(pk=case.pk), actor=user("grid1"), now=GRID_DUE)
+        return ids
+
+    monkeypatch.setattr(tasks, "_due_ids", accepted_meanwhile)
+
+    assert tasks.sweep_cases(now=GRID_DUE) == 0
+    case.refresh_from_db()
+    assert (case.status, case.level, case.version) == ("in_progress", Level.GRID, 2)
+
+
+@pytest.mark.django_db
+def test_a_lost_compare_and_set_skips_that_case_quietly_and_goes_on(file_case, monkeypatch, caplog):
+    lost, other = file_case("0101", now=FILED), file_case("0101", now=FILED)
+    escalate = services.escalate_if_overdue
+
+    def conflict_on_the_first(case_id, *, now):
+        if case_id == lost.pk:
+            raise ConcurrentCaseUpdate(1, 2)
+        return escalate(case_id, now=now)
+
+    monkeypatch.setattr(services, "escalate_if_overdue", conflict_on_the_first)
+
+    assert tasks.sweep_cases(now=GRID_DUE) == 1
+    assert (Case.objects.get(pk=lost.pk).level, Case.objects.get(pk=other.pk).level) == (4, 3)
+    assert [r.levelname for r in caplog.records if r.name == "cases.tasks"] == ["INFO"]
+
+
+# Two sweepers at once: each in its own thread with its own database connection, committing
+# for real (so the locks are real). On PostgreSQL the second skips the rows the first locked;
+# on SQLite it waits for the first to commit and then finds nothing due.
+
+
+def _in_thread(name, target, results, *args, **kwargs):
+    def run():
+        try:
+            results[name] = target(*args, **kwargs)
+        except Exception as error:  # reported by the test, not lost in the thread
+            results[name] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    return thread
+
+
+def _each_escalated_once(cases) -> bool:
+    per_case = {
+        c.pk: CaseEvent.objects.filter(case=c, action="auto_escalate").count() for c in cases
+    }
+    return set(per_case.values()) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweepers_at_once_escalate_each_case_exactly_once(file_case):
+    cases = [file_case("0101", now=FILED) for _ in range(12)]
+    start = threading.Barrier(2)
+    results = {}
+
+    def sweep():
+        start.wait()
+        return tasks.sweep_cases(now=GRID_DUE)
+
+    threads = [_in_thread(name, sweep, results) for name in ("a", "b")]
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sum(results.values()) == 12, results
+    assert _each_escalated_once(cases)
+    assert {Case.objects.get(pk=c.pk).version for c in cases} == {2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sweeper_that_runs_while_another_holds_the_batch_escalates_nothing(
+    file_case, monkeypatch
+):
+    cases = [file_case("0101", now=FILED) for _ in range(3)]
+    escalate = services.escalate_if_overdue
+    first_holds_the_batch = threading.Event()
+    second_done = threading.Event()
+    results = {}
+
+    def slow_first(case_id, *, now):
+        if threading.current_thread().name == "first" and not first_holds_the_batch.is_set():
+            first_holds_the_batch.set()
+            # Give the second sweeper time to run: on PostgreSQL it skips the locked rows and
+            # finishes; on SQLite it waits for this transaction's write lock.
+            second_done.wait(timeout=1)
+        return escalate(case_id, now=now)
+
+    monkeypatch.setattr(services, "escalate_if_overdue", slow_first)
+    first = _in_thread("first", tasks.sweep_cases, results, now=GRID_DUE)
+    assert first_holds_the_batch.wait(timeout=30)
+
+    second = _in_thread("second", tasks.sweep_cases, results, now=GRID_DUE)
+    second.join(timeout=0.9)
+    if not second.is_alive():
+        second_done.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+
+    assert results == {"first": 3, "second": 0}
+    assert _each_escalated_once(cases)
