@@ -2,10 +2,12 @@
 possible duplicates routing finds (same category, within 50 m and 72 h)."""
 
 import math
+import threading
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from kombu.exceptions import OperationalError
 
 from cases import services, tasks
@@ -168,3 +170,32 @@ def test_a_filed_case_notifies_nobody_until_its_event_is_notified(file_case):
     case = file_case("0501")
 
     assert Notification.objects.filter(case=case).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_of_one_report_at_once_make_one_case(user, category, home_grids):
+    client_id, start, results = uuid.uuid4(), threading.Barrier(2), {}
+
+    def file(name):
+        try:
+            start.wait()
+            case, created = services.report_case(
+                reporter=user("grid1"),
+                category=category("0101"),
+                title="路边垃圾",
+                grid=home_grids[0],
+                client_id=client_id,
+            )
+            results[name] = (case.pk, created)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=file, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    case = Case.objects.get(client_id=client_id)
+    assert sorted(results.values(), key=lambda r: r[1]) == [(case.pk, False), (case.pk, True)]
+    assert CaseEvent.objects.filter(case=case).count() == 1
