@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
 
 from grid import codes, idnumbers, population, registry
 from grid.models import (
@@ -377,3 +377,26 @@ def test_a_negative_number_of_persons_is_refused(demo):
 )
 def test_a_top_up_is_spread_to_reach_the_exact_total(total, counts, adds):
     assert population._spread(total, counts) == adds
+
+
+def registry_schema() -> dict:
+    with connection.cursor() as cursor:
+        return {
+            model._meta.db_table: connection.introspection.get_constraints(
+                cursor, model._meta.db_table
+            )
+            for model in population.REGISTRY_MODELS
+        }
+
+
+def test_a_large_load_leaves_every_index_and_key_as_it_found_them(demo, monkeypatch):
+    monkeypatch.setattr(population, "BULK_LOAD_PERSONS", 100)
+    before = registry_schema()
+
+    added = population.seed_population(persons=300)
+
+    assert registry_schema() == before
+    assert added.persons == Person.objects.count() == 300
+    assert Household.objects.filter(head__isnull=True).count() == 0
+    person = Person.objects.order_by("pk").last()
+    assert list(registry.find_by_id_number(person.id_number)) == [person]
