@@ -230,7 +230,8 @@ class CaseEvent(models.Model):
     and why. Written by cases/workflow.py in the same transaction as the change; never edited."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("action"), max_length=20)
+    # Long enough for the longest step name ("dispatch_approve_extension").
+    action = models.CharField(_("action"), max_length=32)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -420,3 +421,178 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+# Rollups (决策信息库): counters the dashboards read instead of counting cases per request.
+# cases/rollups.py is their only writer; docs/metrics.md explains every counter.
+
+
+def _counter(label: str) -> models.IntegerField:
+    return models.IntegerField(label, default=0)
+
+
+class AreaRollup(models.Model):
+    """Counters of the cases reported on one day (Asia/Shanghai) whose grid lies in `area`, of one
+    category, by the level (`level`) at which each counted step happened.
+
+    Every case counts towards each area of its chain (district, street, community, grid), so a
+    unit's figures are the rows of that one area. The counters describe the cases as they stand
+    now: when a case moves, its old contribution is replaced by its new one (cases/rollups.py).
+    """
+
+    day = models.DateField(_("day"))
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    received = _counter(_("received"))
+    accepted = _counter(_("accepted"))
+    rejected = _counter(_("not registered"))
+    closed = _counter(_("closed"))
+    closed_on_time = _counter(_("closed on time"))
+    reworked = _counter(_("closed after rework"))
+    handling_seconds = models.BigIntegerField(_("handling seconds"), default=0)
+    suspended = _counter(_("suspended"))
+    open = _counter(_("open"))
+    overdue_open = _counter(_("open and overdue"))
+    overdue = _counter(_("missed a deadline"))
+    deadline_misses = _counter(_("deadlines missed"))
+    urged = _counter(_("urged"))
+    urges = _counter(_("urgings"))
+    escalated_out = _counter(_("escalated out"))
+    auto_escalated_out = _counter(_("escalated out automatically"))
+    escalated_in = _counter(_("escalated in"))
+    returned_down = _counter(_("returned down"))
+    callbacks = _counter(_("callbacks"))
+    satisfied = _counter(_("satisfied callbacks"))
+
+    class Meta:
+        verbose_name = _("area rollup")
+        verbose_name_plural = _("area rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "day", "category", "level"], name="area_rollup_key"
+            )
+        ]
+        # Live counts (open cases now, whatever day they were reported) read only these rows.
+        indexes = [
+            models.Index(fields=["area", "level"], condition=Q(open__gt=0), name="area_rollup_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} area {self.area_id} category {self.category_id} level {self.level}"
+
+
+class HandlingRollup(models.Model):
+    """How many of the cases reported on one day in `area`'s subtree, of one category, were
+    closed after `hours` of handling (report to closing, natural hours, rounded down to the hour
+    below 72 h and to the day from 72 h; 720 stands for 30 days or more). The median handling
+    time is read from these rows."""
+
+    day = models.DateField(_("day"))
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    hours = models.PositiveSmallIntegerField(_("hours"))
+    closed = _counter(_("closed"))
+
+    class Meta:
+        verbose_name = _("handling-time rollup")
+        verbose_name_plural = _("handling-time rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "day", "category", "hours"], name="handling_rollup_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} area {self.area_id} category {self.category_id} {self.hours} h"
+
+
+class DepartmentRollup(models.Model):
+    """Counters of the work dispatched to one department on one day (Asia/Shanghai), of one
+    category: what became of each dispatch (签收, 退单, 反馈, overdue, rework)."""
+
+    day = models.DateField(_("day"))
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    dispatched = _counter(_("dispatched"))
+    led = _counter(_("as lead"))
+    signed = _counter(_("signed"))
+    refused = _counter(_("refused"))
+    done = _counter(_("reported done"))
+    done_on_time = _counter(_("reported done on time"))
+    overdue = _counter(_("overdue"))
+    extension_requests = _counter(_("extensions requested"))
+    reworked = _counter(_("failed verification"))
+
+    class Meta:
+        verbose_name = _("department rollup")
+        verbose_name_plural = _("department rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "day", "category"], name="department_rollup_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} department {self.department_id} category {self.category_id}"
+
+
+class WorkerRollup(models.Model):
+    """Counters of one person's field work on the cases reported on one day in one grid: the
+    reports they filed, and the on-site verifications and on-the-spot resolutions they did."""
+
+    day = models.DateField(_("day"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    grid = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    reported = _counter(_("reported"))
+    rejected = _counter(_("not registered"))
+    self_resolved = _counter(_("resolved on the spot"))
+    verified = _counter(_("verifications"))
+
+    class Meta:
+        verbose_name = _("worker rollup")
+        verbose_name_plural = _("worker rollups")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day", "grid"], name="worker_rollup_key")
+        ]
+        indexes = [models.Index(fields=["grid", "day"], name="worker_rollup_grid_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} user {self.user_id} grid {self.grid_id}"
+
+
+class CaseRollupState(models.Model):
+    """The last version of a case's history counted in the rollups; a step counted once is
+    never counted again (cases/rollups.py)."""
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} counted to v{self.version}"
+
+
+class ScoreWeight(models.Model):
+    """The weight of one measure in the composite score (综合得分) of a kind of unit; editable
+    by administrators. Without rows the defaults of cases/metrics.py apply."""
+
+    class UnitKind(models.TextChoices):
+        AREA = "area", _("Areas")
+        DEPARTMENT = "department", _("Departments")
+
+    unit_kind = models.CharField(_("units"), max_length=12, choices=UnitKind.choices)
+    measure = models.CharField(_("measure"), max_length=40)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=2)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("score weight")
+        verbose_name_plural = _("score weights")
+        ordering = ["unit_kind", "measure"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit_kind", "measure"], name="score_weight_once"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="score_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_kind} {self.measure} {self.weight}"

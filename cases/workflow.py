@@ -1,5 +1,6 @@
 """The case lifecycle: the only code that writes a case's status, level, holder and version,
-and the only writer of CaseEvent rows (one per step, in the same transaction).
+and the only writer of CaseEvent rows (one per step, in the same transaction, which also counts
+the step in the dashboards' rollups: cases/rollups.py).
 
     report ─▶ reported ──accept──▶ in_progress ──dispatch──▶ dispatched
                │ ▲                  │ ▲                         │ lead department reports done
@@ -24,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases import rollups
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.models import Case, CaseEvent
 
@@ -144,7 +146,9 @@ def apply(
     to_status = target_status(case, action)
     changes = dict(fields)
     changes["status"] = to_status
-    if to_status == S.SUSPENDED:
+    if to_status == S.SUSPENDED and case.status != S.SUSPENDED:
+        # Only the step into suspension records where to resume; an urge while suspended
+        # keeps the status and must not overwrite it.
         changes["status_before_suspension"] = case.status
     if action == "resume":
         changes["status_before_suspension"] = ""
@@ -183,6 +187,7 @@ def apply(
         data=data or {},
         version=case.version,
     )
+    rollups.record(event)
     _after_commit(event)
     return event
 
@@ -204,6 +209,7 @@ def record_report(case: Case, *, actor, now: datetime, data: dict | None = None)
         data=data or {},
         version=case.version,
     )
+    rollups.record(event)
     _after_commit(event)
     return event
 

@@ -1,0 +1,402 @@
+"""Rollups (决策信息库): the counters dashboards read, kept current as cases move.
+
+A case's contribution to the rollups is a pure function of its history (`contribution`): the
+day it was reported, its chain of areas, its category, and what each of its steps did. When a
+step is recorded, cases/workflow.py calls `record(event)` in the step's transaction; it replaces
+the case's previous contribution by the new one, adding the difference to the rows with one
+INSERT … ON CONFLICT DO UPDATE per table (rows in key order, so two steps never wait on each
+other in opposite orders). CaseRollupState keeps the last version counted: recording a step
+twice changes nothing, and a step recorded late also counts the ones before it.
+
+`rebuild()` (`manage.py rebuild_rollups`) recomputes every row from the case histories. Both
+ways give the same rows: tests/cases/test_rollups.py proves it on random histories.
+
+Which day, area and level each counter goes to, and what it counts, is in docs/metrics.md.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from typing import NamedTuple
+
+from django.db import connection, models, transaction
+from django.db.models import Q
+
+from cases.calendar import SHANGHAI
+from cases.models import (
+    AreaRollup,
+    Case,
+    CaseEvent,
+    CaseRollupState,
+    DepartmentRollup,
+    Dispatch,
+    HandlingRollup,
+    WorkerRollup,
+)
+
+S = Case.Status
+OPEN_STATUSES = frozenset({S.REPORTED, S.IN_PROGRESS, S.DISPATCHED, S.RESOLVED})
+ESCALATIONS = frozenset({"escalate", "auto_escalate"})
+# Steps that record a missed deadline: below the district the case moves up, at the district
+# it is marked overdue; a department's dispatch has its own deadline.
+MISSED_DEADLINES = frozenset({"auto_escalate", "mark_overdue", "dispatch_overdue"})
+CLOSINGS = frozenset({"verify_pass", "self_resolve"})
+REWORKS = frozenset({"verify_fail", "reopen"})
+SATISFIED = 4  # a rating of 4 or 5 of 5 is satisfied (满意)
+
+
+def local_day(moment: datetime) -> date:
+    """The calendar day in Asia/Shanghai of an aware datetime."""
+    return moment.astimezone(SHANGHAI).date()
+
+
+def handling_hours(seconds: int) -> int:
+    """A handling time as the histogram keeps it: whole hours below 72 h, whole days (in hours)
+    from 72 h, and 720 for 30 days or more."""
+    hours = seconds // 3600
+    if hours < 72:
+        return hours
+    return min(hours // 24 * 24, 720)
+
+
+# The tables and how rows are written
+
+
+@dataclass(frozen=True)
+class Table:
+    """A rollup model, its key columns, and (derived) its counter columns."""
+
+    name: str
+    model: type[models.Model]
+    key: tuple[str, ...]
+
+    @cached_property
+    def counters(self) -> tuple[str, ...]:
+        return tuple(
+            f.column
+            for f in self.model._meta.concrete_fields
+            if not f.primary_key and f.column not in self.key
+        )
+
+
+AREA = Table("area", AreaRollup, ("day", "area_id", "category_id", "level"))
+HANDLING = Table("handling", HandlingRollup, ("day", "area_id", "category_id", "hours"))
+DEPARTMENT = Table("department", DepartmentRollup, ("day", "department_id", "category_id"))
+WORKER = Table("worker", WorkerRollup, ("day", "user_id", "grid_id"))
+TABLES = {t.name: t for t in (AREA, HANDLING, DEPARTMENT, WORKER)}
+
+# A contribution: (table name, key values, counter) → amount. Only non-zero amounts are kept.
+Contribution = dict[tuple[str, tuple, str], int]
+
+
+def _rows(amounts: Contribution) -> dict[str, dict[tuple, dict[str, int]]]:
+    """Group a contribution by table and row key."""
+    rows: dict[str, dict[tuple, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for (table, key, counter), amount in amounts.items():
+        if amount:
+            rows[table][key][counter] = amount
+    return rows
+
+
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def add(amounts: Contribution) -> None:
+    """Add `amounts` to the rollup rows, creating missing rows and deleting rows whose counters
+    all came back to zero (so the rows are exactly those a rebuild makes)."""
+    qn = connection.ops.quote_name
+    for name, rows in sorted(_rows(amounts).items()):
+        table = TABLES[name]
+        db_table = table.model._meta.db_table
+        columns = table.key + table.counters
+        per_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        updates = ", ".join(
+            f"{qn(c)} = {qn(db_table)}.{qn(c)} + EXCLUDED.{qn(c)}" for c in table.counters
+        )
+        size = max(1, (connection.features.max_query_params or 2000) // len(columns))
+        keys = sorted(rows)
+        with connection.cursor() as cursor:
+            for batch in _batches(keys, size):
+                values = []
+                for key in batch:
+                    values.extend(_db_value(v) for v in key)
+                    values.extend(rows[key].get(c, 0) for c in table.counters)
+                cursor.execute(
+                    f"INSERT INTO {qn(db_table)} ({', '.join(qn(c) for c in columns)}) "
+                    f"VALUES {', '.join([per_row] * len(batch))} "
+                    f"ON CONFLICT ({', '.join(qn(c) for c in table.key)}) DO UPDATE SET {updates}",
+                    values,
+                )
+        shrunk = [key for key in keys if any(amount < 0 for amount in rows[key].values())]
+        if shrunk:
+            emptied = Q(pk__in=[])
+            for key in shrunk:
+                emptied |= Q(**dict(zip(table.key, key, strict=True)))
+            table.model.objects.filter(emptied).filter(**dict.fromkeys(table.counters, 0)).delete()
+
+
+def _db_value(value):
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+# A case's history and what it contributes
+
+
+class Step(NamedTuple):
+    """What the rollups need of one CaseEvent."""
+
+    version: int
+    action: str
+    at: datetime
+    from_level: int | None
+    to_level: int
+    to_status: str
+    actor_id: int | None
+    data: dict
+
+
+STEP_FIELDS = ("version", "action", "at", "from_level", "to_level", "to_status", "actor_id", "data")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What never changes about a case: its category, its grid, the chain of areas above the
+    grid (district first), and the day each of its dispatches was sent (by dispatch id)."""
+
+    category_id: int
+    grid_id: int
+    chain: tuple[int, ...]
+    dispatch_days: dict[int, date] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, category_id: int, grid_id: int, grid_path: str, dispatch_days=None) -> "Facts":
+        chain = tuple(int(p) for p in grid_path.strip("/").split("/"))
+        return cls(category_id, grid_id, chain, dispatch_days or {})
+
+
+def contribution(facts: Facts, steps: Iterable[Step]) -> Contribution:
+    """What a case with this history adds to the rollups (docs/metrics.md defines each
+    counter). Pure: the same history always gives the same contribution."""
+    steps = list(steps)
+    if not steps or steps[0].action != "report":
+        return {}
+    out: Contribution = defaultdict(int)
+    report = steps[0]
+    day = local_day(report.at)
+
+    def area(counter: str, level: int, amount: int = 1) -> None:
+        for area_id in facts.chain:
+            out[("area", (day, area_id, facts.category_id, level), counter)] += amount
+
+    def worker(user_id: int | None, counter: str) -> None:
+        if user_id is not None:
+            out[("worker", (day, user_id, facts.grid_id), counter)] += 1
+
+    def department(day_: date, department_id: int, counter: str) -> None:
+        out[("department", (day_, department_id, facts.category_id), counter)] += 1
+
+    area("received", report.to_level)
+    worker(report.actor_id, "reported")
+    accepted_at_level = first_miss = first_urge = None
+    reworked = overdue_flag = False
+    closing: Step | None = None
+    # Per dispatch id: whether it reported done, and whether it was flagged overdue.
+    done: dict[int, bool] = {}
+    flagged: set[int] = set()
+    departments: dict[int, int] = {}
+    for step in steps[1:]:
+        action, level = step.action, step.from_level
+        if action in ("accept", "self_resolve") and accepted_at_level is None:
+            accepted_at_level = level
+        if action in ESCALATIONS:
+            area("escalated_out", level)
+            area("escalated_in", step.to_level)
+            if action == "auto_escalate":
+                area("auto_escalated_out", level)
+        if action in ESCALATIONS or action == "return_down":
+            overdue_flag = False  # the new holder starts with a fresh deadline
+        if action == "return_down":
+            area("returned_down", level)
+        if action in MISSED_DEADLINES:
+            area("deadline_misses", level)
+            first_miss = level if first_miss is None else first_miss
+        if action == "mark_overdue":
+            overdue_flag = True
+        if action == "urge":
+            area("urges", level)
+            first_urge = level if first_urge is None else first_urge
+        if action == "callback":
+            area("callbacks", level)
+            if step.data.get("satisfaction", 0) >= SATISFIED:
+                area("satisfied", level)
+        if action in REWORKS:
+            reworked = True
+        if action in CLOSINGS:
+            closing = step
+            if action == "self_resolve":
+                worker(step.actor_id, "self_resolved")
+        if action == "reopen":
+            closing = None
+        if action in ("verify_pass", "verify_fail"):
+            worker(step.actor_id, "verified")
+        if action == "dispatch":
+            sent = local_day(step.at)
+            for department_id in [step.data["lead"], *step.data.get("cooperating", [])]:
+                department(sent, department_id, "dispatched")
+            department(sent, step.data["lead"], "led")
+        if action.startswith("dispatch_"):
+            dispatch_id, department_id = step.data["dispatch"], step.data["department"]
+            sent = facts.dispatch_days[dispatch_id]
+            if action == "dispatch_sign":
+                department(sent, department_id, "signed")
+            elif action == "dispatch_refuse":
+                department(sent, department_id, "refused")
+            elif action == "dispatch_request_extension":
+                department(sent, department_id, "extension_requests")
+            elif action == "dispatch_overdue" and dispatch_id not in flagged:
+                flagged.add(dispatch_id)
+                department(sent, department_id, "overdue")
+            elif action == "dispatch_report_done":
+                done[dispatch_id] = True
+                department(sent, department_id, "done")
+                if dispatch_id not in flagged:
+                    department(sent, department_id, "done_on_time")
+            departments[dispatch_id] = department_id
+        if action == "verify_fail":
+            # A failed check cancels the work reported done: each such dispatch is reworked.
+            for dispatch_id in [d for d, is_done in done.items() if is_done]:
+                department(facts.dispatch_days[dispatch_id], departments[dispatch_id], "reworked")
+                done[dispatch_id] = False
+
+    last = steps[-1]
+    status, level = last.to_status, last.to_level
+    if accepted_at_level is not None:
+        area("accepted", accepted_at_level)
+    if status == S.REJECTED:
+        area("rejected", level)
+        worker(report.actor_id, "rejected")
+    if status == S.CLOSED and closing is not None:
+        closed_level = closing.to_level
+        area("closed", closed_level)
+        if first_miss is None:
+            area("closed_on_time", closed_level)
+        if reworked:
+            area("reworked", closed_level)
+        seconds = max(0, int((closing.at - report.at).total_seconds()))
+        area("handling_seconds", closed_level, seconds)
+        for area_id in facts.chain:
+            key = (day, area_id, facts.category_id, handling_hours(seconds))
+            out[("handling", key, "closed")] += 1
+    if status == S.SUSPENDED:
+        area("suspended", level)
+    if status in OPEN_STATUSES:
+        area("open", level)
+        if overdue_flag:
+            area("overdue_open", level)
+    if first_miss is not None:
+        area("overdue", first_miss)
+    if first_urge is not None:
+        area("urged", first_urge)
+    return {key: amount for key, amount in out.items() if amount}
+
+
+def difference(new: Contribution, old: Contribution) -> Contribution:
+    keys = set(new) | set(old)
+    changes = {key: new.get(key, 0) - old.get(key, 0) for key in keys}
+    return {key: amount for key, amount in changes.items() if amount}
+
+
+# Keeping the rollups current
+
+
+def _steps(queryset) -> list[Step]:
+    return [Step(*row) for row in queryset.order_by("case_id", "version").values_list(*STEP_FIELDS)]
+
+
+def _dispatch_days(queryset) -> dict[int, dict[int, date]]:
+    """Case id → dispatch id → the day it was sent, for the dispatches in `queryset`."""
+    days: dict[int, dict[int, date]] = defaultdict(dict)
+    for pk, case_id, sent in queryset.values_list("pk", "case_id", "dispatched_at"):
+        days[case_id][pk] = local_day(sent)
+    return days
+
+
+def record(event: CaseEvent) -> None:
+    """Count `event` (and any earlier step of its case not yet counted) in the rollups. Called
+    by cases/workflow.py in the transaction that records the step; idempotent."""
+    case_id = event.case_id
+    state = CaseRollupState.objects.select_for_update().filter(case_id=case_id).first()
+    counted = state.version if state else 0
+    if counted >= event.version:
+        return
+    steps = _steps(CaseEvent.objects.filter(case_id=case_id, version__lte=event.version))
+    row = Case.objects.filter(pk=case_id).values("category_id", "grid_id", "grid__path").get()
+    days = {}
+    if any(step.action.startswith("dispatch_") for step in steps):
+        days = _dispatch_days(Dispatch.objects.filter(case_id=case_id))[case_id]
+    facts = Facts.of(row["category_id"], row["grid_id"], row["grid__path"], days)
+    old = contribution(facts, [step for step in steps if step.version <= counted])
+    add(difference(contribution(facts, steps), old))
+    if state is None:
+        CaseRollupState.objects.create(case_id=case_id, version=event.version)
+    else:
+        CaseRollupState.objects.filter(case_id=case_id).update(version=event.version)
+
+
+def _lock_out_steps() -> None:
+    # While the rollups are rebuilt, a step's record() must wait (it would count against rows
+    # about to be replaced): it locks its CaseRollupState row first, which this lock forbids
+    # until the rebuild commits. SQLite: the rebuild's transaction holds the write lock anyway.
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(CaseRollupState._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+
+@transaction.atomic
+def rebuild(*, batch: int = 1000, progress=None) -> int:
+    """Empty the rollups and recompute them from every case's history, in one transaction,
+    `batch` cases at a time (`progress(n)` is told how many are done). Returns the number of
+    cases counted. Case steps taken meanwhile wait for it to finish."""
+    _lock_out_steps()
+    for model in (AreaRollup, HandlingRollup, DepartmentRollup, WorkerRollup, CaseRollupState):
+        model.objects.all().delete()
+    done = last = 0
+    while True:
+        cases = list(
+            Case.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "category_id", "grid_id", "grid__path")[:batch]
+        )
+        if not cases:
+            return done
+        last = cases[-1][0]
+        histories: dict[int, list[Step]] = defaultdict(list)
+        rows = (
+            CaseEvent.objects.filter(case_id__gte=cases[0][0], case_id__lte=last)
+            .order_by("case_id", "version")
+            .values_list("case_id", *STEP_FIELDS)
+        )
+        for case_id, *step in rows.iterator(chunk_size=5000):
+            histories[case_id].append(Step(*step))
+        days = _dispatch_days(Dispatch.objects.filter(case_id__gte=cases[0][0], case_id__lte=last))
+        total: Contribution = defaultdict(int)
+        states = []
+        for case_id, category_id, grid_id, grid_path in cases:
+            steps = histories.get(case_id, [])
+            facts = Facts.of(category_id, grid_id, grid_path, days.get(case_id))
+            for key, amount in contribution(facts, steps).items():
+                total[key] += amount
+            if steps:
+                states.append(CaseRollupState(case_id=case_id, version=steps[-1].version))
+        add(total)
+        CaseRollupState.objects.bulk_create(states)
+        done += len(cases)
+        if progress is not None:
+            progress(len(cases))
