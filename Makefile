@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test lint format check messages worker beat shell clean
+.PHONY: help run test lint format check messages worker beat shell clean bench
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint      ruff, import contracts, migrations check"
 	@echo "make format    ruff format and import sorting"
 	@echo "make messages  refresh and compile the Chinese translations"
+	@echo "make bench     time the registry at a million persons (needs DATABASE_URL, PostgreSQL)"
 
 $(RUNTIME): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +54,9 @@ check: lint test
 messages: $(DEV)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+
+bench: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python bench/registry.py $(BENCH_ARGS)
 
 worker: $(RUNTIME)
 	$(BIN)/celery -A governance worker --loglevel INFO
