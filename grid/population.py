@@ -588,10 +588,6 @@ class PopulationGenerator:
 
     # Households
 
-    def household(self, number: str, *, use: str = SELF_OCCUPIED, limit: int = 6, address=""):
-        """One household for a house of the given use, of at most `limit` persons."""
-        return self._household(number, use=use, limit=limit, address=address)
-
     def _household(self, number: str, *, use: str, limit: int, address: str) -> HouseholdPlan:
         rng = self.rng
         if use == RENTED and rng.random() < 0.015:
@@ -1243,6 +1239,12 @@ def _indexes_and_keys_built_at_the_end(models):
     tables = [model._meta.db_table for model in models]
     user_table = get_user_model()._meta.db_table
     with connection.cursor() as cursor:
+        # Taken by the DDL below anyway; said outright because the loader's id blocks
+        # (_CopyWriter.reserve) count on nobody else inserting meanwhile.
+        cursor.execute(
+            f"LOCK TABLE {', '.join(map(connection.ops.quote_name, tables))}"
+            " IN ACCESS EXCLUSIVE MODE"
+        )
         cursor.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype"
             " FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) AND ("
