@@ -107,6 +107,18 @@ def test_most_people_come_from_the_district_and_guangdong_and_some_from_other_pr
     assert len(regions) > 5
 
 
+def test_residents_have_chinese_names_of_a_known_surname_and_one_or_two_given_characters():
+    surnames = set(population.GUANGDONG_SURNAMES.items) | set(population.NATIONAL_SURNAMES.items)
+
+    for person in plan(households=300).persons():
+        if person.id_type != idnumbers.IdType.RESIDENT:
+            continue
+        surname = person.name[:2] if person.name[:2] in surnames else person.name[:1]
+        assert surname in surnames, person.name
+        assert 1 <= len(person.name) - len(surname) <= 2, person.name
+        assert all("\u4e00" <= char <= "\u9fff" for char in person.name), person.name
+
+
 def test_every_household_has_one_head_first_and_one_to_six_members():
     for household in households_of(plan(households=300)):
         relations = [p.relation for p in household.members]
