@@ -476,7 +476,7 @@ def area_trend(
     """(day or first day of the month, counters) for each day (month) of the period with
     cases, in order."""
     rows = _area_rows(period, category).filter(area=area)
-    bucket = TruncMonth("day") if monthly else "day"
+    bucket = TruncMonth("day") if monthly else F("day")
     grouped = rows.values(bucket=bucket).annotate(**_area_sums(area.level)).order_by("bucket")
     trend = []
     for row in grouped:

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from cases.api.metrics import MetricsViewSet
 from cases.api.views import CaseViewSet, CategoryViewSet, DispatchViewSet, NotificationViewSet
 from grid.api.imports import ImportJobViewSet
 from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
@@ -25,3 +26,4 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("metrics", MetricsViewSet, basename="metrics")
