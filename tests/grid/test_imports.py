@@ -546,7 +546,7 @@ def test_the_upload_page_runs_an_import_and_shows_its_report(
     assert len(callbacks) == 1
     assert client.get(f"/registry/imports/{job.pk}/progress/").json()["status"] == "pending"
 
-    run_import(job.pk)
+    run_import(job.pk, "en")  # the report's language is the uploader's: read it in English
 
     progress = client.get(f"/registry/imports/{job.pk}/progress/").json()
     assert (progress["status"], progress["processed"], progress["total"]) == ("done", 7, 7)
