@@ -21,6 +21,15 @@ from cases.workflow import OPEN_STAGES
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
+# One quick retry (a pooled connection gone stale after a Redis restart), then give up: the
+# sweeper redoes the work from the rows. Celery's default policy, and even retry=False, keep
+# a request waiting 0.6-6 s per message while Redis is down: a second or more per filing.
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
 
 
 class OnCommitTask(DjangoTask):
@@ -40,6 +49,7 @@ class OnCommitTask(DjangoTask):
         )
 
     def _publish(self, args, kwargs, **options) -> None:
+        options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)
         try:
             self.apply_async(args, kwargs, **options)
         except OperationalError as error:

@@ -7,6 +7,7 @@ Kept apart from governance/api.py because DRF imports these while it loads its o
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -18,6 +19,21 @@ class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class Metadata(SimpleMetadata):
+    """OPTIONS answers. DRF's own fetches the row to describe a PUT, and fails (a 500) when the
+    URL names no row, as on a viewset's list-level PUT action: there the PUT is left out."""
+
+    def determine_actions(self, request, view):
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+        if lookup and lookup not in (getattr(view, "kwargs", None) or {}):
+            view.get_object = _no_row
+        return super().determine_actions(request, view)
+
+
+def _no_row():
+    raise exceptions.NotFound
 
 
 def _status_label(value: str) -> str:

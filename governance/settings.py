@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "governance.middleware.ApiNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"
@@ -189,6 +190,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "governance.rest.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.rest.exception_handler",
+    "DEFAULT_METADATA_CLASS": "governance.rest.Metadata",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -201,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The error answers of every operation (400/401/403/404/409) are documented too.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.schema.document_error_responses",
+    ],
     # Several models have a "kind"; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "HouseholdKindEnum": "grid.models.Household.Kind",
@@ -222,8 +229,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
-    # A message whose worker died unacknowledged comes back after this long (Redis only).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message whose worker died unacknowledged comes back after this long (Redis only). It
+    # must exceed the longest task (a redelivered task runs twice, which tasks tolerate); the
+    # resilience tests shorten it to see a killed worker's message come back.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("SANHUA_VISIBILITY_TIMEOUT", default=3600)
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Separate queues let several installs (or parallel test runs) share one Redis.
 CELERY_TASK_DEFAULT_QUEUE = env("SANHUA_CELERY_QUEUE", default="celery")

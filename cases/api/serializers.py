@@ -97,13 +97,15 @@ class DepartmentBriefSerializer(serializers.Serializer):
 class CategorySerializer(CategoryBriefSerializer):
     """A category with its place in the tree and its routing defaults."""
 
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    parent_code = serializers.CharField(
+        source="parent.code", default=None, read_only=True, allow_null=True
+    )
     is_main = serializers.SerializerMethodField()
     # Plain integers: the level choices already have their one name (LevelEnum) in the schema.
     start_level = serializers.IntegerField(read_only=True)
     start_level_label = serializers.SerializerMethodField()
-    lead_department = DepartmentBriefSerializer(read_only=True)
+    lead_department = DepartmentBriefSerializer(read_only=True, allow_null=True)
     cooperating_departments = DepartmentBriefSerializer(many=True, read_only=True)
 
     class Meta:
@@ -521,7 +523,10 @@ class ExtensionDecisionInput(StepInput):
 
 
 class MarkReadInput(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    # Bounded like the id column, so an absurd id is a 400, not a database error.
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False
+    )
     all = serializers.BooleanField(default=False)
 
     def validate(self, data):

@@ -789,7 +789,8 @@ class PersonViewSet(mixins.CreateModelMixin, RegistryViewSet):
         return response
 
     @extend_schema(request=LookupInput, responses=PersonSerializer(many=True))
-    @action(detail=False, methods=["post"])
+    # A plain list, neither paginated nor filtered: the schema says so too.
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def lookup(self, request):
         """Persons in the user's jurisdiction (any status) with exactly this ID number, found
         through the keyed index. Posted, so the number stays out of URLs and access logs."""

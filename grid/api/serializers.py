@@ -84,7 +84,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
 
 class PostSerializer(serializers.ModelSerializer):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
-    area = AreaBriefSerializer(read_only=True)
+    area = AreaBriefSerializer(read_only=True, allow_null=True)  # a department's post has none
     department = serializers.SerializerMethodField()
 
     class Meta:

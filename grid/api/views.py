@@ -3,7 +3,8 @@ selector, shape the answer. Every queryset goes through JurisdictionScopedMixin.
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -58,7 +59,12 @@ class AreaViewSet(
             OpenApiParameter("lng", float, required=True),
             OpenApiParameter("lat", float, required=True),
         ],
-        responses=s.AreaDetailSerializer,
+        responses={
+            200: s.AreaDetailSerializer,
+            404: OpenApiResponse(
+                description=gettext_lazy("The point lies outside every grid you can see.")
+            ),
+        },
     )
     @action(detail=False, methods=["get"])
     def locate(self, request):
