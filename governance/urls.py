@@ -21,6 +21,7 @@ api_urls = [
 
 urlpatterns = [
     path("", include("grid.urls")),
+    path("", include("cases.field_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

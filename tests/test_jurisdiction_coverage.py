@@ -37,6 +37,8 @@ PUBLIC = {
     "api-schema": "the API's description, no data",
     "api-docs": "Swagger UI over the schema",
     "api-redoc": "Redoc over the schema",
+    "field-sw": "the field app's service worker script; browsers fetch it without a session",
+    "field-manifest": "the web app manifest; browsers fetch it without credentials",
 }
 
 
