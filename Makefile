@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test lint format check messages worker beat shell clean bench
+.PHONY: help run test lint format check messages worker beat shell clean bench bench-cases bench-registry
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -16,7 +16,8 @@ help:
 	@echo "make lint      ruff, import contracts, migrations check"
 	@echo "make format    ruff format and import sorting"
 	@echo "make messages  refresh and compile the Chinese translations"
-	@echo "make bench     time the registry at a million persons (needs DATABASE_URL, PostgreSQL)"
+	@echo "make bench     filing, dashboard, sweep, import, memory and the registry at a million persons"
+	@echo "               (needs DATABASE_URL, PostgreSQL, and REDIS_URL; bench/README.md)"
 
 $(RUNTIME): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,7 +56,13 @@ messages: $(DEV)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
-bench: $(RUNTIME)
+# Both need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
+bench: bench-cases bench-registry
+
+bench-cases: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python bench/cases.py $(BENCH_CASES_ARGS)
+
+bench-registry: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/registry.py $(BENCH_ARGS)
 
 worker: $(RUNTIME)

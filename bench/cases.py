@@ -1,0 +1,806 @@
+"""Benchmark of the case workflow on PostgreSQL and Redis, with gunicorn and real Celery workers.
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/sanhua_bench
+    export REDIS_URL=redis://127.0.0.1:6379/0
+    python bench/cases.py [--dashboard-cases N] [--sweep-cases N] [--import-persons N]
+
+Migrates the database and loads the demo district if needed, starts gunicorn and a Celery worker
+with its beat (sweeper every second) on a queue of its own, then measures, each next to a
+baseline measured in the same run on the same machine:
+
+1. filing: POST /api/cases/ (token, GPS point, category, description) at concurrency 1, 8 and
+   32 — requests/s and p50/p95/p99 — against a plain psycopg loop inserting the same rows (case,
+   report event, notification) at the same concurrency;
+2. dashboard: GET /api/metrics/summary/ as the district supervisor over the last 365 days with
+   N cases in the table (default 10,000) — p50/p95 — against the straightforward GROUP BY over
+   the cases table for the same figures (this period, the one before, the same one last year);
+3. escalation sweep: N overdue grid cases (default 20,000) escalated one level by the workers:
+   escalations/s and total time, each checked escalated exactly once — against a plain SQL
+   loop (FOR UPDATE SKIP LOCKED batches of 200, UPDATE + INSERT event) on as many other rows;
+4. registry import: persons from a CSV file through `manage.py import_registry` — rows/s —
+   against COPY of the same rows into a bare table;
+5. memory: peak RSS of each gunicorn and Celery worker process after the runs.
+
+Prints the table and writes it as JSON to bench/results/. bench/README.md has a full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import io
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DJANGO_DEBUG", "1")  # demo logins are only loaded with DEBUG on
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from cases import rollups  # noqa: E402
+from cases.demo import build_categories  # noqa: E402
+from cases.models import Case, Category  # noqa: E402
+from grid import idnumbers  # noqa: E402
+from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, build_demo  # noqa: E402
+from grid.models import Area  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+PASSWORD = "sanhua123"
+CONCURRENCY = (1, 8, 32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--filings", type=int, default=300, help="requests per concurrency")
+    parser.add_argument("--dashboard-cases", type=int, default=10_000)
+    parser.add_argument("--dashboard-samples", type=int, default=100)
+    parser.add_argument("--sweep-cases", type=int, default=20_000)
+    parser.add_argument("--import-persons", type=int, default=2_000)
+    parser.add_argument("--web-workers", type=int, default=4)
+    parser.add_argument("--celery-concurrency", type=int, default=2)
+    options = parser.parse_args()
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        sys.exit("bench/cases.py measures PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
+
+    load_before = os.getloadavg()
+    call_command("migrate", verbosity=0)
+    if not Area.objects.filter(code=DISTRICT_CODE).exists():
+        build_demo(PASSWORD)
+    if not Category.objects.exists():
+        build_categories(Area.objects.get(code=DISTRICT_CODE))
+    fixtures = Fixtures.load()
+
+    tag = uuid.uuid4().hex[:8]
+    with Processes(tag, options) as processes:
+        results = {
+            "filing": bench_filing(processes.web_url, fixtures, options.filings),
+            "import": bench_import(fixtures, options.import_persons),
+            "dashboard": bench_dashboard(processes.web_url, fixtures, options),
+            "sweep": bench_sweep(fixtures, options.sweep_cases),
+        }
+        results["memory"] = processes.peak_memory()
+
+    report = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(load_before),
+        "options": vars(options),
+        "results": results,
+    }
+    print_table(results)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"cases-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    print(f"written to {path.relative_to(ROOT)}")
+
+
+def machine(load_before) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": server,
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+    }
+
+
+class Fixtures:
+    """Ids the raw SQL needs: grid1's grid and its community, categories, users."""
+
+    @classmethod
+    def load(cls) -> Fixtures:
+        self = cls()
+        self.grid = Area.objects.get(name=HOME_COMMUNITY).children.order_by("code").first()
+        self.community = self.grid.parent
+        self.grids = list(Area.objects.filter(level=Area.Level.GRID).values_list("pk", flat=True))
+        self.categories = list(
+            Category.objects.filter(parent__isnull=False, start_level=Area.Level.GRID)
+            .order_by("code")
+            .values_list("pk", flat=True)
+        )
+        self.grid_category = Category.objects.get(code="0101").pk
+        users = get_user_model().objects.filter(username__in=["grid1", "community", "supervisor"])
+        self.users = {user.username: user for user in users}
+        self.tokens = {
+            name: Token.objects.get_or_create(user=user)[0].key for name, user in self.users.items()
+        }
+        return self
+
+
+# Processes
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Processes:
+    """gunicorn and a Celery worker with its beat, production settings (DEBUG off)."""
+
+    def __init__(self, tag: str, options):
+        self.tag, self.options = tag, options
+        self.port = free_port()
+        self.web_url = f"http://127.0.0.1:{self.port}"
+        self.logs = Path(tempfile.mkdtemp(prefix="sanhua-bench-"))
+
+    def env(self) -> dict:
+        keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SANHUA_"))}
+        return {
+            **keep,
+            "DJANGO_SETTINGS_MODULE": "governance.settings",
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "SANHUA_REGISTRY_KEY": settings.REGISTRY_HMAC_KEY,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_SECURE_COOKIES": "0",
+            "DJANGO_HSTS_SECONDS": "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "SANHUA_VAR_DIR": str(self.logs),
+            "SANHUA_CELERY_QUEUE": f"bench-{self.tag}",
+            "SANHUA_CACHE_PREFIX": f"bench-{self.tag}",
+            "SANHUA_SWEEP_SECONDS": "1",
+        }
+
+    def __enter__(self) -> Processes:
+        self.web = self._start(
+            "gunicorn",
+            [
+                "-m",
+                "gunicorn",
+                "governance.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.options.web_workers),
+                "--timeout",
+                "120",
+            ],
+        )
+        self.worker = self._start(
+            "celery",
+            [
+                "-m",
+                "celery",
+                "-A",
+                "governance",
+                "worker",
+                "--beat",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                str(self.options.celery_concurrency),
+                "--hostname",
+                f"bench-{self.tag}@%h",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port)).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.web.poll() is not None:
+                    sys.exit((self.logs / "gunicorn.log").read_text())
+                time.sleep(0.2)
+        return self
+
+    def _start(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = (self.logs / f"{name}.log").open("w")
+        return subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def peak_memory(self) -> dict:
+        return {
+            "gunicorn_worker_peak_rss_mb": _children_peak_rss(self.web.pid),
+            "celery_worker_peak_rss_mb": _children_peak_rss(self.worker.pid),
+        }
+
+    def __exit__(self, *exc) -> None:
+        for process in (self.web, self.worker):
+            process.send_signal(signal.SIGTERM)
+        for process in (self.web, self.worker):
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def _children_peak_rss(parent: int) -> list[float]:
+    """VmHWM (peak resident set) in MB of each child process of `parent`."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(parent) and "VmHWM" in fields:
+            peaks.append(round(int(fields["VmHWM"].split()[0]) / 1024, 1))
+    return sorted(peaks)
+
+
+# Measuring
+
+
+def percentiles(times_ms: list[float]) -> dict:
+    times = sorted(times_ms)
+
+    def at(q: float) -> float:
+        return round(times[min(len(times) - 1, int(len(times) * q))], 2)
+
+    return {
+        "n": len(times),
+        "p50_ms": at(0.50),
+        "p95_ms": at(0.95),
+        "p99_ms": at(0.99),
+        "mean_ms": round(statistics.fmean(times), 2),
+    }
+
+
+def run_concurrently(work, count: int, concurrency: int) -> dict:
+    """Call work(n) for n in range(count) from `concurrency` threads; timings and rate."""
+    times: list[float] = []
+    lock = threading.Lock()
+    local = threading.local()
+
+    def one(n: int) -> None:
+        started = time.perf_counter()
+        work(n, local)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            times.append(elapsed)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(count)))
+    wall = time.perf_counter() - started
+    return {**percentiles(times), "per_second": round(count / wall, 1), "seconds": round(wall, 2)}
+
+
+def db_connect() -> psycopg.Connection:
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+
+
+def ratio(value: float, baseline: float) -> float | None:
+    return round(value / baseline, 2) if baseline else None
+
+
+# 1. Filing
+
+
+def bench_filing(web_url: str, fx: Fixtures, count: int) -> dict:
+    host = urlsplit(web_url)
+    token = fx.tokens["grid1"]
+    grid1, community = fx.users["grid1"].pk, fx.users["community"].pk
+
+    def api(n: int, local) -> None:
+        if not hasattr(local, "http"):
+            local.http = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+        body = json.dumps(
+            {
+                "category": "0501",  # starts at the community, whose staff are notified
+                "title": f"压测上报 {n}",
+                "description": "公交站台旁花坛被踩踏，老人上车不便",
+                "lng": fx.grid.centroid_lng,
+                "lat": fx.grid.centroid_lat,
+                "client_id": str(uuid.uuid4()),
+            }
+        )
+        local.http.request(
+            "POST",
+            "/api/cases/",
+            body,
+            {"Authorization": f"Token {token}", "Content-Type": "application/json"},
+        )
+        response = local.http.getresponse()
+        response.read()
+        assert response.status == 201, response.status
+
+    category = Category.objects.get(code="0501").pk
+
+    def plain(n: int, local) -> None:
+        if not hasattr(local, "db"):
+            local.db = db_connect()
+        now = timezone.now()
+        with local.db.transaction(), local.db.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO cases_case (number, client_id, category_id, urgency, source, title,"
+                " description, address, lng, lat, grid_id, level, holder_id, status,"
+                " status_before_suspension, version, due_at, is_overdue, rework_count,"
+                " escalation_count, urge_count, reporter_id, resolution, reported_at)"
+                " VALUES (%s, %s, %s, 'normal', 'patrol', %s, %s, '', %s, %s, %s, 3, %s,"
+                " 'reported', '', 1, %s, false, 0, 0, 0, %s, '', %s) RETURNING id",
+                [
+                    f"P{uuid.uuid4().hex[:24]}",
+                    uuid.uuid4(),
+                    category,
+                    f"基线 {n}",
+                    "公交站台旁花坛被踩踏，老人上车不便",
+                    fx.grid.centroid_lng,
+                    fx.grid.centroid_lat,
+                    fx.grid.pk,
+                    community_area,
+                    now + timedelta(hours=4),
+                    grid1,
+                    now,
+                ],
+            )
+            case_id = cursor.fetchone()[0]
+            cursor.execute(
+                "INSERT INTO cases_caseevent (case_id, action, actor_id, at, from_status,"
+                " to_status, to_level, to_holder_id, reason, data, version)"
+                " VALUES (%s, 'report', %s, %s, '', 'reported', 3, %s, '', '{}', 1)"
+                " RETURNING id",
+                [case_id, grid1, now, community_area],
+            )
+            event_id = cursor.fetchone()[0]
+            cursor.execute(
+                "INSERT INTO cases_notification (user_id, case_id, event_id, text, created_at)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                [community, case_id, event_id, "新事件待受理", now],
+            )
+
+    community_area = fx.community.pk
+    results = {}
+    for concurrency in CONCURRENCY:
+        baseline = run_concurrently(plain, count, concurrency)
+        measured = run_concurrently(api, count, concurrency)
+        measured["per_second_ratio_to_baseline"] = ratio(
+            baseline["per_second"], measured["per_second"]
+        )
+        measured["p50_ratio_to_baseline"] = ratio(measured["p50_ms"], baseline["p50_ms"])
+        results[f"c{concurrency}"] = {"baseline_psycopg": baseline, "api": measured}
+        print(
+            f"filing at concurrency {concurrency}: {measured['per_second']}/s via the API, "
+            f"{baseline['per_second']}/s plain"
+        )
+    return results
+
+
+# 2. Dashboard
+
+
+def seed_cases(
+    tag: str, count: int, fx: Fixtures, *, overdue: bool, due: str = "now() - interval '1 day'"
+) -> float:
+    """Insert `count` cases numbered B<tag>… with their histories in plain SQL; seconds taken.
+
+    Dashboard cases (overdue=False) spread over two years across every grid and grid-level
+    category: 60% closed at the grid (report, accept, resolve, verify_pass), 25% in progress,
+    15% waiting, none due for weeks. Sweep cases (overdue=True) all wait at grid1's grid with
+    their accept deadline a day past (or at `due`)."""
+    started = time.perf_counter()
+    prefix = f"B{tag}"
+    reporter = fx.users["grid1"].pk
+    with db_connect() as db, db.cursor() as cursor:
+        if overdue:
+            cursor.execute(
+                "INSERT INTO cases_case (number, category_id, urgency, source, title, description,"
+                " address, lng, lat, grid_id, level, holder_id, status, status_before_suspension,"
+                " version, due_at, is_overdue, rework_count, escalation_count, urge_count,"
+                " reporter_id, resolution, reported_at, routed_at)"
+                " SELECT %s || lpad(i::text, 9, '0'), %s, 'normal', 'patrol', '超时 ' || i, '',"
+                f" '', %s, %s, %s, 4, %s, 'reported', '', 1, {due}, false,"
+                " 0, 0, 0, %s, '', now() - interval '2 days', now() - interval '2 days'"
+                " FROM generate_series(1, %s) AS i",
+                [
+                    prefix,
+                    fx.grid_category,
+                    fx.grid.centroid_lng,
+                    fx.grid.centroid_lat,
+                    fx.grid.pk,
+                    fx.grid.pk,
+                    reporter,
+                    count,
+                ],
+            )
+        else:
+            cursor.execute(
+                "INSERT INTO cases_case (number, category_id, urgency, source, title, description,"
+                " address, lng, lat, grid_id, level, holder_id, status, status_before_suspension,"
+                " version, due_at, is_overdue, rework_count, escalation_count, urge_count,"
+                " reporter_id, resolution, reported_at, routed_at, accepted_at, resolved_at,"
+                " closed_at, closed_level)"
+                " SELECT %s || lpad(i::text, 9, '0'), (%s::bigint[])[1 + i %% %s], 'normal',"
+                " 'patrol', '看板 ' || i, '', '', NULL, NULL, g, 4, g,"
+                " CASE WHEN i %% 20 < 12 THEN 'closed' WHEN i %% 20 < 17 THEN 'in_progress'"
+                " ELSE 'reported' END, '', CASE WHEN i %% 20 < 12 THEN 4 WHEN i %% 20 < 17"
+                " THEN 2 ELSE 1 END, CASE WHEN i %% 20 < 12 THEN NULL ELSE now()"
+                " + interval '30 days' END, false, 0, 0, 0, %s, '', at, at,"
+                " CASE WHEN i %% 20 < 17 THEN at + interval '1 hour' END,"
+                " CASE WHEN i %% 20 < 12 THEN at + interval '20 hours' END,"
+                " CASE WHEN i %% 20 < 12 THEN at + interval '30 hours' END,"
+                " CASE WHEN i %% 20 < 12 THEN 4 END"
+                " FROM (SELECT i, (%s::bigint[])[1 + (i * 7919) %% %s] AS g,"
+                " now() - (i %% 730) * interval '1 day' - (i %% 600) * interval '1 minute'"
+                " AS at FROM generate_series(1, %s) AS i) AS s",
+                [
+                    prefix,
+                    fx.categories,
+                    len(fx.categories),
+                    reporter,
+                    fx.grids,
+                    len(fx.grids),
+                    count,
+                ],
+            )
+        steps = [("report", "", "reported", 1, "reported_at", "true")]
+        if not overdue:
+            steps += [
+                ("accept", "reported", "in_progress", 2, "accepted_at", "c.version >= 2"),
+                ("resolve", "in_progress", "resolved", 3, "resolved_at", "c.version >= 4"),
+                ("verify_pass", "resolved", "closed", 4, "closed_at", "c.version >= 4"),
+            ]
+        for action, before, after, version, at, condition in steps:
+            from_level, from_holder = ("NULL", "NULL") if version == 1 else ("4", "c.holder_id")
+            cursor.execute(
+                "INSERT INTO cases_caseevent (case_id, action, actor_id, at, from_status,"
+                " to_status, from_level, to_level, from_holder_id, to_holder_id, reason, data,"
+                f" version, notified_at) SELECT c.id, %s, c.reporter_id, c.{at}, %s, %s,"
+                f" {from_level}, 4, {from_holder},"
+                f" c.holder_id, '', '{{}}', %s, c.{at} FROM cases_case c"
+                f" WHERE c.number LIKE %s AND {condition}",
+                [action, before, after, version, prefix + "%"],
+            )
+        cursor.execute("ANALYZE cases_case")
+        cursor.execute("ANALYZE cases_caseevent")
+    return round(time.perf_counter() - started, 1)
+
+
+def bench_dashboard(web_url: str, fx: Fixtures, options) -> dict:
+    have = Case.objects.filter(number__startswith="B", title__startswith="看板").count()
+    seeding = 0.0
+    if have < options.dashboard_cases:
+        seeding = seed_cases(
+            uuid.uuid4().hex[:8], options.dashboard_cases - have, fx, overdue=False
+        )
+    rebuild = 0.0
+    if seeding:
+        # Cases written in plain SQL are not in the rollups yet (the workflow counts its own).
+        started = time.perf_counter()
+        rollups.rebuild()
+        rebuild = round(time.perf_counter() - started, 1)
+    cases = Case.objects.count()
+    print(f"dashboard: {cases:,} cases (seeded in {seeding} s, rollups rebuilt in {rebuild} s)")
+
+    today = timezone.localdate()
+    start, end = today - timedelta(days=364), today
+    host = urlsplit(web_url)
+    http_connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+    url = f"/api/metrics/summary/?start={start}&end={end}"
+    headers = {"Authorization": f"Token {fx.tokens['supervisor']}"}
+
+    def api() -> None:
+        http_connection.request("GET", url, headers=headers)
+        response = http_connection.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+
+    district_path = Area.objects.get(code=DISTRICT_CODE).path
+    db = db_connect()
+    year = timedelta(days=365)
+    periods = [(start, end), (start - year, start - timedelta(days=1)), (start - year, end - year)]
+
+    def group_by() -> None:
+        # The same figures, counted from the cases themselves: received, accepted, closed,
+        # closed at the grid, closed on time, overdue, open, average handling time.
+        for first, last in periods:
+            db.execute(
+                "SELECT c.status, count(*), count(c.accepted_at),"
+                " count(*) FILTER (WHERE c.closed_level = 4),"
+                " count(*) FILTER (WHERE c.closed_at <= coalesce(c.final_due_at, c.closed_at)),"
+                " count(*) FILTER (WHERE c.is_overdue),"
+                " avg(extract(epoch FROM c.closed_at - c.reported_at))"
+                " FROM cases_case c JOIN grid_area g ON g.id = c.grid_id"
+                " WHERE g.path LIKE %s AND c.reported_at >= %s AND c.reported_at < %s"
+                " GROUP BY c.status",
+                [district_path + "%", first, last + timedelta(days=1)],
+            ).fetchall()
+
+    samples = options.dashboard_samples
+    for _warm in range(3):
+        api()
+        group_by()
+    baseline = run_timed(group_by, samples)
+    measured = run_timed(api, samples)
+    measured["p50_ratio_to_baseline"] = ratio(measured["p50_ms"], baseline["p50_ms"])
+    db.close()
+    return {
+        "cases": cases,
+        "endpoint": "GET /api/metrics/summary/ (district supervisor, last 365 days)",
+        "seed_seconds": seeding,
+        "rollup_rebuild_seconds": rebuild,
+        "baseline_group_by": baseline,
+        "api": measured,
+    }
+
+
+def run_timed(call, count: int) -> dict:
+    times = []
+    for _n in range(count):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return percentiles(times)
+
+
+# 3. Escalation sweep
+
+
+def bench_sweep(fx: Fixtures, count: int) -> dict:
+    # Baseline first, on rows of its own that the workers' sweeper never sees as due: their
+    # deadline is a year away, and the plain loop takes grid-level rows due within two years
+    # (once moved up to the community they are no longer its concern).
+    base_tag = uuid.uuid4().hex[:8]
+    seed_cases(base_tag, count, fx, overdue=True, due="now() + interval '1 year'")
+    baseline = plain_sweep(base_tag, fx)
+    print(f"sweep baseline: {baseline['per_second']}/s")
+
+    tag = uuid.uuid4().hex[:8]
+    seed_seconds = seed_cases(tag, count, fx, overdue=True)  # the workers start at once
+    started = time.perf_counter()  # the rows are committed: the next sweep takes them
+    prefix = f"B{tag}%"
+    with db_connect() as db:
+        while True:
+            done = db.execute(
+                "SELECT count(*) FROM cases_caseevent e JOIN cases_case c ON c.id = e.case_id"
+                " WHERE c.number LIKE %s AND e.action = 'auto_escalate'",
+                [prefix],
+            ).fetchone()[0]
+            db.commit()
+            if done >= count:
+                break
+            if time.perf_counter() - started > 3600:
+                sys.exit("the sweep did not finish within an hour")
+            time.sleep(0.5)
+    total = time.perf_counter() - started
+    time.sleep(3)  # a few more sweeps, which must change nothing
+    check = exactly_once(prefix)
+    measured = {
+        "cases": count,
+        "seconds": round(total, 1),
+        "per_second": round(count / total, 1),
+        **check,
+    }
+    measured["per_second_ratio_to_baseline"] = ratio(baseline["per_second"], measured["per_second"])
+    print(f"sweep: {measured['per_second']}/s by the workers, exactly once: {check}")
+    return {"seed_seconds": seed_seconds, "baseline_sql": baseline, "workers": measured}
+
+
+def exactly_once(prefix: str) -> dict:
+    with db_connect() as db:
+        per_case = db.execute(
+            "SELECT count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n <> 1) FROM ("
+            " SELECT c.id, count(e.id) AS n FROM cases_case c LEFT JOIN cases_caseevent e"
+            " ON e.case_id = c.id AND e.action IN ('auto_escalate', 'escalate')"
+            " WHERE c.number LIKE %s GROUP BY c.id) AS per_case",
+            [prefix],
+        ).fetchone()
+        states = db.execute(
+            "SELECT level, version, escalation_count, count(*) FROM cases_case"
+            " WHERE number LIKE %s GROUP BY 1, 2, 3",
+            [prefix],
+        ).fetchall()
+    return {
+        "escalated_once": per_case[0],
+        "escalated_not_once": per_case[1],
+        "states": [list(s) for s in states],
+        "exactly_once": per_case[1] == 0 and len(states) == 1 and tuple(states[0][:3]) == (3, 2, 1),
+    }
+
+
+def plain_sweep(tag: str, fx: Fixtures) -> dict:
+    """What the sweeper does, in plain SQL: batches of 200 due rows taken FOR UPDATE SKIP
+    LOCKED, each moved one level up with a new deadline and an event, one transaction each."""
+    prefix = f"B{tag}%"
+    started = time.perf_counter()
+    moved = 0
+    with db_connect() as db:
+        while True:
+            with db.transaction():
+                rows = db.execute(
+                    "WITH due AS (SELECT id FROM cases_case WHERE number LIKE %s"
+                    " AND status = 'reported' AND level = 4"
+                    " AND due_at <= now() + interval '2 years'"
+                    " ORDER BY due_at LIMIT 200"
+                    " FOR UPDATE SKIP LOCKED), moved AS (UPDATE cases_case c SET level = 3,"
+                    " holder_id = %s, due_at = now() + interval '4 hours', escalation_count ="
+                    " c.escalation_count + 1, version = c.version + 1 FROM due"
+                    " WHERE c.id = due.id RETURNING c.id, c.version, c.grid_id, c.holder_id)"
+                    " INSERT INTO cases_caseevent (case_id, action, at, from_status, to_status,"
+                    " from_level, to_level, from_holder_id, to_holder_id, reason, data, version,"
+                    " notified_at) SELECT id, 'auto_escalate', now(), 'reported', 'reported',"
+                    " 4, 3, grid_id, holder_id, '', '{}', version, now() FROM moved",
+                    [prefix, fx.community.pk],
+                ).rowcount
+            moved += rows
+            if rows == 0:
+                break
+    seconds = time.perf_counter() - started
+    return {
+        "cases": moved,
+        "seconds": round(seconds, 2),
+        "per_second": round(moved / seconds, 1),
+        **exactly_once(prefix),
+    }
+
+
+# 4. Registry import
+
+
+def bench_import(fx: Fixtures, count: int) -> dict:
+    rng = random.Random()
+    base = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
+    run = uuid.uuid4().hex[:6]
+    rows = []
+    for n in range(count):
+        birth = base + timedelta(days=n // 900)
+        number = idnumbers.make_resident_id("110101", birth, 100 + n % 900)
+        rows.append([fx.grid.code, f"BENCH-{run}-{n}", "户主", f"测试{n}", number])
+    header = ["网格", "户号", "与户主关系", "姓名", "证件号码"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    content = buffer.getvalue()
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8") as f:
+        f.write(content)
+        path = f.name
+
+    started = time.perf_counter()
+    with db_connect() as db:
+        db.execute(
+            "CREATE TEMP TABLE bench_persons (grid text, household text, relation text,"
+            " name text, id_number text)"
+        )
+        with db.cursor().copy("COPY bench_persons FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
+            copy.write(content.encode())
+        copied = db.execute("SELECT count(*) FROM bench_persons").fetchone()[0]
+    baseline_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_registry", path, "--grid", fx.grid.code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    os.unlink(path)
+    if done.returncode != 0:
+        sys.exit(f"import_registry failed:\n{done.stdout}\n{done.stderr[-2000:]}")
+    measured = {
+        "rows": count,
+        "seconds": round(seconds, 1),
+        "per_second": round(count / seconds, 1),
+        "output": done.stdout.strip().splitlines()[0],
+    }
+    baseline = {
+        "rows": copied,
+        "seconds": round(baseline_seconds, 3),
+        "per_second": round(copied / baseline_seconds, 1),
+    }
+    measured["per_second_ratio_to_baseline"] = ratio(baseline["per_second"], measured["per_second"])
+    print(
+        f"import: {measured['per_second']} rows/s through the command, "
+        f"{baseline['per_second']} rows/s by COPY"
+    )
+    return {"baseline_copy": baseline, "command": measured}
+
+
+# Output
+
+
+def print_table(results: dict) -> None:
+    print("\n| benchmark | way | rate /s | p50 ms | p95 ms | p99 ms | ratio to baseline |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for level, figures in results["filing"].items():
+        for way, values in figures.items():
+            note = values.get("per_second_ratio_to_baseline", "1")
+            print(
+                f"| filing {level} | {way} | {values['per_second']} | {values['p50_ms']} | "
+                f"{values['p95_ms']} | {values['p99_ms']} | rate ÷{note} |"
+            )
+    dashboard = results["dashboard"]
+    for way in ("baseline_group_by", "api"):
+        values = dashboard[way]
+        note = values.get("p50_ratio_to_baseline", "1")
+        print(
+            f"| dashboard ({dashboard['cases']:,} cases) | {way} | | {values['p50_ms']} | "
+            f"{values['p95_ms']} | {values['p99_ms']} | p50 ×{note} |"
+        )
+    sweep = results["sweep"]
+    for way in ("baseline_sql", "workers"):
+        values = sweep[way]
+        note = values.get("per_second_ratio_to_baseline", "1")
+        print(
+            f"| sweep ({values['cases']:,} cases, {values['seconds']} s, exactly once: "
+            f"{values['exactly_once']}) | {way} | {values['per_second']} | | | | "
+            f"rate ÷{note} |"
+        )
+    imported = results["import"]
+    for way in ("baseline_copy", "command"):
+        values = imported[way]
+        note = values.get("per_second_ratio_to_baseline", "1")
+        print(
+            f"| import ({values['rows']:,} persons) | {way} | {values['per_second']} | | | | "
+            f"rate ÷{note} |"
+        )
+    memory = results["memory"]
+    print(
+        f"\npeak RSS (MB): gunicorn workers {memory['gunicorn_worker_peak_rss_mb']}, "
+        f"Celery worker processes {memory['celery_worker_peak_rss_mb']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
