@@ -96,7 +96,7 @@ def test_field_home_opens_the_report_form(phone):
     assert (response.status_code, response["Location"]) == (302, "/field/report/")
 
 
-def test_the_tab_bar_shows_the_unread_count(phone, file_case, user):
+def test_the_tab_bar_shows_the_unread_count(phone, file_case):
     file_case("0101", by="community")  # the grid worker of the grid hears of it
     deliver_notifications()
 
@@ -408,9 +408,7 @@ def test_a_callback_records_the_rating(phone, file_case, user, photo):
     assert "Rate from 1 to 5." in missing.content.decode()
 
 
-def test_the_case_page_shows_its_photos_to_those_who_see_the_case(
-    phone, file_case, photo, home_grids
-):
+def test_the_case_page_shows_its_photos_to_those_who_see_the_case(phone, file_case, photo):
     case = file_case("0101", photos=[photo("before.jpg", size=(800, 600))])
     other = file_case("0103", photos=[photo()])
     picture = case.photos.get()
