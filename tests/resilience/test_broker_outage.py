@@ -5,7 +5,6 @@ exists exactly once, and once Redis is back every case is routed and its holder 
 messages lost during the outage are made up for by the sweeper's catch-up, from the rows.
 """
 
-import time
 import uuid
 
 import pytest
@@ -42,9 +41,7 @@ def test_cases_filed_through_the_api_across_a_broker_outage_all_exist_once_and_a
         with publishing_to(worker), running(worker):
             answers += [phone.post("/api/cases/", r) for r in reports[:BEFORE]]
             server.stop()
-            started = time.monotonic()
             answers += [phone.post("/api/cases/", r) for r in reports[BEFORE : BEFORE + DURING]]
-            down_for = time.monotonic() - started
             server.start()
             answers += [phone.post("/api/cases/", r) for r in reports[BEFORE + DURING :]]
 
@@ -66,8 +63,6 @@ def test_cases_filed_through_the_api_across_a_broker_outage_all_exist_once_and_a
         server.stop()
 
     assert [a.status_code for a in answers] == [201] * len(reports)
-    # Each publish to the stopped broker fails fast; the request does not wait for it.
-    assert down_for / DURING < 0.5, f"{DURING} filings took {down_for:.1f} s with Redis down"
     ids = [a.json()["id"] for a in answers]
     assert len(set(ids)) == len(reports)
     assert [r.status_code for r in retries] == [200] * 10
