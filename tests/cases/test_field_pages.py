@@ -108,15 +108,24 @@ def test_the_tab_bar_shows_the_unread_count(phone, file_case):
 # 上报 Report
 
 
+def _select(html: str, element_id: str) -> str:
+    """The markup of one <select> (other numbers on the page, e.g. ratings, must not match)."""
+    match = re.search(rf'<select[^>]*id="{element_id}".*?</select>', html, re.S)
+    assert match, element_id
+    return match.group(0)
+
+
 def test_the_report_form_offers_my_grid_and_its_buildings_only(
     phone, home_grids, family, neighbour
 ):
     html = phone("grid1").get("/field/report/").content.decode()
+    grids = _select(html, "report-grid")
+    buildings = _select(html, "report-building")
 
-    assert f'<option value="{home_grids[0].pk}" selected>{home_grids[0].name}</option>' in html
-    assert f'value="{home_grids[1].pk}"' not in html
-    assert f'<option value="{family["building"].pk}"' in html
-    assert f'value="{neighbour["building"].pk}"' not in html
+    assert f'<option value="{home_grids[0].pk}" selected>{home_grids[0].name}</option>' in grids
+    assert f'value="{home_grids[1].pk}"' not in grids
+    assert f'<option value="{family["building"].pk}"' in buildings
+    assert f'value="{neighbour["building"].pk}"' not in buildings
     assert 'capture="environment"' in html
     assert 'data-categories="/api/categories/?is_active=true"' in html
 
