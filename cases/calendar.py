@@ -8,6 +8,7 @@ cover the years it does not know yet. Without either, weekends are the only days
 Everything here is a pure function of its arguments except `WorkCalendar.load()`.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +24,10 @@ WORKDAY_SECONDS = sum(
 )
 
 
+@functools.cache
 def _library_workday(day: date) -> bool:
+    # The library's tables are fixed while the process runs, and deadlines ask about the same
+    # few days again and again (the sweeper: thousands of cases a minute).
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:

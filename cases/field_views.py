@@ -11,6 +11,8 @@ to POST /api/cases/, which files a client id once however often it is retried.
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
@@ -21,8 +23,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case as CaseWhen
-from django.db.models import IntegerField, Prefetch, Q, Value, When
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.db.models import F, IntegerField, Prefetch, Q, Value, When
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import reverse
@@ -35,10 +37,11 @@ from django.views.generic import DetailView, ListView, RedirectView, TemplateVie
 from django.views.generic.detail import SingleObjectMixin
 
 from cases import notifications, policies, services
-from cases.api.serializers import api_actions
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.filtersets import cases_visible_to
+from cases.forms import PhotosField
 from cases.models import Callback, Case, CaseEvent, Notification, Urgency
+from cases.photos import photo_response
 from cases.workflow import ACTION_LABELS
 from grid import policies as grid_policies
 from grid import registry
@@ -51,7 +54,6 @@ Level = Area.Level
 LIST_LIMIT = 100
 # Closed cases stay on the callback list (回访) this long; older ones are the office's to chase.
 CALLBACK_WINDOW = timedelta(days=30)
-MAX_PHOTOS = 20  # as many as the API takes on one step
 REPORT_MAX_PHOTOS = 9  # a report's photos live on the phone until uploaded: keep them few
 LEVEL_OF_ROLE = {role: level for level, role in policies.ROLE_OF_LEVEL.items()}
 
@@ -197,7 +199,7 @@ class ReportView(FieldPageMixin, TemplateView):
         preset = {}
         for name, model in (("building", Building), ("household", Household), ("person", Person)):
             value = self.request.GET.get(name, "")
-            if value.isdigit():
+            if value.isdecimal():
                 row = (
                     restrict(model.objects.all(), user, path_field="grid__path")
                     .filter(pk=int(value))
@@ -246,7 +248,7 @@ class TaskListView(FieldPageMixin, JurisdictionScopedMixin, ListView):
         context["held"] = list(
             cases.filter(held, status__in=[S.REPORTED, S.IN_PROGRESS, S.SUSPENDED])
             .annotate(urgency_rank=urgency_first)
-            .order_by("urgency_rank", "due_at", "-reported_at")[:LIST_LIMIT]
+            .order_by("urgency_rank", F("due_at").asc(nulls_last=True), "-reported_at")[:LIST_LIMIT]
         )
         context["to_verify"] = list(
             cases.filter(_any_prefix("grid__path", worker_paths), status=S.RESOLVED).order_by(
@@ -266,31 +268,6 @@ class TaskListView(FieldPageMixin, JurisdictionScopedMixin, ListView):
             case.category_label = category_label(case.category)
         context["now"] = timezone.now()
         return context
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class PhotosField(forms.FileField):
-    """Several photos from the camera or the album; the page's script compresses them before
-    the form is sent. Whether photos are required is the service's call."""
-
-    widget = MultipleFileInput
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("label", gettext_lazy("Photos"))
-        super().__init__(**kwargs)
-        self.widget.attrs.update(
-            {"accept": "image/*", "capture": "environment", "data-compress": "1"}
-        )
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, (list, tuple)) else [data] if data else []
-        if len(files) > MAX_PHOTOS:
-            raise ValidationError(_("At most %(n)s photos.") % {"n": MAX_PHOTOS})
-        return [super(PhotosField, self).clean(upload, initial) for upload in files]
 
 
 def category_label(category) -> str:
@@ -331,6 +308,12 @@ class StepForm(FieldForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
+    def service_arguments(self) -> dict:
+        """The step's fields are its service's keyword arguments; the version is checked here."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        return data
+
 
 class ReasonForm(StepForm):
     reason = _text(gettext_lazy("Reason"))
@@ -338,7 +321,7 @@ class ReasonForm(StepForm):
 
 class ResultForm(StepForm):
     result = _text(gettext_lazy("What was done"))
-    photos = PhotosField()
+    photos = PhotosField(camera=True)
 
 
 class VerifyForm(StepForm):
@@ -353,7 +336,7 @@ class VerifyForm(StepForm):
         error_messages={"required": gettext_lazy("Say whether the check passed.")},
     )
     note = _text(gettext_lazy("Note (required when the check fails)"))
-    photos = PhotosField(label=gettext_lazy("Photos taken on site"))
+    photos = PhotosField(camera=True, label=gettext_lazy("Photos taken on site"))
 
 
 class CallbackForm(StepForm):
@@ -373,21 +356,19 @@ class CallbackForm(StepForm):
     comment = _text(gettext_lazy("What the resident said"), rows=2)
 
 
+@dataclass(frozen=True)
 class FieldAction:
-    """One workflow step as the field app offers it: its form, the service it calls and how the
-    form's fields become the service's arguments."""
+    """One workflow step as the field app offers it: its button, the form whose fields are the
+    arguments of the service it calls, and what the page says once it is done."""
 
-    def __init__(self, label, form_class, service, arguments=(), *, style="primary", done=""):
-        self.label = label
-        self.form_class = form_class
-        self.service = service
-        self.arguments = arguments
-        self.style = style
-        self.done = done
+    label: object  # lazy
+    form_class: type[StepForm]
+    service: Callable
+    style: str = "primary"
+    done: object = ""
 
-    def call(self, case, user, data: dict):
-        kwargs = {name: data[name] for name in self.arguments}
-        return self.service(case, actor=user, **kwargs)
+    def call(self, case, user, form: StepForm):
+        return self.service(case, actor=user, **form.service_arguments())
 
 
 # The steps a grid worker takes in the field, in the order their buttons appear. Dispatching
@@ -400,14 +381,12 @@ ACTIONS = {
         gettext_lazy("Verify on site"),
         VerifyForm,
         services.verify_case,
-        ("passed", "note", "photos"),
         done=gettext_lazy("Verification recorded."),
     ),
     "self_resolve": FieldAction(
         gettext_lazy("Resolved on the spot"),
         ResultForm,
         services.self_resolve_case,
-        ("result", "photos"),
         style="success",
         done=gettext_lazy("Resolved on the spot and closed."),
     ),
@@ -415,7 +394,6 @@ ACTIONS = {
         gettext_lazy("Resolved"),
         ResultForm,
         services.resolve_case,
-        ("result", "photos"),
         style="success",
         done=gettext_lazy("Resolved; it waits for verification."),
     ),
@@ -423,14 +401,12 @@ ACTIONS = {
         gettext_lazy("Callback"),
         CallbackForm,
         services.callback_case,
-        ("satisfaction", "comment"),
         done=gettext_lazy("Callback recorded."),
     ),
     "escalate": FieldAction(
         gettext_lazy("Escalate"),
         ReasonForm,
         services.escalate_case,
-        ("reason",),
         style="warning",
         done=gettext_lazy("Escalated to the next level."),
     ),
@@ -438,7 +414,6 @@ ACTIONS = {
         gettext_lazy("Return down"),
         ReasonForm,
         services.return_case,
-        ("reason",),
         style="secondary",
         done=gettext_lazy("Returned down."),
     ),
@@ -446,7 +421,6 @@ ACTIONS = {
         gettext_lazy("Suspend"),
         ReasonForm,
         services.suspend_case,
-        ("reason",),
         style="secondary",
         done=gettext_lazy("Suspended."),
     ),
@@ -461,7 +435,6 @@ ACTIONS = {
         gettext_lazy("Urge"),
         ReasonForm,
         services.urge_case,
-        ("reason",),
         style="secondary",
         done=gettext_lazy("Urged."),
     ),
@@ -469,7 +442,6 @@ ACTIONS = {
         gettext_lazy("Reopen"),
         ReasonForm,
         services.reopen_case,
-        ("reason",),
         style="secondary",
         done=gettext_lazy("Reopened."),
     ),
@@ -477,7 +449,6 @@ ACTIONS = {
         gettext_lazy("Not registered (invalid)"),
         ReasonForm,
         services.reject_case,
-        ("reason",),
         style="danger",
         done=gettext_lazy("Closed as not registered."),
     ),
@@ -501,7 +472,7 @@ class CaseActionsMixin:
 
     def case_context(self, case: Case, *, bound: tuple[str, forms.Form] | None = None) -> dict:
         user = self.request.user
-        allowed = api_actions(policies.case_actions_for(user, case))
+        allowed = policies.step_names(policies.case_actions_for(user, case))
         forms_ = []
         for name in ACTIONS:
             if name not in allowed:
@@ -565,14 +536,10 @@ class TaskPhotoView(LoginRequiredMixin, JurisdictionScopedMixin, SingleObjectMix
     def get(self, request, pk):
         case = self.get_object()
         photo_id = request.GET.get("id", "")
-        picture = case.photos.filter(pk=int(photo_id)).first() if photo_id.isdigit() else None
+        picture = case.photos.filter(pk=int(photo_id)).first() if photo_id.isdecimal() else None
         if picture is None:
             raise Http404
-        small = request.GET.get("size") == "thumbnail" and picture.thumbnail
-        image = picture.thumbnail if small else picture.image
-        response = FileResponse(image.open("rb"))
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
+        return photo_response(picture, thumbnail=request.GET.get("size") == "thumbnail")
 
 
 class TaskActionView(TaskDetailView):
@@ -597,7 +564,7 @@ class TaskActionView(TaskDetailView):
             try:
                 if version is not None and version != case.version:
                     raise ConcurrentCaseUpdate(version, case.version)
-                step.call(case, request.user, form.cleaned_data)
+                step.call(case, request.user, form)
             except ValidationError as exc:
                 _add_errors(form, exc)
             except PermissionDenied as exc:
@@ -821,7 +788,7 @@ class InboxView(FieldPageMixin, ListView):
     def get_queryset(self):
         rows = Notification.objects.filter(user=self.request.user).select_related("case")
         before = self.request.GET.get("before", "")
-        if before.isdigit():
+        if before.isdecimal():
             rows = rows.filter(pk__lt=int(before))
         return rows.order_by("-id")
 
@@ -849,10 +816,10 @@ class MarkReadView(LoginRequiredMixin, View):
         if request.POST.get("all"):
             ids = None
         else:
-            ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+            ids = [int(v) for v in request.POST.getlist("ids") if v.isdecimal()]
         notifications.mark_read(request.user, ids)
         target = request.POST.get("next", "")
-        if target.isdigit():
+        if target.isdecimal():
             return redirect("field-task", pk=int(target))
         return redirect("field-inbox")
 

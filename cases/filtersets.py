@@ -49,7 +49,7 @@ def find_category(value) -> Category | None:
         return Category.objects.filter(pk=value).first()
     text = str(value).strip()
     found = Category.objects.filter(code=text).first()
-    if found is None and text.isdigit():
+    if found is None and text.isascii() and text.isdecimal():
         found = Category.objects.filter(pk=int(text)).first()
     return found
 

@@ -365,7 +365,7 @@ def done_on_time_rate(c: Counters) -> float | None:
 @_measure(DEPARTMENT_MEASURES, "department_rework_rate", gettext_lazy("Rework rate"), better=LOWER)
 def department_rework_rate(c: Counters) -> float | None:
     """返工率 (department) = dispatches reported done whose work then failed on-site
-    verification / dispatches reported done × 100%."""
+    verification or was reopened (重办) / dispatches reported done × 100%."""
     return percent(c["reworked"], c["done"])
 
 

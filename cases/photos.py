@@ -1,16 +1,24 @@
-"""Photos attached to case steps: type and size checked, a thumbnail made with Pillow."""
+"""Photos attached to case steps: type and size checked, a thumbnail made with Pillow; and the
+answer that shows one.
+
+Photos may show residents and their homes, so no public media URL serves them: MEDIA_ROOT is
+not routed. Each is shown by a view scoped like its case (the console's, the field app's, the
+API's), all through `photo_response`.
+"""
 
 import uuid
 from io import BytesIO
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from cases.models import Case, CaseEvent, CasePhoto
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS_PER_STEP = 20  # one step of the workflow: the API, the console and the field app
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 THUMBNAIL_SIZE = (320, 320)
 
@@ -57,3 +65,18 @@ def store_photo(*, case: Case, event: CaseEvent | None, upload, user) -> CasePho
     )
     photo.save()
     return photo
+
+
+def photo_response(photo: CasePhoto, *, thumbnail: bool = False) -> FileResponse:
+    """The photo's file (or its thumbnail, where it has one) for a caller who may see its case:
+    kept by the browser only, never by shared caches, and never sniffed as anything but the
+    image type its own name says."""
+    image = photo.thumbnail if thumbnail and photo.thumbnail else photo.image
+    try:
+        handle = image.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404(_("The photo file is missing.")) from None
+    response = FileResponse(handle)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

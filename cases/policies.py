@@ -153,3 +153,36 @@ def case_actions_for(user, case: Case) -> list[str]:
         if checks[action](user, case):
             actions.append(action)
     return actions
+
+
+def dispatch_actions_for(user, dispatch: Dispatch) -> list[str]:
+    """The steps this user may take on the dispatch now (for buttons and 409 bodies)."""
+    # The table of dispatch moves is the services'; they import this module, so not at load.
+    from cases.services import dispatch_actions
+
+    if dispatch.case.status != Case.Status.DISPATCHED:
+        return []
+    checks = {
+        "sign": can_sign,
+        "refuse": can_refuse,
+        "request_extension": can_request_extension,
+        "approve_extension": can_approve_extension,
+        "report_done": can_report_done,
+    }
+    return [
+        action
+        for action in dispatch_actions(dispatch.status)
+        if checks[action](user, dispatch)
+        and (action != "approve_extension" or dispatch.extension_until is not None)
+    ]
+
+
+def step_names(actions: list[str]) -> list[str]:
+    """Actions as people take them: the workflow's verify_pass and verify_fail are one step,
+    `verify`, with its outcome (one API endpoint, one form on a page)."""
+    names = []
+    for action in actions:
+        name = "verify" if action in ("verify_pass", "verify_fail") else action
+        if name not in names:
+            names.append(name)
+    return names

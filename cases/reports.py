@@ -50,6 +50,7 @@ TREND += ["satisfaction_rate"]
 CATEGORY_COLUMNS = ["received", "closed", "open", "overdue", "closure_rate", "on_time_rate"]
 MONTHLY_FROM_DAYS = 93  # a trend over a longer period goes by month
 OVERDUE_LIST_LENGTH = 20
+MAP_POINTS = 2000  # the newest open cases drawn on the map
 
 
 @dataclass
@@ -82,6 +83,46 @@ def this_month(today: date | None = None) -> Period:
     """From the first of the current month (Asia/Shanghai) to today."""
     today = today or timezone.localdate()
     return Period(today.replace(day=1), today)
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Month(Period):
+    """A calendar month, or its days so far: a monthly report compares it with the month before
+    (环比) and the same month a year earlier (同比) — whole months when this one is complete,
+    as many days from their first when it is not."""
+
+    @property
+    def is_complete(self) -> bool:
+        return self.end == _month_end(self.start)
+
+    def _alike(self, first: date) -> Period:
+        last = _month_end(first)
+        if self.is_complete:
+            return Period(first, last)
+        return Period(first, min(last, first + (self.end - self.start)))
+
+    def previous(self) -> Period:
+        return self._alike((self.start - timedelta(days=1)).replace(day=1))
+
+    def last_year(self) -> Period:
+        return self._alike(self.start.replace(year=self.start.year - 1))
+
+
+def month(first: date, today: date | None = None) -> Month:
+    """The month beginning on `first`; the current month up to `today`."""
+    today = today or timezone.localdate()
+    return Month(first, max(first, min(_month_end(first), today)))
+
+
+def last_complete_month(today: date | None = None) -> Month:
+    """The month before the current one (Asia/Shanghai)."""
+    today = today or timezone.localdate()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return Month(first, _month_end(first))
 
 
 def _period(period: Period) -> dict:
@@ -348,7 +389,8 @@ def workers(area: Area, period: Period) -> Table:
 
 def live(area: Area, map_areas: QuerySet[Area]) -> dict:
     """Open and overdue cases now: by the level holding them, per area of `map_areas` (for the
-    map), and the longest-overdue open cases of `area`."""
+    map), where the newest open cases are ([lng, lat, overdue 1/0]), and the longest-overdue
+    open cases of `area`."""
     by_level = metrics.live_counts(area)
     per_area = metrics.live_map(map_areas)
     overdue = (
@@ -358,8 +400,16 @@ def live(area: Area, map_areas: QuerySet[Area]) -> dict:
         .select_related("category", "holder")
         .order_by("reported_at", "pk")[:OVERDUE_LIST_LENGTH]
     )
+    points = (
+        Case.objects.filter(
+            grid__path__startswith=area.path, status__in=OPEN_STATUSES, lng__isnull=False
+        )
+        .order_by("-reported_at")
+        .values_list("lng", "lat", "is_overdue")[:MAP_POINTS]
+    )
     return {
         "unit": describe_area(area),
+        "points": [[lng, lat, 1 if overdue else 0] for lng, lat, overdue in points],
         "levels": [
             {
                 "level": value,
@@ -373,6 +423,7 @@ def live(area: Area, map_areas: QuerySet[Area]) -> dict:
         "areas": [
             {
                 "id": a.pk,
+                "code": a.code,
                 "name": a.name,
                 "open": per_area.get(a.pk, Counters())["open"],
                 "overdue": per_area.get(a.pk, Counters())["overdue_open"],

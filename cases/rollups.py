@@ -6,7 +6,8 @@ step is recorded, cases/workflow.py calls `record(event)` in the step's transact
 the case's previous contribution by the new one, adding the difference to the rows with one
 INSERT … ON CONFLICT DO UPDATE per table (rows in key order, so two steps never wait on each
 other in opposite orders). CaseRollupState keeps the last version counted: recording a step
-twice changes nothing, and a step recorded late also counts the ones before it.
+twice changes nothing, and a step recorded late also counts the ones before it. The sweeper
+moves many cases in one transaction and counts them together at the end (`deferred`).
 
 `rebuild()` (`manage.py rebuild_rollups`) recomputes every row from the case histories. Both
 ways give the same rows: tests/cases/test_rollups.py proves it on random histories.
@@ -14,10 +15,13 @@ ways give the same rows: tests/cases/test_rollups.py proves it on random histori
 Which day, area and level each counter goes to, and what it counts, is in docs/metrics.md.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import NamedTuple
 
@@ -35,6 +39,7 @@ from cases.models import (
     HandlingRollup,
     WorkerRollup,
 )
+from grid.models import Area
 
 S = Case.Status
 OPEN_STATUSES = frozenset({S.REPORTED, S.IN_PROGRESS, S.DISPATCHED, S.RESOLVED})
@@ -100,9 +105,15 @@ def _rows(amounts: Contribution) -> dict[str, dict[tuple, dict[str, int]]]:
     return rows
 
 
-def _batches(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def add(amounts: Contribution) -> None:
@@ -268,8 +279,9 @@ def contribution(facts: Facts, steps: Iterable[Step]) -> Contribution:
                 if dispatch_id not in flagged:
                     department(sent, department_id, "done_on_time")
             departments[dispatch_id] = department_id
-        if action == "verify_fail":
-            # A failed check cancels the work reported done: each such dispatch is reworked.
+        if action in REWORKS:
+            # A failed check or a reopening cancels the work reported done: each such dispatch
+            # is reworked.
             for dispatch_id in [d for d, is_done in done.items() if is_done]:
                 department(facts.dispatch_days[dispatch_id], departments[dispatch_id], "reworked")
                 done[dispatch_id] = False
@@ -315,10 +327,6 @@ def difference(new: Contribution, old: Contribution) -> Contribution:
 # Keeping the rollups current
 
 
-def _steps(queryset) -> list[Step]:
-    return [Step(*row) for row in queryset.order_by("case_id", "version").values_list(*STEP_FIELDS)]
-
-
 def _dispatch_days(queryset) -> dict[int, dict[int, date]]:
     """Case id → dispatch id → the day it was sent, for the dispatches in `queryset`."""
     days: dict[int, dict[int, date]] = defaultdict(dict)
@@ -329,24 +337,98 @@ def _dispatch_days(queryset) -> dict[int, dict[int, date]]:
 
 def record(event: CaseEvent) -> None:
     """Count `event` (and any earlier step of its case not yet counted) in the rollups. Called
-    by cases/workflow.py in the transaction that records the step; idempotent."""
-    case_id = event.case_id
-    state = CaseRollupState.objects.select_for_update().filter(case_id=case_id).first()
-    counted = state.version if state else 0
-    if counted >= event.version:
+    by cases/workflow.py in the transaction that records the step; idempotent. Inside a
+    `deferred()` block the counting waits for the end of the block."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.add(event.case_id)
         return
-    steps = _steps(CaseEvent.objects.filter(case_id=case_id, version__lte=event.version))
-    row = Case.objects.filter(pk=case_id).values("category_id", "grid_id", "grid__path").get()
-    days = {}
-    if any(step.action.startswith("dispatch_") for step in steps):
-        days = _dispatch_days(Dispatch.objects.filter(case_id=case_id))[case_id]
-    facts = Facts.of(row["category_id"], row["grid_id"], row["grid__path"], days)
-    old = contribution(facts, [step for step in steps if step.version <= counted])
-    add(difference(contribution(facts, steps), old))
-    if state is None:
-        CaseRollupState.objects.create(case_id=case_id, version=event.version)
-    else:
-        CaseRollupState.objects.filter(case_id=case_id).update(version=event.version)
+    _count({event.case_id: event.version})
+
+
+# The cases whose steps a deferred() block will count at its end (None: count at once).
+_pending: ContextVar[set[int] | None] = ContextVar("rollups_pending", default=None)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Count the steps recorded inside this block at its end, all at once, in the caller's
+    transaction (the sweeper's batches). Counting step by step would update the same rows
+    again and again when many cases of one area and day move together, each update leaving
+    a row version behind for the next one to step over; and the rows would stay locked from
+    the first step to the commit, making concurrent sweepers wait for each other. If the block
+    fails nothing is counted (its transaction is rolled back); a step whose savepoint was
+    rolled back is simply not found. Nested blocks count at the end of the outermost one."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending: set[int] = set()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    _count(dict.fromkeys(pending))
+
+
+def _count(upto: dict[int, int | None]) -> None:
+    """Count the steps of these cases not counted yet, up to the given version (None: every
+    step recorded), in one write per table. Each case's CaseRollupState row is locked first,
+    in case order, so a case is never counted twice by two transactions."""
+    ids = sorted(upto)
+    if not ids:
+        return
+    counted = dict(
+        CaseRollupState.objects.select_for_update()
+        .filter(case_id__in=ids)
+        .order_by("case_id")
+        .values_list("case_id", "version")
+    )
+    histories: dict[int, list[Step]] = defaultdict(list)
+    events = CaseEvent.objects.filter(case_id__in=ids).order_by("case_id", "version")
+    for case_id, *step in events.values_list("case_id", *STEP_FIELDS):
+        if upto[case_id] is None or step[0] <= upto[case_id]:
+            histories[case_id].append(Step(*step))
+    behind = [
+        case_id
+        for case_id in ids
+        if histories[case_id] and histories[case_id][-1].version > counted.get(case_id, 0)
+    ]
+    if not behind:
+        return
+    cases = Case.objects.filter(pk__in=behind).values_list(
+        "pk", "category_id", "grid_id", "grid__path"
+    )
+    with_dispatches = [
+        case_id
+        for case_id in behind
+        if any(step.action.startswith("dispatch_") for step in histories[case_id])
+    ]
+    days = _dispatch_days(Dispatch.objects.filter(case_id__in=with_dispatches))
+    total: Contribution = defaultdict(int)
+    for case_id, category_id, grid_id, grid_path in cases:
+        facts = Facts.of(category_id, grid_id, grid_path, days.get(case_id))
+        steps = histories[case_id]
+        old = [step for step in steps if step.version <= counted.get(case_id, 0)]
+        for key, amount in difference(contribution(facts, steps), contribution(facts, old)).items():
+            total[key] += amount
+    add(total)
+    # A case counted for the first time gets its row by a plain INSERT: should another
+    # transaction have counted it meanwhile, the unique key fails this one rather than let
+    # both count it.
+    CaseRollupState.objects.bulk_create(
+        CaseRollupState(case_id=case_id, version=histories[case_id][-1].version)
+        for case_id in behind
+        if case_id not in counted
+    )
+    CaseRollupState.objects.bulk_update(
+        [
+            CaseRollupState(case_id=case_id, version=histories[case_id][-1].version)
+            for case_id in behind
+            if case_id in counted
+        ],
+        ["version"],
+    )
 
 
 def _lock_out_steps() -> None:
@@ -360,43 +442,142 @@ def _lock_out_steps() -> None:
 
 
 @transaction.atomic
-def rebuild(*, batch: int = 1000, progress=None) -> int:
-    """Empty the rollups and recompute them from every case's history, in one transaction,
-    `batch` cases at a time (`progress(n)` is told how many are done). Returns the number of
-    cases counted. Case steps taken meanwhile wait for it to finish."""
+def rebuild(*, batch: int = 10_000, progress=None) -> int:
+    """Empty the rollups and recompute them from every case's history, in one transaction
+    (`progress(n)` is told each time `batch` more cases are counted). Returns the number of
+    cases counted. Case steps taken meanwhile wait for it to finish; the dashboards read the
+    old rows until it commits.
+
+    The histories are read in one pass in the order the cases were reported, so a day's rows
+    (the day a case was reported is in every key but the departments') are complete once a
+    later day's cases come: they are written then, by COPY on PostgreSQL, and memory holds a
+    few days at a time. A case whose report event lies on an earlier day than its reported_at
+    (only possible for rows written outside the workflow) adds to rows already written, with
+    add(), at the end. The departments' rows, keyed by the day of each dispatch, are written
+    at the end too: there are few of them."""
     _lock_out_steps()
     for model in (AreaRollup, HandlingRollup, DepartmentRollup, WorkerRollup, CaseRollupState):
         model.objects.all().delete()
-    done = last = 0
-    while True:
-        cases = list(
-            Case.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "category_id", "grid_id", "grid__path")[:batch]
+    counted = 0
+    written_before: date = date.min  # every day before this one has its rows written
+    pending: dict[str, dict[tuple, dict[str, int]]] = {name: {} for name in TABLES}
+    late: Contribution = defaultdict(int)
+    shared: dict[tuple[int, int], Facts] = {}
+    for chunk in _batches(_histories(), batch):
+        with_dispatches = [
+            case_id
+            for case_id, *_facts, steps in chunk
+            if any(step.action.startswith("dispatch_") for step in steps)
+        ]
+        days = _dispatch_days(Dispatch.objects.filter(case_id__in=with_dispatches))
+        for case_id, category_id, grid_id, grid_path, _reported, steps in chunk:
+            if case_id in days:
+                facts = Facts.of(category_id, grid_id, grid_path, days[case_id])
+            else:  # the same for every case of this category and grid
+                facts = shared.get((category_id, grid_id))
+                if facts is None:
+                    facts = shared[(category_id, grid_id)] = Facts.of(
+                        category_id, grid_id, grid_path
+                    )
+            for (name, key, counter), amount in contribution(facts, steps).items():
+                if name != DEPARTMENT.name and key[0] < written_before:
+                    late[(name, key, counter)] += amount
+                    continue
+                counters = pending[name].setdefault(key, {})
+                counters[counter] = counters.get(counter, 0) + amount
+        # Cases come in the order they were reported: no later one is reported before this day.
+        written_before = local_day(chunk[-1][4])
+        for name in (AREA.name, HANDLING.name, WORKER.name):
+            done = {key: row for key, row in pending[name].items() if key[0] < written_before}
+            _insert_rows(TABLES[name], done)
+            for key in done:
+                del pending[name][key]
+        _insert(
+            CaseRollupState._meta.db_table,
+            ("case_id", "version"),
+            [(case_id, steps[-1].version) for case_id, *_facts, steps in chunk if steps],
         )
-        if not cases:
-            return done
-        last = cases[-1][0]
-        histories: dict[int, list[Step]] = defaultdict(list)
-        rows = (
-            CaseEvent.objects.filter(case_id__gte=cases[0][0], case_id__lte=last)
-            .order_by("case_id", "version")
-            .values_list("case_id", *STEP_FIELDS)
-        )
-        for case_id, *step in rows.iterator(chunk_size=5000):
-            histories[case_id].append(Step(*step))
-        days = _dispatch_days(Dispatch.objects.filter(case_id__gte=cases[0][0], case_id__lte=last))
-        total: Contribution = defaultdict(int)
-        states = []
-        for case_id, category_id, grid_id, grid_path in cases:
-            steps = histories.get(case_id, [])
-            facts = Facts.of(category_id, grid_id, grid_path, days.get(case_id))
-            for key, amount in contribution(facts, steps).items():
-                total[key] += amount
-            if steps:
-                states.append(CaseRollupState(case_id=case_id, version=steps[-1].version))
-        add(total)
-        CaseRollupState.objects.bulk_create(states)
-        done += len(cases)
+        counted += len(chunk)
         if progress is not None:
-            progress(len(cases))
+            progress(len(chunk))
+    for name, rows in pending.items():
+        _insert_rows(TABLES[name], rows)
+    add(late)
+    if connection.vendor == "postgresql":
+        # Every row was replaced: let the dashboards' queries be planned on the new figures at
+        # once rather than after autovacuum's next look (if it is on at all).
+        qn = connection.ops.quote_name
+        tables = ", ".join(qn(t.model._meta.db_table) for t in TABLES.values())
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {tables}, {qn(CaseRollupState._meta.db_table)}")
+    return counted
+
+
+def _histories() -> Iterator[tuple[int, int, int, str, datetime, list[Step]]]:
+    """Every case as (id, category id, grid id, grid path, reported at, steps), in the order
+    the cases were reported, streamed from one query."""
+    qn = connection.ops.quote_name
+    cases, areas, events = (qn(model._meta.db_table) for model in (Case, Area, CaseEvent))
+    sql = (
+        "SELECT c.id, c.category_id, c.grid_id, g.path, c.reported_at, e.version, e.action,"
+        " e.at, e.from_level, e.to_level, e.to_status, e.actor_id, e.data"
+        f" FROM {cases} c JOIN {areas} g ON g.id = c.grid_id"
+        f" LEFT JOIN {events} e ON e.case_id = c.id ORDER BY c.reported_at, c.id, e.version"
+    )
+    case = None
+    with connection.chunked_cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # psycopg's own loader, in C, rather than the one Django registers for its time
+            # zone, in Python, which would take longer than the rest of the reading.
+            from psycopg.types.datetime import TimestamptzLoader
+
+            cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(5000):
+            for case_id, category_id, grid_id, path, reported, version, action, at, *rest in rows:
+                if case is None or case[0] != case_id:
+                    if case is not None:
+                        yield case
+                    case = (case_id, category_id, grid_id, path, _aware(reported), [])
+                if version is not None:
+                    *levels_status_actor, data = rest
+                    # Most steps carry no data: skip the parser for those.
+                    data = {} if data == "{}" else json.loads(data)
+                    case[5].append(Step(version, action, _aware(at), *levels_status_actor, data))
+    if case is not None:
+        yield case
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite keeps UTC without saying so.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _insert_rows(table: Table, rows: dict[tuple, dict[str, int]]) -> None:
+    """Insert rollup rows whose keys are not in the table yet."""
+    position = {counter: n for n, counter in enumerate(table.counters, start=len(table.key))}
+    values = []
+    for key, row in rows.items():
+        value = [*key, *[0] * len(table.counters)]
+        for counter, amount in row.items():
+            value[position[counter]] = amount
+        values.append(value)
+    _insert(table.model._meta.db_table, table.key + table.counters, values)
+
+
+def _insert(db_table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert `rows` into a table: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {qn(db_table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {qn(db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})",
+                [[_db_value(v) for v in row] for row in rows],
+            )

@@ -9,6 +9,10 @@ InvalidTransition and ConcurrentCaseUpdate.
 
 import math
 import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -43,8 +47,23 @@ REOPEN_WINDOW = timedelta(days=15)
 
 # Deadlines
 
+# Inside a sweep_batch(): what the batch has read once (the routing rules, the work calendar).
+_batch_reads: ContextVar[dict | None] = ContextVar("batch_reads", default=None)
+
 
 def _rules_for(category: Category) -> list[routing.Rule]:
+    batch = _batch_reads.get()
+    if batch is None:
+        return _rules(RoutingRule.objects.filter(category=category))
+    if "rules" not in batch:
+        by_category = defaultdict(list)
+        for rule in _rules(RoutingRule.objects.all()):
+            by_category[rule.category_id].append(rule)
+        batch["rules"] = by_category
+    return batch["rules"].get(category.pk, [])
+
+
+def _rules(queryset) -> list[routing.Rule]:
     return [
         routing.Rule(
             category_id=r.category_id,
@@ -54,10 +73,17 @@ def _rules_for(category: Category) -> list[routing.Rule]:
             notify_all_levels=r.notify_all_levels,
             time_factor=r.time_factor,
         )
-        for r in RoutingRule.objects.filter(category=category, is_active=True).select_related(
-            "area"
-        )
+        for r in queryset.filter(is_active=True).select_related("area")
     ]
+
+
+def _calendar() -> WorkCalendar:
+    batch = _batch_reads.get()
+    if batch is None:
+        return WorkCalendar.load()
+    if "calendar" not in batch:
+        batch["calendar"] = WorkCalendar.load()
+    return batch["calendar"]
 
 
 def decide_route(category: Category, urgency: str, grid: Area) -> routing.RoutingDecision:
@@ -74,11 +100,11 @@ def stage_deadline(case: Case, stage: str, *, level: int, start: datetime) -> da
     """When the `stage` ("accept" or "handle") of `case` at `level` is due, from `start`."""
     decision = decide_route(case.category, case.urgency, case.grid)
     hours = routing.stage_hours(case.category.time_limits, level, stage, decision.time_factor)
-    return deadline(start, hours, calendar=WorkCalendar.load(), natural=decision.natural_clock)
+    return deadline(start, hours, calendar=_calendar(), natural=decision.natural_clock)
 
 
-def _holder(case: Case, level: int) -> Area:
-    return Area.objects.get(pk=routing.holder_at(level, case.grid.path))
+def _holder_id(case: Case, level: int) -> int:
+    return routing.holder_at(level, case.grid.path)
 
 
 # Filing
@@ -347,7 +373,7 @@ def _move(
         now=now,
         reason=reason,
         level=level,
-        holder=_holder(case, level),
+        holder_id=_holder_id(case, level),
         due_at=due,
         is_overdue=False,
         **counters,
@@ -481,7 +507,7 @@ def reopen_case(case: Case, *, actor, reason: str) -> CaseEvent:
     now = timezone.now()
     due = stage_deadline(case, "handle", level=case.level, start=now)
     policies.require(policies.can_reopen(actor, case) or policies.can_callback(actor, case))
-    return workflow.apply(
+    event = workflow.apply(
         case,
         "reopen",
         actor=actor,
@@ -493,6 +519,12 @@ def reopen_case(case: Case, *, actor, reason: str) -> CaseEvent:
         resolved_at=None,
         rework_count=F("rework_count") + 1,
     )
+    # As after a failed verification, the work reported done is to be redone: the case may be
+    # dispatched again, and only one lead dispatch may be active.
+    Dispatch.objects.filter(case=case, status=Dispatch.Status.DONE).update(
+        status=Dispatch.Status.CANCELLED
+    )
+    return event
 
 
 # Dispatch to departments
@@ -680,20 +712,43 @@ def report_dispatch_done(dispatch: Dispatch, *, actor, result: str, photos=()) -
 # The system's steps (run by the sweeper)
 
 
+@contextmanager
+def sweep_batch() -> Iterator[None]:
+    """One batch of the sweeper's steps, inside the caller's transaction. The routing rules and
+    the work calendar are read once for the whole batch (an edit made meanwhile applies from
+    the next batch); the steps are counted in the rollups and notified together at the end
+    (workflow.batch)."""
+    token = _batch_reads.set({})
+    try:
+        with workflow.batch():
+            yield
+    finally:
+        _batch_reads.reset(token)
+
+
+def overdue_cases(now: datetime):
+    """Open cases whose stage deadline has passed, with what the deadline rule reads."""
+    return Case.objects.select_related("category", "grid").filter(
+        status__in=workflow.OPEN_STAGES, due_at__lte=now
+    )
+
+
 @transaction.atomic
 def escalate_if_overdue(case_id: int, *, now: datetime | None = None) -> str | None:
-    """Apply the deadline rule to one case, if its stage deadline has passed: below the
-    district it goes one level up with a new deadline; at the district it is marked overdue,
-    supervised (督办) and notified. Safe to run twice: a case whose deadline is no longer past
-    (it moved on, or another worker got there first) is left alone. Returns the action taken."""
+    """Apply the deadline rule to one case, if its stage deadline has passed; safe to run
+    twice: a case whose deadline is no longer past (it moved on, or another worker got there
+    first) is left alone. Returns the action taken."""
     now = now or timezone.now()
-    case = (
-        Case.objects.select_related("category", "grid")
-        .filter(pk=case_id, status__in=workflow.OPEN_STAGES, due_at__lte=now)
-        .first()
-    )
-    if case is None:
-        return None
+    case = overdue_cases(now).filter(pk=case_id).first()
+    return apply_deadline_rule(case, now=now) if case is not None else None
+
+
+def apply_deadline_rule(case: Case, *, now: datetime) -> str:
+    """The deadline rule for `case`, read (from overdue_cases) in the caller's transaction:
+    below the district it goes one level up with a new deadline; at the district it is marked
+    overdue, supervised (督办) and notified. Returns the action taken; ConcurrentCaseUpdate if
+    the case moved on since it was read. The caller's transaction or savepoint keeps the step
+    and the supervision together (the sweeper has one per case already)."""
     above = routing.next_level_up(case.level)
     if above is not None:
         due = stage_deadline(case, "accept", level=above, start=now)
@@ -702,10 +757,11 @@ def escalate_if_overdue(case_id: int, *, now: datetime | None = None) -> str | N
             "auto_escalate",
             now=now,
             level=above,
-            holder=_holder(case, above),
+            holder_id=_holder_id(case, above),
             due_at=due,
             reason=_("The deadline at this level passed."),
-            escalation_count=F("escalation_count") + 1,
+            # The compare-and-set on the version guarantees the count read is the current one.
+            escalation_count=case.escalation_count + 1,
         )
         return "auto_escalate"
     workflow.apply(

@@ -3,65 +3,27 @@ and is safe to run twice. The sweeper is the only clock: no deadline rides on a 
 an ETA message, so a lost message or a broker outage delays work but never loses it.
 """
 
-import functools
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from cases import notifications, services
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.models import Case, CaseEvent, Dispatch
 from cases.workflow import OPEN_STAGES
+from governance.oncommit import OnCommitTask
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
-# One quick retry (a pooled connection gone stale after a Redis restart), then give up: the
-# sweeper redoes the work from the rows. Celery's default policy, and even retry=False, keep
-# a request waiting 0.6-6 s per message while Redis is down: a second or more per filing.
-PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.1,
-    "interval_max": 0.1,
-}
-
-
-class OnCommitTask(DjangoTask):
-    """A task enqueued once the caller's transaction commits, without ever failing the caller.
-
-    By then the rows are committed: a broker that cannot be reached must not turn a filed case
-    into an error (the phone would retry), nor stop the other callbacks of the same commit.
-    The message is simply not sent; the sweeper's catch-up redoes the work from the rows.
-    """
-
-    def delay_on_commit(self, *args, **kwargs) -> None:
-        transaction.on_commit(functools.partial(self._publish, args, kwargs), robust=True)
-
-    def apply_async_on_commit(self, args=None, kwargs=None, **options) -> None:
-        transaction.on_commit(
-            functools.partial(self._publish, args or (), kwargs or {}, **options), robust=True
-        )
-
-    def _publish(self, args, kwargs, **options) -> None:
-        options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)
-        try:
-            self.apply_async(args, kwargs, **options)
-        except OperationalError as error:
-            # Only ids go into the log line; `robust` logs anything unexpected with its trace.
-            log.warning(
-                "broker unreachable, %s%s not sent; the sweeper will catch up (%s)",
-                self.name,
-                tuple(args),
-                error,
-            )
-
-
+# How long one sweep keeps draining each of its three backlogs: three times this plus a batch
+# stays under CELERY_TASK_SOFT_TIME_LIMIT (4 minutes), and beat starts the next sweep anyway.
+DRAIN_SECONDS = 45
 # Tasks take **kwargs so that a message from a newer release with an extra argument still runs.
 
 
@@ -75,6 +37,13 @@ def route_case(case_id: int, **kwargs) -> None:
 def notify_event(event_id: int, **kwargs) -> None:
     """Write the in-app notifications of one case event (one per recipient, at most once)."""
     notifications.notify(event_id)
+
+
+@shared_task(name="cases.notify_events", base=OnCommitTask)
+def notify_events(event_ids: list[int], **kwargs) -> None:
+    """notify_event for each of many events (a sweeper's batch), in one message."""
+    for event_id in event_ids:
+        notifications.notify(event_id)
 
 
 def _due_ids(queryset, limit: int) -> list[int]:
@@ -96,18 +65,24 @@ def sweep_cases(now=None, *, limit: int = SWEEP_BATCH) -> int:
     many were escalated or marked overdue."""
     now = now or timezone.now()
     done = 0
-    with transaction.atomic():
+    with transaction.atomic(), services.sweep_batch():
         ids = _due_ids(Case.objects.filter(status__in=OPEN_STAGES, due_at__lte=now), limit)
+        # Locked above (or, on SQLite, behind the write lock): read once for the whole batch.
+        cases = services.overdue_cases(now).in_bulk(ids)
         for case_id in ids:
+            if case_id not in cases:
+                continue  # no longer due: someone acted on it before we locked it
             # Each case in its own savepoint: one failure must not undo the batch.
             try:
                 with transaction.atomic():
-                    if services.escalate_if_overdue(case_id, now=now):
-                        done += 1
+                    services.apply_deadline_rule(cases[case_id], now=now)
+                done += 1
             except (ConcurrentCaseUpdate, InvalidTransition):
                 # Someone acted on the case between our read and our write: their step stands,
                 # and the deadline it set (if any) is judged by a later sweep.
                 log.info("case %s changed under the sweeper; left to the next sweep", case_id)
+            except SoftTimeLimitExceeded:
+                raise  # the task's time is up: the batch is rolled back, a later sweep redoes it
             except Exception:
                 log.exception("deadline rule failed for case %s", case_id)
     return done
@@ -117,7 +92,7 @@ def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH) -> int:
     """Flag one batch of open dispatches whose deadline passed; returns how many."""
     now = now or timezone.now()
     done = 0
-    with transaction.atomic():
+    with transaction.atomic(), services.sweep_batch():
         open_dispatches = Dispatch.objects.filter(
             is_overdue=False,
             due_at__lte=now,
@@ -129,6 +104,8 @@ def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH) -> int:
                     done += services.flag_dispatch_if_overdue(dispatch_id, now=now)
             except (ConcurrentCaseUpdate, InvalidTransition):
                 log.info("case of dispatch %s changed under the sweeper; retried", dispatch_id)
+            except SoftTimeLimitExceeded:
+                raise
             except Exception:
                 log.exception("overdue flag failed for dispatch %s", dispatch_id)
     return done
@@ -160,12 +137,15 @@ def catch_up(now=None, *, limit: int = SWEEP_BATCH) -> int:
 
 def _drain(step) -> int:
     """Run `step` batch after batch until one comes back short, so a backlog clears in one
-    sweep. Every step moves what it did out of its own selection, so this ends."""
+    sweep, or until DRAIN_SECONDS have passed: the rest is left to the next sweep, so the task
+    ends well within Celery's time limit. Every step moves what it did out of its own
+    selection, so this ends."""
     total = 0
+    stop = time.monotonic() + DRAIN_SECONDS
     while True:
         done = step()
         total += done
-        if done < SWEEP_BATCH:
+        if done < SWEEP_BATCH or time.monotonic() > stop:
             return total
 
 

@@ -18,6 +18,9 @@ row is unique per (case, version), so two writers racing on one case cannot both
 the loser gets ConcurrentCaseUpdate and nothing it did is kept.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.db import transaction
@@ -129,15 +132,16 @@ def apply(
     now: datetime | None = None,
     reason: str = "",
     level: int | None = None,
-    holder=None,
+    holder_id: int | None = None,
     due_at: datetime | None | type[Ellipsis] = ...,
     data: dict | None = None,
     **fields,
 ) -> CaseEvent:
     """Move `case` by `action`, compare-and-set on the version the caller read, and record the
-    event. `level`/`holder` hand the case to another area; `due_at` sets the stage deadline
+    event. `level`/`holder_id` hand the case to another area; `due_at` sets the stage deadline
     (None clears it; leave it out to keep it); other keyword arguments are further Case fields
-    to write in the same UPDATE (counters as F() expressions are fine).
+    to write in the same UPDATE (counters as F() expressions are fine). Afterwards `case` holds
+    what was written.
 
     Raises InvalidTransition if the table forbids the step and ConcurrentCaseUpdate if the case
     changed since it was read; in both cases nothing is written.
@@ -154,7 +158,7 @@ def apply(
         changes["status_before_suspension"] = ""
     if level is not None:
         changes["level"] = level
-        changes["holder"] = holder
+        changes["holder_id"] = holder_id
     if due_at is not ...:
         changes["due_at"] = due_at
     milestone = MILESTONES.get(action)
@@ -171,7 +175,7 @@ def apply(
         raise ConcurrentCaseUpdate(case.version, current)
 
     from_status, from_level, from_holder_id = case.status, case.level, case.holder_id
-    case.refresh_from_db()
+    _written(case, changes)
     event = CaseEvent.objects.create(
         case=case,
         action=action,
@@ -190,6 +194,20 @@ def apply(
     rollups.record(event)
     _after_commit(event)
     return event
+
+
+def _written(case: Case, changes: dict) -> None:
+    """Bring `case` up to what its compare-and-set wrote: the version matched, so what the
+    caller read is still the case's state; only values computed by the database are read back."""
+    case.version += 1
+    computed = []
+    for name, value in changes.items():
+        if hasattr(value, "resolve_expression"):
+            computed.append(name)
+        else:
+            setattr(case, name, value)
+    if computed:
+        case.refresh_from_db(fields=computed)
 
 
 @transaction.atomic
@@ -217,6 +235,36 @@ def record_report(case: Case, *, actor, now: datetime, data: dict | None = None)
 def _after_commit(event: CaseEvent) -> None:
     # Notifications go out only once the step is committed; if the broker is down the step
     # still stands and the sweeper's catch-up sends them (cases/tasks.py).
+    batched = _batched_events.get()
+    if batched is not None:
+        batched.append(event.pk)
+        return
     from cases.tasks import notify_event
 
     notify_event.delay_on_commit(event.pk)
+
+
+# Inside a batch() block: the events whose notifications wait for the end of the block.
+_batched_events: ContextVar[list[int] | None] = ContextVar("batched_events", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Many steps in one transaction (the sweeper's batches): at the end of the block they are
+    counted in the rollups together (rollups.deferred) and their notifications go out in one
+    message once the transaction commits. If the block fails, neither happens. The id of a
+    step undone with its savepoint is sent too and finds no event: nothing is notified."""
+    if _batched_events.get() is not None:
+        yield
+        return
+    events: list[int] = []
+    token = _batched_events.set(events)
+    try:
+        with rollups.deferred():
+            yield
+    finally:
+        _batched_events.reset(token)
+    if events:
+        from cases.tasks import notify_events
+
+        notify_events.delay_on_commit(events)

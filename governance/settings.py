@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.sweep",
         "schedule": env.float("SANHUA_SWEEP_SECONDS", default=30.0),
     },
+    # Every minute: registry imports whose message was lost are sent again.
+    "imports": {"task": "grid.catch_up_imports", "schedule": 60.0},
 }
 # Post-commit work (routing a new case, writing notifications) still undone this long after its
 # commit is redone by the sweeper: its message was lost or the broker was down. Younger work is

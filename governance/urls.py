@@ -21,9 +21,11 @@ api_urls = [
 
 urlpatterns = [
     path("", include("grid.urls")),
+    path("console/", include("cases.console_urls")),
     path("", include("cases.field_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
     path("api/", include(api_urls)),

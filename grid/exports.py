@@ -59,14 +59,51 @@ def living_persons(area: Area):
     return Person.objects.filter(status=Person.Status.LIVING, grid__path__startswith=area.path)
 
 
-def statistics(area: Area, *, today: date | None = None) -> Sheet:
-    """Counts of the living persons of `area`, one row per grid and a total row. Three queries,
-    whatever the number of persons."""
+@dataclass(frozen=True)
+class Column:
+    """One count of the statistics: its key, its label and the group it belongs to
+    ("total", "population", "sex", "age" or "care")."""
+
+    key: str
+    label: str
+    group: str
+
+
+@dataclass
+class Statistics:
+    """Counts of the living persons of an area, per grid: `columns` in order, `grids` (with
+    their parent) in code order, and `counts[grid id][column key]`. Counts only, no personal
+    data."""
+
+    columns: list[Column]
+    grids: list[Area]
+    counts: dict[int, dict[str, int]]
+
+    def of(self, area: Area) -> dict[str, int]:
+        """The counts of `area`: one of the grids, or an area holding some of them."""
+        totals = dict.fromkeys((column.key for column in self.columns), 0)
+        for grid in self.grids:
+            if grid.path.startswith(area.path):
+                for key, n in self.counts[grid.pk].items():
+                    totals[key] += n
+        return totals
+
+
+def population_statistics(area: Area, *, today: date | None = None) -> Statistics:
+    """Counts of the living persons of `area` per grid, by population type, sex, age band (on
+    `today`) and care tag. Four queries, whatever the number of persons."""
     today = today or timezone.localdate()
     language = translation.get_language() or "zh-hans"
+    columns = [Column("total", _("Persons"), "total")]
     measures = {"total": Count("pk")}
-    for value, _label in Person.PopulationType.choices:
+    for value, label in Person.PopulationType.choices:
+        columns.append(Column(f"population_{value}", str(label), "population"))
         measures[f"population_{value}"] = Count("pk", filter=Q(population_type=value))
+    columns += [
+        Column("sex_male", codes.label("sex", "1", language), "sex"),
+        Column("sex_female", codes.label("sex", "2", language), "sex"),
+        Column("sex_other", _("Other or not stated"), "sex"),
+    ]
     measures["sex_male"] = Count("pk", filter=Q(sex="1"))
     measures["sex_female"] = Count("pk", filter=Q(sex="2"))
     measures["sex_other"] = Count("pk", filter=~Q(sex__in=("1", "2")))
@@ -74,12 +111,18 @@ def statistics(area: Area, *, today: date | None = None) -> Sheet:
         band = Q(birth_date__lte=_years_before(today, low))
         if high is not None:
             band &= Q(birth_date__gt=_years_before(today, high + 1))
+        columns.append(Column(f"age_{low}", _age_band_label(low, high), "age"))
         measures[f"age_{low}"] = Count("pk", filter=band)
+    columns.append(Column("age_unknown", _("Age unknown"), "age"))
     measures["age_unknown"] = Count("pk", filter=Q(birth_date=None))
     counts = {
         row.pop("grid"): row for row in living_persons(area).values("grid").annotate(**measures)
     }
     tags = list(CareTag.objects.all())
+    columns += [
+        Column(f"care_{tag.code}", tag.name if language.startswith("zh") else tag.name_en, "care")
+        for tag in tags
+    ]
     tag_counts = {
         (row["person__grid"], row["caretag"]): row["n"]
         for row in Person.care_tags.through.objects.filter(
@@ -88,30 +131,42 @@ def statistics(area: Area, *, today: date | None = None) -> Sheet:
         .values("person__grid", "caretag")
         .annotate(n=Count("person"))
     }
-    grids = Area.objects.filter(level=Area.Level.GRID, path__startswith=area.path)
-    header = [
-        _("Grid code"),
-        _("Community"),
-        _("Grid"),
-        _("Persons"),
-        *(str(label) for _value, label in Person.PopulationType.choices),
-        codes.label("sex", "1", language),
-        codes.label("sex", "2", language),
-        _("Other or not stated"),
-        *(_age_band_label(low, high) for low, high in AGE_BANDS),
-        _("Age unknown"),
-        *(tag.name if language.startswith("zh") else tag.name_en for tag in tags),
-    ]
-    keys = list(measures)
-    rows, totals = [], [0] * (len(keys) + len(tags))
-    for grid in grids.select_related("parent").order_by("code"):
+    grids = list(
+        Area.objects.filter(level=Area.Level.GRID, path__startswith=area.path)
+        .select_related("parent")
+        .order_by("code")
+    )
+    per_grid = {}
+    for grid in grids:
         found = counts.get(grid.pk, {})
-        values = [found.get(key, 0) for key in keys]
-        values += [tag_counts.get((grid.pk, tag.pk), 0) for tag in tags]
-        totals = [a + b for a, b in zip(totals, values, strict=True)]
-        rows.append([grid.code, grid.parent.name if grid.parent else "", grid.name, *values])
-    rows.append(["", "", _("Total"), *totals])
-    return Sheet(title=_("Statistics"), header=header, rows=rows)
+        per_grid[grid.pk] = {key: found.get(key, 0) for key in measures}
+        per_grid[grid.pk].update(
+            {f"care_{tag.code}": tag_counts.get((grid.pk, tag.pk), 0) for tag in tags}
+        )
+    return Statistics(columns=columns, grids=grids, counts=per_grid)
+
+
+def statistics(area: Area, *, today: date | None = None) -> Sheet:
+    """The statistics of `area` as a sheet: one row per grid and a total row."""
+    counted = population_statistics(area, today=today)
+    keys = [column.key for column in counted.columns]
+    rows = [
+        [
+            grid.code,
+            grid.parent.name if grid.parent else "",
+            grid.name,
+            *(counted.counts[grid.pk][key] for key in keys),
+        ]
+        for grid in counted.grids
+    ]
+    totals = counted.of(area)
+    rows.append(["", "", _("Total"), *(totals[key] for key in keys)])
+    header = [_("Grid code"), _("Community"), _("Grid")]
+    return Sheet(
+        title=_("Statistics"),
+        header=header + [column.label for column in counted.columns],
+        rows=rows,
+    )
 
 
 def persons(area: Area, *, actor, file_format: str, reason: str = "") -> Sheet:

@@ -349,7 +349,7 @@ class Person(models.Model):
 
     id_type = models.CharField(_("ID type"), max_length=20, default="resident")
     id_number = models.CharField(_("ID number"), max_length=30, blank=True)
-    id_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_digest = models.CharField(max_length=64, blank=True, editable=False)
     name = models.CharField(_("name"), max_length=60)
     former_name = models.CharField(_("former name"), max_length=60, blank=True)
     sex = models.CharField(_("sex"), max_length=1)
@@ -417,6 +417,10 @@ class Person(models.Model):
             )
         ]
         indexes = [
+            # Exact-ID lookups find the dead and the moved out too, which the partial unique
+            # index above leaves out. A plain index, not db_index: on PostgreSQL that adds a
+            # LIKE-pattern twin no digest lookup uses.
+            models.Index(fields=["id_digest"], name="person_id_digest_idx"),
             models.Index(fields=["grid", "status"], name="person_grid_status_idx"),
             models.Index(fields=["house"], name="person_house_idx"),
             models.Index(fields=["birth_date"], name="person_birth_date_idx"),

@@ -1229,7 +1229,7 @@ def _indexes_and_keys_built_at_the_end(models):
     now and build them again on leaving, inside the caller's transaction.
 
     Inserting a million rows one index entry and one deferred foreign-key probe at a time is
-    most of a large load's time (the keyed ID digest alone has three indexes in random order).
+    most of a large load's time (the keyed ID digest alone has two indexes, in random order).
     Building an index from all rows at once is a sort, and adding a foreign key back checks
     every row in one join: PostgreSQL's "Populating a Database" advice. DDL is transactional, so
     a failure (a duplicate, a dangling key) rolls everything back and the schema is as it was.

@@ -330,32 +330,34 @@ def _require_living(person: Person) -> None:
         )
 
 
-@transaction.atomic
-def move_out(person: Person, *, actor, on: date | None = None, note: str = "") -> Person:
-    """The person leaves the district's registry (迁出); history keeps where they lived."""
+def _leave(person: Person, *, status: str, kind: str, actor, on: date | None, note: str) -> Person:
+    """The person stops living here: their membership and residence end on `on`, they keep no
+    current house, household or relation, and the event records the ones they left."""
     on = on or timezone.localdate()
     person = Person.objects.select_for_update().get(pk=person.pk)
     _require_living(person)
     _end_current(person, on=on)
     household, house = person.household, person.house
-    person.status, person.house, person.household, person.relation_to_head = (
-        Person.Status.MOVED_OUT,
-        None,
-        None,
-        "",
-    )
+    person.status, person.house, person.household, person.relation_to_head = status, None, None, ""
     person.save(update_fields=["status", "house", "household", "relation_to_head", "updated_at"])
     LifeEvent.objects.create(
         person=person,
-        kind=LifeEvent.Kind.MOVE_OUT,
+        kind=kind,
         occurred_on=on,
         household=household,
         house=house,
         note=note,
         actor=_user(actor),
     )
-    audit(actor, AuditEntry.Action.CHANGE, person, fields=["status"], detail="move_out")
+    audit(actor, AuditEntry.Action.CHANGE, person, fields=["status"], detail=kind)
     return person
+
+
+@transaction.atomic
+def move_out(person: Person, *, actor, on: date | None = None, note: str = "") -> Person:
+    """The person leaves the district's registry (迁出); history keeps where they lived."""
+    status, kind = Person.Status.MOVED_OUT, LifeEvent.Kind.MOVE_OUT
+    return _leave(person, status=status, kind=kind, actor=actor, on=on, note=note)
 
 
 @transaction.atomic
@@ -488,23 +490,9 @@ def _relate(person: Person, household: Household, relation: str, on: date) -> No
 
 @transaction.atomic
 def record_death(person: Person, *, actor, on: date | None = None, note: str = "") -> Person:
-    on = on or timezone.localdate()
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    _require_living(person)
-    _end_current(person, on=on)
-    household = person.household
-    person.status, person.house, person.household = Person.Status.DECEASED, None, None
-    person.save(update_fields=["status", "house", "household", "updated_at"])
-    LifeEvent.objects.create(
-        person=person,
-        kind=LifeEvent.Kind.DEATH,
-        occurred_on=on,
-        household=household,
-        note=note,
-        actor=_user(actor),
-    )
-    audit(actor, AuditEntry.Action.CHANGE, person, fields=["status"], detail="death")
-    return person
+    """The person died (死亡); history keeps where they lived."""
+    status, kind = Person.Status.DECEASED, LifeEvent.Kind.DEATH
+    return _leave(person, status=status, kind=kind, actor=actor, on=on, note=note)
 
 
 def register_birth(

@@ -39,7 +39,7 @@ def _code_errors(code: str, level: int, parent: Area | None) -> list[str]:
     low, high = CODE_DIGITS[level]
     prefix = parent.code if parent else ""
     suffix = code[len(prefix) :] if code.startswith(prefix) else None
-    if not code.isdigit():
+    if not (code.isascii() and code.isdecimal()):
         return [_("A code is made of digits only.")]
     if suffix is None:
         return [_("The code must begin with its parent's code %(code)s.") % {"code": prefix}]

@@ -1,5 +1,7 @@
 """Cross-cutting: every registered route is either public by design or scoped by jurisdiction,
-and a detail route answers 404 for a row outside the caller's jurisdiction.
+and a detail route answers 404 for a row outside the caller's jurisdiction while the same URL
+reaches the row for a caller inside it. Photos, which may show residents and their homes, are
+served only so: each photo route shows the file in scope and 404s outside it.
 
 A new route or model makes these tests fail until it is scoped (or declared public here with a
 reason) and has an out-of-scope sample below.
@@ -14,10 +16,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from cases import services as case_services
-from cases.models import Case, Category, Dispatch
+from cases.models import Case, CasePhoto, Category, Dispatch
+from cases.photos import store_photo
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, Building, Department, House, Household, ImportJob, Person
+from tests.cases.conftest import make_photo
 from tests.grid import conftest as registry_fixtures
 
 pytestmark = pytest.mark.django_db
@@ -71,10 +75,12 @@ def _model_of(view_class):
     return getattr(view_class, "model", None)
 
 
-def _url(route: str, pk: int | None = None) -> str:
-    """A concrete URL for a route pattern: `pk` for its id, a harmless value elsewhere."""
+def _url(route: str, pk: int | None = None, ids: dict[str, int] | None = None) -> str:
+    """A concrete URL for a route pattern: `pk` for its id, `ids` for other named ids, a
+    harmless value elsewhere."""
     url = re.sub(r"\^|\$|\\", "", route)
-    url = re.sub(r"<(?:int:)?pk>|\(\?P<pk>[^)]*\)", str(pk or 1), url)
+    for name, value in {"pk": pk or 1, **(ids or {})}.items():
+        url = re.sub(rf"<(?:int:)?{name}>|\(\?P<{name}>[^)]*\)", str(value), url)
     url = re.sub(r"<[^>]+>|\(\?P<[^>]+>[^)]*\)", "x", url)
     return "/" + url.replace("//", "/")
 
@@ -107,7 +113,8 @@ def test_every_non_public_route_refuses_anonymous_visitors(demo, route, pattern)
 
 
 def _case_samples(home_grids):
-    """A case in grid2's grid, dispatched by the district to 区交通运输局, and its dispatch."""
+    """A case in grid2's grid, dispatched by the district to 区交通运输局, its dispatch and a
+    photo of it."""
     users = get_user_model().objects
     case, _created = case_services.report_case(
         reporter=users.get(username="grid2"),
@@ -121,7 +128,8 @@ def _case_samples(home_grids):
         actor=users.get(username="district"),
         lead=Department.objects.get(name="区交通运输局"),
     )
-    return {Case: case, Dispatch: case.dispatches.get()}
+    photo = store_photo(case=case, event=None, upload=make_photo(), user=None)
+    return {Case: case, Dispatch: case.dispatches.get(), CasePhoto: photo}
 
 
 def _out_of_scope_samples(home_grids, other_street, neighbour):
@@ -147,6 +155,17 @@ DETAIL_ROUTES = [
     for route, pattern in ROUTES
     if "pk" in route and pattern.name not in PUBLIC and _model_of(_view_class(pattern))
 ]
+# Routes that name a photo of the case besides the case, in the path or the query.
+PHOTO_ROUTES = [(r, p) for r, p in DETAIL_ROUTES if "photo" in p.name]
+PHOTO_QUERY = {"field-task-photo": "?id={photo}"}
+
+
+def _sample_url(route: str, pattern: URLPattern, samples: dict) -> str:
+    """The route's URL for its model's sample: one that works for a user who can see it, so
+    that a 404 says the sample is out of scope, not that the URL is wrong."""
+    photo = samples[CasePhoto].pk
+    url = _url(route, samples[_model_of(_view_class(pattern))].pk, {"photo_id": photo})
+    return url + PHOTO_QUERY.get(pattern.name, "").format(photo=photo)
 
 
 @pytest.mark.parametrize(("route", "pattern"), DETAIL_ROUTES, ids=[r for r, _ in DETAIL_ROUTES])
@@ -159,9 +178,53 @@ def test_every_detail_route_hides_rows_outside_the_jurisdiction(
     client = APIClient()
     client.force_login(get_user_model().objects.get(username="grid1"))
 
-    response = client.get(_url(route, samples[model].pk))
+    response = client.get(_sample_url(route, pattern, samples))
 
     assert response.status_code == 404, f"{route}: {response.status_code}"
+
+
+# Who sees the samples: grid2 works their grid; a department is seen by its own staff.
+SEES_THE_SAMPLE = {Department: "transport"}
+
+
+@pytest.mark.parametrize(("route", "pattern"), DETAIL_ROUTES, ids=[r for r, _ in DETAIL_ROUTES])
+def test_every_detail_route_reaches_its_sample_for_a_user_in_scope(
+    home_grids, other_street, neighbour, route, pattern
+):
+    samples = _out_of_scope_samples(home_grids, other_street, neighbour)
+    username = SEES_THE_SAMPLE.get(_model_of(_view_class(pattern)), "grid2")
+    client = APIClient()
+    client.force_login(get_user_model().objects.get(username=username))
+
+    response = client.get(_sample_url(route, pattern, samples))
+
+    # Any answer but 404 (a page, a redirect, 405 for a step): the out-of-scope 404 above is
+    # the scope's doing, not a URL that leads nowhere.
+    assert response.status_code != 404, route
+
+
+@pytest.mark.parametrize(("route", "pattern"), PHOTO_ROUTES, ids=[r for r, _ in PHOTO_ROUTES])
+def test_every_photo_route_shows_the_photo_only_to_those_who_see_its_case(
+    home_grids, other_street, neighbour, route, pattern
+):
+    samples = _out_of_scope_samples(home_grids, other_street, neighbour)
+    url = _sample_url(route, pattern, samples)
+    client = APIClient()
+
+    client.force_login(get_user_model().objects.get(username="grid2"))
+    in_scope = client.get(url)
+    client.force_login(get_user_model().objects.get(username="grid1"))
+    out_of_scope = client.get(url)
+
+    assert (in_scope.status_code, in_scope["Content-Type"]) == (200, "image/jpeg"), route
+    assert in_scope["X-Content-Type-Options"] == "nosniff"
+    assert in_scope["Cache-Control"].startswith("private")
+    assert out_of_scope.status_code == 404, route
+
+
+def test_the_photo_routes_are_really_walked():
+    names = {pattern.name for _route, pattern in PHOTO_ROUTES}
+    assert names >= {"console-photo", "field-task-photo", "case-photo"}
 
 
 def test_the_detail_routes_are_really_walked():

@@ -5,13 +5,14 @@ that every id named is one the user can see: the rules live in cases/services.py
 role fields go out as plain strings with a `_label` beside them.
 """
 
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import policies, services
+from cases import policies
 from cases.filtersets import cases_visible_to, find_category
 from cases.models import (
     Callback,
@@ -24,6 +25,7 @@ from cases.models import (
     Supervision,
     Urgency,
 )
+from cases.photos import MAX_PHOTOS_PER_STEP
 from cases.workflow import ACTION_LABELS
 from grid.api.serializers import AreaBriefSerializer
 from grid.jurisdiction import areas_visible_to, restrict
@@ -40,36 +42,6 @@ def _name_of(user) -> str | None:
     if user is None:
         return None
     return user.get_full_name() or user.get_username()
-
-
-def api_actions(actions: list[str]) -> list[str]:
-    """Workflow actions as the API names them: verify_pass and verify_fail are one endpoint,
-    `verify` with `passed`."""
-    names = []
-    for action in actions:
-        name = "verify" if action in ("verify_pass", "verify_fail") else action
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def dispatch_actions_for(user, dispatch: Dispatch) -> list[str]:
-    """The dispatch steps this user may take now (for buttons)."""
-    if dispatch.case.status != Case.Status.DISPATCHED:
-        return []
-    checks = {
-        "sign": policies.can_sign,
-        "refuse": policies.can_refuse,
-        "request_extension": policies.can_request_extension,
-        "approve_extension": policies.can_approve_extension,
-        "report_done": policies.can_report_done,
-    }
-    return [
-        action
-        for action in services.dispatch_actions(dispatch.status)
-        if checks[action](user, dispatch)
-        and (action != "approve_extension" or dispatch.extension_until is not None)
-    ]
 
 
 # Output
@@ -239,12 +211,27 @@ class CaseEventSerializer(serializers.ModelSerializer):
 
 
 class CasePhotoSerializer(serializers.ModelSerializer):
-    image = serializers.ImageField(read_only=True)
-    thumbnail = serializers.ImageField(read_only=True)
+    """A photo of the case. `image` and `thumbnail` are URLs of the API that show the file to
+    those who see the case (no public media URL serves photos)."""
+
+    image = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
 
     class Meta:
         model = CasePhoto
         fields = ["id", "event", "image", "thumbnail", "created_at"]
+
+    def _url(self, name: str, photo) -> str:
+        url = reverse(name, kwargs={"pk": photo.case_id, "photo_id": photo.pk})
+        return self.context["request"].build_absolute_uri(url)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image(self, photo) -> str:
+        return self._url("case-photo", photo)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_thumbnail(self, photo) -> str | None:
+        return self._url("case-photo-thumbnail", photo) if photo.thumbnail else None
 
 
 class CaseBriefSerializer(serializers.ModelSerializer):
@@ -292,7 +279,7 @@ class DispatchSerializer(serializers.ModelSerializer):
         ]
 
     def get_allowed_actions(self, dispatch) -> list[str]:
-        return dispatch_actions_for(self.context["request"].user, dispatch)
+        return policies.dispatch_actions_for(self.context["request"].user, dispatch)
 
 
 class DispatchWithCaseSerializer(DispatchSerializer):
@@ -357,7 +344,8 @@ class CaseDetailSerializer(CaseSerializer):
         ]
 
     def get_allowed_actions(self, case) -> list[str]:
-        return api_actions(policies.case_actions_for(self.context["request"].user, case))
+        user = self.context["request"].user
+        return policies.step_names(policies.case_actions_for(user, case))
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -410,7 +398,10 @@ class CategoryInputField(serializers.Field):
 
 def _photos():
     return serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, max_length=20
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=MAX_PHOTOS_PER_STEP,
     )
 
 

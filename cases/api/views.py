@@ -13,10 +13,17 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -39,6 +46,7 @@ from cases.models import (
     Notification,
     Supervision,
 )
+from cases.photos import photo_response
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Building, Household, Person
 
@@ -127,6 +135,29 @@ def _step_schema(request_class, summary: str):
     )
 
 
+class PhotoNegotiation(BaseContentNegotiation):
+    """A photo goes out as its own file whatever the client accepts; only an error is rendered,
+    as JSON. Without this a client accepting just image/* would get 406 before the scope check."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _photo_schema(summary: str):
+    return extend_schema(
+        summary=summary,
+        parameters=[OpenApiParameter("photo_id", int, OpenApiParameter.PATH)],
+        responses={
+            (200, "image/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description=gettext_lazy("The image file")
+            ),
+        },
+    )
+
+
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet):
     """Cases (网格事件) in the user's areas and those dispatched to the user's department."""
 
@@ -151,6 +182,35 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkfl
             s.CaseDetailSerializer(case, context=self.get_serializer_context()).data,
             status=status_code,
         )
+
+    def _photo(self, photo_id: str):
+        case = self.get_object()
+        photo = case.photos.filter(pk=int(photo_id)).first() if photo_id.isdecimal() else None
+        if photo is None:
+            raise NotFound(_("No such photo of this case."))
+        return photo
+
+    @_photo_schema(gettext_lazy("A photo of the case (the file)"))
+    @action(
+        detail=True,
+        url_path=r"photos/(?P<photo_id>[^/.]+)",
+        url_name="photo",
+        content_negotiation_class=PhotoNegotiation,
+    )
+    def photo(self, request, pk=None, photo_id=None):
+        """The file of a photo of the case, to those who see the case."""
+        return photo_response(self._photo(photo_id))
+
+    @_photo_schema(gettext_lazy("A photo of the case, small (its thumbnail, or the photo)"))
+    @action(
+        detail=True,
+        url_path=r"photos/(?P<photo_id>[^/.]+)/thumbnail",
+        url_name="photo-thumbnail",
+        content_negotiation_class=PhotoNegotiation,
+    )
+    def photo_thumbnail(self, request, pk=None, photo_id=None):
+        """The thumbnail of a photo of the case (the photo itself where it has none)."""
+        return photo_response(self._photo(photo_id), thumbnail=True)
 
     @extend_schema(
         request={
@@ -181,7 +241,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkfl
             service(case, actor=request.user, **data)
         except InvalidTransition as exc:
             current = super().get_queryset().get(pk=case.pk)
-            exc.allowed = s.api_actions(policies.case_actions_for(request.user, current))
+            exc.allowed = policies.step_names(policies.case_actions_for(request.user, current))
             exc.status = current.status
             raise
         return self._detail(case.pk)
@@ -295,7 +355,7 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWo
         try:
             service(dispatch, actor=request.user, **data)
         except InvalidTransition as exc:
-            exc.allowed = s.dispatch_actions_for(request.user, self.get_object())
+            exc.allowed = policies.dispatch_actions_for(request.user, self.get_object())
             raise
         return Response(self.get_serializer(self.get_object()).data)
 

@@ -79,6 +79,23 @@ class CodeLabelField(serializers.Field):
 
 
 @extend_schema_field(OpenApiTypes.STR)
+class ChoiceLabelField(serializers.Field):
+    """The label of a choice in the request's language (status "living" → 在册)."""
+
+    # Not CharField(source="get_<field>_display"): DRF inspects a callable source's signature on
+    # every row (half the time of a large building's layout), and a model field without choices
+    # has no such method, so the label silently went missing.
+
+    def __init__(self, choices, **kwargs):
+        self.labels = dict(choices)
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return str(self.labels.get(value, value))
+
+
+@extend_schema_field(OpenApiTypes.STR)
 class MaskedField(serializers.Field):
     """A personal field (id_number, phone, other_phone) as everyone sees it by default."""
 
@@ -121,7 +138,7 @@ class PersonBriefSerializer(serializers.ModelSerializer):
     age = serializers.SerializerMethodField()
     id_number = MaskedField()
     phone = MaskedField()
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(Person.Status.choices, source="status")
 
     class Meta:
         model = Person
@@ -146,7 +163,7 @@ class PersonSerializer(serializers.ModelSerializer):
     id_number = MaskedField()
     phone = MaskedField()
     other_phone = MaskedField()
-    id_type_label = serializers.CharField(source="get_id_type_display", read_only=True)
+    id_type_label = ChoiceLabelField(idnumbers.IdType.choices, source="id_type")
     sex_label = CodeLabelField("sex", source="sex")
     ethnicity_label = CodeLabelField("ethnicity", source="ethnicity")
     marital_status_label = CodeLabelField("marital_status", source="marital_status")
@@ -154,10 +171,10 @@ class PersonSerializer(serializers.ModelSerializer):
     education_label = CodeLabelField("education", source="education")
     religion_label = CodeLabelField("religion", source="religion")
     relation_to_head_label = CodeLabelField("relation_to_head", source="relation_to_head")
-    population_type_label = serializers.CharField(
-        source="get_population_type_display", read_only=True
+    population_type_label = ChoiceLabelField(
+        Person.PopulationType.choices, source="population_type"
     )
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(Person.Status.choices, source="status")
     age = serializers.SerializerMethodField()
     care_tags = CareTagSerializer(many=True, read_only=True)
     grid = AreaBriefSerializer(read_only=True)
@@ -230,7 +247,7 @@ class ResidenceSerializer(serializers.ModelSerializer):
 
 
 class LifeEventSerializer(serializers.ModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = ChoiceLabelField(LifeEvent.Kind.choices, source="kind")
     household = HouseholdBriefSerializer(read_only=True)
     house = HouseBriefSerializer(read_only=True)
     actor = serializers.SerializerMethodField()
@@ -276,7 +293,7 @@ class BuildingSerializer(serializers.ModelSerializer):
 
 class HouseSerializer(serializers.ModelSerializer):
     building = BuildingBriefSerializer(read_only=True)
-    use_label = serializers.CharField(source="get_use_display", read_only=True)
+    use_label = ChoiceLabelField(House.Use.choices, source="use")
     owner_phone = serializers.SerializerMethodField()
 
     class Meta:
@@ -294,6 +311,37 @@ class OccupantSerializer(PersonBriefSerializer):
     class Meta(PersonBriefSerializer.Meta):
         fields = [*PersonBriefSerializer.Meta.fields, "household", "relation_to_head"]
         fields += ["relation_to_head_label"]
+
+
+class LayoutHouseSerializer(HouseSerializer):
+    """A room of the building layout: the house with its current households and the people
+    living there (masked)."""
+
+    # building_layout() prefetched both lists: no query per room.
+    households = HouseholdBriefSerializer(many=True, read_only=True)
+    occupants = OccupantSerializer(many=True, read_only=True)
+
+    class Meta(HouseSerializer.Meta):
+        fields = [*HouseSerializer.Meta.fields, "households", "occupants"]
+
+
+class LayoutFloorSerializer(serializers.Serializer):
+    floor = serializers.IntegerField(source="number")
+    houses = LayoutHouseSerializer(many=True)
+
+
+class LayoutUnitSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(source="number")
+    floors = LayoutFloorSerializer(many=True)
+
+
+class BuildingLayoutSerializer(serializers.Serializer):
+    """A building's units, each floor from the top down with its rooms."""
+
+    # One serializer tree for the whole building, built once: a serializer built per room cost
+    # seconds on the largest buildings.
+    building = BuildingSerializer()
+    units = LayoutUnitSerializer(many=True)
 
 
 class HouseDetailSerializer(HouseSerializer):
@@ -316,7 +364,7 @@ class HouseDetailSerializer(HouseSerializer):
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = ChoiceLabelField(Household.Kind.choices, source="kind")
     grid = AreaBriefSerializer(read_only=True)
     house = HouseBriefSerializer(read_only=True)
     head = serializers.SerializerMethodField()
@@ -588,35 +636,14 @@ class BuildingViewSet(mixins.CreateModelMixin, RegistryViewSet):
         building = registry.create_building(actor=request.user, **_without_none(data))
         return Response(BuildingSerializer(building).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: BuildingLayoutSerializer})
     @action(detail=True, methods=["get"])
     def layout(self, request, pk=None):
         """The building's units, each floor from the top down with its rooms, their current
         households and occupants (masked)."""
         building = self.get_object()
-        units = [
-            {
-                "unit": unit.number,
-                "floors": [
-                    {
-                        "floor": floor.number,
-                        "houses": [
-                            {
-                                **HouseSerializer(room.house).data,
-                                "households": HouseholdBriefSerializer(
-                                    room.households, many=True
-                                ).data,
-                                "occupants": OccupantSerializer(room.occupants, many=True).data,
-                            }
-                            for room in floor.rooms
-                        ],
-                    }
-                    for floor in unit.floors
-                ],
-            }
-            for unit in building_layout(building)
-        ]
-        return Response({"building": BuildingSerializer(building).data, "units": units})
+        layout = {"building": building, "units": building_layout(building)}
+        return Response(BuildingLayoutSerializer(layout).data)
 
 
 class HouseViewSet(mixins.CreateModelMixin, RegistryViewSet):

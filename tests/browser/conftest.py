@@ -9,12 +9,16 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # around it are still plain synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("SANHUA_CHROMIUM", "/usr/bin/chromium")
+# On two cores with two test workers and the live server, a form post that stores and thumbnails
+# a photo can take longer than Playwright's default 5 s; a wait that ends early is no finding.
+expect.set_options(timeout=20_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 

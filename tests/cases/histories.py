@@ -6,6 +6,7 @@ hand: ten cases of March 2026 in 黄埔花园社区 (A–H, K), one elsewhere in
 February (J).
 """
 
+import random
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 from cases import services
 from cases.calendar import SHANGHAI
 from cases.models import Case, Category, Dispatch
-from grid.models import Department
+from grid.models import Area, Department
 from tests.cases.conftest import make_photo
 
 
@@ -193,3 +194,51 @@ def clock(monkeypatch):
 def history(clock, home_grids, other_community):
     """The fixed history, built; its cases by letter."""
     return fixed_history(clock, home_grids, other_community.children.order_by("code").first())
+
+
+def busy_district(clock: Clock, *, cases: int = 120, seed: int = 6) -> None:
+    """A month of cases all over the district (March 2026), deterministic for a seed: most
+    closed at the level they started at, some escalated, rejected, left open or overdue, with
+    callbacks — enough for the dashboards to show what they are for. Every step is taken by
+    the superuser `admin` (who may take any), except the sweeper's."""
+    rng = random.Random(seed)
+    admin = get_user_model().objects.get(username="admin")
+    grids = list(Area.objects.filter(level=Area.Level.GRID).order_by("code"))
+    categories = list(
+        Category.objects.filter(
+            code__in=["0101", "0103", "0201", "0204", "0502", "0504", "0601", "0901", "1101"]
+        )
+    )
+    for number in range(cases):
+        clock.set(march(1 + number * 30 // cases, 8 + rng.randrange(9), rng.randrange(60)))
+        grid = rng.choice(grids)
+        case, _created = services.report_case(
+            reporter=admin, category=rng.choice(categories), title="巡查发现", grid=grid,
+            lng=grid.centroid_lng + rng.uniform(-0.004, 0.004),
+            lat=grid.centroid_lat + rng.uniform(-0.004, 0.004),
+        )  # fmt: skip
+        fate = rng.random()
+        clock.advance(minutes=rng.randrange(10, 300))
+        if fate < 0.05:
+            services.reject_case(case, actor=admin, reason="重复上报")
+            continue
+        if fate < 0.15:
+            continue  # still waiting
+        if fate < 0.25:
+            case.refresh_from_db()
+            while case.status == Case.Status.REPORTED and case.due_at is not None:
+                clock.set(case.due_at + timedelta(minutes=1))
+                services.escalate_if_overdue(case.pk)
+                case.refresh_from_db()
+            continue  # overdue at the district, or moved up and waiting
+        if fate < 0.4:
+            services.escalate_case(case, actor=admin, reason="需上级协调")
+            case.refresh_from_db()
+        services.accept_case(case, actor=admin)
+        clock.advance(hours=rng.randrange(1, 60))
+        services.resolve_case(case, actor=admin, result="已处理")
+        clock.advance(hours=rng.randrange(1, 8))
+        services.verify_case(case, actor=admin, passed=True, photos=[make_photo()])
+        if rng.random() < 0.7:
+            clock.advance(hours=2)
+            services.callback_case(case, actor=admin, satisfaction=rng.choice([2, 3, 4, 4, 5, 5]))

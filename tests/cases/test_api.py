@@ -179,6 +179,8 @@ def test_a_location_needs_both_coordinates_or_a_grid(login, home_grids):
         ("05", "Choose an active subcategory."),
         ("9999", "No category has the code or id “9999”."),
         (999999, "No category has the code or id “999999”."),
+        ("²", "No category has the code or id “²”."),  # a digit to str.isdigit, not to int()
+        ("１２", "No category has the code or id “１２”."),
     ],
 )
 def test_a_main_class_or_an_unknown_category_is_a_400_on_category(
@@ -222,10 +224,45 @@ def test_photos_are_stored_with_thumbnails(login, home_grids, photo):
     )
 
     assert response.status_code == 201
+    case_id = response.json()["id"]
     [stored] = response.json()["photos"]
-    assert stored["image"].startswith("http://testserver/media/cases/")
-    assert stored["thumbnail"].startswith("http://testserver/media/cases/")
+    url = f"http://testserver/api/cases/{case_id}/photos/{stored['id']}/"
+    assert (stored["image"], stored["thumbnail"]) == (url, url + "thumbnail/")
     assert stored["event"] == response.json()["events"][0]["id"]
+
+
+def test_a_photo_is_served_only_to_those_who_see_its_case(login, home_grids, photo):
+    filed = login("grid1").post(
+        "/api/cases/",
+        {"category": "0101", "title": "暴露垃圾", **at_centre(home_grids[0]), "photos": [photo()]},
+        format="multipart",
+    )
+    [stored] = filed.json()["photos"]
+
+    image = login("community").get(stored["image"], HTTP_ACCEPT="image/*")
+    thumbnail = login("grid1").get(stored["thumbnail"])
+    elsewhere = login("grid2").get(stored["image"], HTTP_ACCEPT="image/*")
+
+    assert (image.status_code, image["Content-Type"]) == (200, "image/jpeg")
+    assert image["Cache-Control"] == "private, max-age=86400"
+    assert image["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(image.streaming_content)[:2] == b"\xff\xd8"
+    assert (thumbnail.status_code, thumbnail["Content-Type"]) == (200, "image/jpeg")
+    assert (elsewhere.status_code, elsewhere["Content-Type"]) == (404, "application/json")
+
+
+def test_a_photo_of_another_case_is_a_404_under_this_one(login, home_grids, photo):
+    client = login("grid1")
+    first = client.post(
+        "/api/cases/",
+        {"category": "0101", "title": "暴露垃圾", **at_centre(home_grids[0]), "photos": [photo()]},
+        format="multipart",
+    ).json()
+    second = report(client, home_grids[0])
+
+    response = client.get(f"/api/cases/{second.json()['id']}/photos/{first['photos'][0]['id']}/")
+
+    assert response.status_code == 404
 
 
 def test_the_same_client_id_twice_gives_one_case_and_a_200_the_second_time(login, home_grids):

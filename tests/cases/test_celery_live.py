@@ -136,6 +136,6 @@ def test_cases_filed_while_the_broker_is_down_are_routed_notified_and_escalated_
         assert (case.level, case.escalation_count) == (3, 1), case.title
         (escalation,) = _escalations(case)
         assert _recipients(escalation) == ["community"], case.title
-    unsent = [r.getMessage() for r in caplog.records if r.name == "cases.tasks"]
+    unsent = [r.getMessage() for r in caplog.records if r.name == "governance.oncommit"]
     assert len(unsent) == 2 * 5 + 1  # route + notify per case filed down, notify of the step
     assert all(m.startswith("broker unreachable") for m in unsent)

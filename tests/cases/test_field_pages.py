@@ -108,24 +108,15 @@ def test_the_tab_bar_shows_the_unread_count(phone, file_case):
 # 上报 Report
 
 
-def _select(html: str, element_id: str) -> str:
-    """The markup of one <select> (other numbers on the page, e.g. ratings, must not match)."""
-    match = re.search(rf'<select[^>]*id="{element_id}".*?</select>', html, re.S)
-    assert match, element_id
-    return match.group(0)
-
-
 def test_the_report_form_offers_my_grid_and_its_buildings_only(
     phone, home_grids, family, neighbour
 ):
     html = phone("grid1").get("/field/report/").content.decode()
-    grids = _select(html, "report-grid")
-    buildings = _select(html, "report-building")
 
-    assert f'<option value="{home_grids[0].pk}" selected>{home_grids[0].name}</option>' in grids
-    assert f'value="{home_grids[1].pk}"' not in grids
-    assert f'<option value="{family["building"].pk}"' in buildings
-    assert f'value="{neighbour["building"].pk}"' not in buildings
+    assert f'<option value="{home_grids[0].pk}" selected>{home_grids[0].name}</option>' in html
+    assert f'value="{home_grids[1].pk}"' not in html
+    assert f'<option value="{family["building"].pk}"' in html
+    assert f'value="{neighbour["building"].pk}"' not in html
     assert 'capture="environment"' in html
     assert 'data-categories="/api/categories/?is_active=true"' in html
 
@@ -187,6 +178,21 @@ def test_my_tasks_list_what_i_hold_what_to_verify_and_callbacks_to_make(
     assert re.findall(r'data-case="(\d+)"', sections["verify"]) == [str(resolved.pk)]
     assert re.findall(r'data-case="(\d+)"', sections["callbacks"]) == [str(closed.pk)]
     assert "第二网格的事" not in html
+
+
+def test_the_cases_i_hold_come_most_urgent_first_then_by_deadline(phone, file_case, user):
+    normal = file_case("0101", title="一般")
+    emergency = file_case("0101", title="特急", urgency="emergency")
+    suspended = file_case("0103", title="挂账")
+    services.suspend_case(suspended, actor=user("grid1"), reason="等待业主回来")
+    urgent = file_case("0101", title="紧急", urgency="urgent")
+
+    html = phone("grid1").get("/field/tasks/").content.decode()
+
+    held = re.search(r'id="held">(.*?)</section>', html, re.S).group(1)
+    assert re.findall(r'data-case="(\d+)"', held) == [
+        str(c.pk) for c in (emergency, urgent, normal, suspended)
+    ]
 
 
 def test_the_community_holds_the_cases_escalated_to_it(phone, file_case, user):
@@ -439,6 +445,25 @@ def test_the_case_page_shows_its_photos_to_those_who_see_the_case(phone, file_ca
     assert outsider.status_code == 404
 
 
+def test_a_photo_whose_file_is_gone_is_a_404(phone, file_case, photo):
+    case = file_case("0101", photos=[photo()])
+    picture = case.photos.get()
+    picture.image.storage.delete(picture.image.name)
+
+    response = phone("grid1").get(f"/field/tasks/{case.pk}/photo/", {"id": picture.pk})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("photo_id", ["x", "²", "-1", ""])
+def test_a_photo_id_that_is_no_number_is_a_404(phone, file_case, photo, photo_id):
+    case = file_case("0101", photos=[photo()])
+
+    response = phone("grid1").get(f"/field/tasks/{case.pk}/photo/", {"id": photo_id})
+
+    assert response.status_code == 404
+
+
 # 走访 Visits
 
 
@@ -600,6 +625,16 @@ def test_the_inbox_lists_my_notifications_and_marks_them_read(phone, file_case, 
     assert opened["Location"] == f"/field/tasks/{other.pk}/"
     client.post("/field/inbox/read/", {"all": "1"})
     assert notifications.unread_count(user("grid1")) == 0
+
+
+def test_digits_that_are_no_number_in_a_query_or_a_post_are_ignored(phone):
+    client = phone("grid1")
+
+    pages = [client.get(url) for url in ("/field/inbox/?before=²", "/field/report/?building=²")]
+    marked = client.post("/field/inbox/read/", {"ids": ["²"], "next": "²"})
+
+    assert [page.status_code for page in pages] == [200, 200]
+    assert (marked.status_code, marked["Location"]) == (302, "/field/inbox/")
 
 
 @pytest.mark.parametrize("count", [1, 10])

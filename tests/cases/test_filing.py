@@ -78,9 +78,8 @@ def test_filing_succeeds_when_the_broker_cannot_be_reached(
 
     assert len(callbacks) == 2
     assert Case.objects.filter(pk=case.pk).exists()
-    assert [r.getMessage().split(",")[0] for r in caplog.records if r.name == "cases.tasks"] == [
-        "broker unreachable"
-    ] * 2
+    unsent = [r.getMessage() for r in caplog.records if r.name == "governance.oncommit"]
+    assert [message.split(",")[0] for message in unsent] == ["broker unreachable"] * 2
 
 
 def _moved(case: Case, north_m: float = 0, east_m: float = 0) -> dict:

@@ -298,3 +298,33 @@ def test_cooperating_staff_may_not_act_on_the_leads_dispatch(build, user):
     assert policies.works_for(user("construction"), cooperating)
     assert not policies.works_for(user("construction"), _lead(case))
     assert not policies.works_for(user("transport"), cooperating)
+
+
+@pytest.mark.parametrize(
+    ("setup", "name", "expected"),
+    [
+        ("dispatched_case", "transport", ["sign", "refuse", "request_extension"]),
+        ("signed_case", "transport", ["request_extension", "report_done"]),
+        ("signed_case", "construction", []),
+        ("signed_case", "district", []),
+        ("extension_case", "district", ["approve_extension"]),
+        ("extension_case", "admin", ["request_extension", "approve_extension", "report_done"]),
+    ],
+)
+def test_the_offered_dispatch_steps_match_the_policies(build, user, setup, name, expected):
+    lead = _lead(build(setup))
+
+    assert policies.dispatch_actions_for(user(name), lead) == expected
+
+
+def test_a_dispatch_of_a_case_no_longer_dispatched_offers_no_step(build, user):
+    case = build("signed_case")
+    services.suspend_case(case, actor=user("district"), reason="等待审批")
+
+    assert policies.dispatch_actions_for(user("transport"), _lead(case)) == []
+
+
+def test_both_outcomes_of_a_verification_are_one_step():
+    offered = policies.step_names(["verify_pass", "verify_fail", "callback"])
+
+    assert offered == ["verify", "callback"]

@@ -149,4 +149,5 @@ def test_the_bus_stop_story_runs_end_to_end_through_the_api(
     # Photos of the report, the lead's result and the on-site check, each on its own step.
     by_event = {e["id"]: e["action"] for e in case["events"]}
     assert [by_event[p["event"]] for p in case["photos"]] == ["report", "resolve", "verify_pass"]
-    assert all(p["thumbnail"].endswith(".jpg") for p in case["photos"])
+    thumbnails = [grid1.get(p["thumbnail"]) for p in case["photos"]]
+    assert {(t.status_code, t["Content-Type"]) for t in thumbnails} == {(200, "image/jpeg")}

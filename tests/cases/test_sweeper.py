@@ -3,15 +3,25 @@ deadline to the district, where it is marked overdue and supervised; exactly onc
 however often and however many sweepers run."""
 
 import threading
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from cases import notifications, services, tasks
+from cases import notifications, rollups, services, tasks
 from cases.calendar import SHANGHAI
 from cases.exceptions import ConcurrentCaseUpdate
-from cases.models import Case, CaseEvent, Dispatch, Notification, Supervision
+from cases.models import (
+    CalendarDay,
+    Case,
+    CaseEvent,
+    CaseRollupState,
+    Dispatch,
+    Notification,
+    RoutingRule,
+    Supervision,
+)
 from grid.models import Area, Department
 
 Level = Area.Level
@@ -258,6 +268,110 @@ def test_the_sweeper_works_in_batches(file_case):
     assert {Case.objects.get(pk=c.pk).level for c in cases} == {Level.COMMUNITY}
 
 
+def _statements(queries, fragment: str) -> int:
+    return sum(fragment in q["sql"] for q in queries)
+
+
+@pytest.mark.django_db
+def test_a_batch_reads_the_rules_and_the_calendar_once_and_writes_each_rollup_table_once(
+    file_case,
+):
+    for _ in range(5):
+        file_case("0101", now=FILED)
+
+    with CaptureQueriesContext(connection) as batch:
+        assert tasks.sweep_cases(now=GRID_DUE) == 5
+
+    queries = batch.captured_queries
+    assert _statements(queries, '"cases_routingrule"') == 1
+    assert _statements(queries, '"cases_calendarday"') == 1
+    assert _statements(queries, 'INSERT INTO "cases_arearollup"') == 1
+    # Per case: its compare-and-set and its event; nothing else grows with the batch.
+    assert _statements(queries, 'UPDATE "cases_case"') == 5
+    assert _statements(queries, 'INSERT INTO "cases_caseevent"') == 5
+
+
+@pytest.mark.django_db
+def test_a_routing_rule_edited_between_two_batches_applies_from_the_second(file_case, category):
+    first, second = file_case("0101", now=FILED), file_case("0101", now=FILED)
+
+    assert tasks.sweep_cases(now=GRID_DUE, limit=1) == 1
+    RoutingRule.objects.create(category=category("0101"), time_factor=2)
+    assert tasks.sweep_cases(now=GRID_DUE, limit=1) == 1
+
+    due = dict(Case.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "due_at"))
+    # Four working hours at the community from 11:00, then eight: 11-12, 14-17:30, 8:30-12.
+    assert sorted(due.values()) == [COMMUNITY_DUE, at(3, 3, 12)]
+
+
+@pytest.mark.django_db
+def test_a_holiday_entered_between_two_batches_applies_from_the_second(file_case):
+    first, second = file_case("0101", now=FILED), file_case("0101", now=FILED)
+    late = at(3, 2, 17)  # the sweeper comes late: the community's four hours end on Tuesday
+
+    assert tasks.sweep_cases(now=late, limit=1) == 1
+    CalendarDay.objects.create(day=date(2026, 3, 3), is_workday=False, note="临时放假")
+    assert tasks.sweep_cases(now=late, limit=1) == 1
+
+    due = dict(Case.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "due_at"))
+    assert sorted(due.values()) == [at(3, 3, 12), at(3, 4, 12)]
+
+
+@pytest.mark.django_db
+def test_a_batch_notifies_its_steps_in_one_message_once_committed(
+    file_case, django_capture_on_commit_callbacks, monkeypatch
+):
+    cases = [file_case("0101", now=FILED) for _ in range(3)]
+    sent = []
+    task_class = type(tasks.notify_events._get_current_object())
+    monkeypatch.setattr(
+        task_class, "apply_async", lambda self, args, kwargs, **o: sent.append(args)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        tasks.sweep_cases(now=GRID_DUE)
+
+    escalations = CaseEvent.objects.filter(case__in=cases, action="auto_escalate")
+    assert len(callbacks) == 1
+    assert sent == [(sorted(escalations.values_list("pk", flat=True)),)]
+    tasks.notify_events(*sent[0])
+    tasks.notify_events(*sent[0])
+    assert (
+        sorted(Notification.objects.filter(event__in=escalations).values_list("user__username"))
+        == [("community",)] * 3
+    )
+
+
+@pytest.mark.django_db
+def test_a_case_undone_within_its_batch_is_not_counted_in_the_rollups(file_case, monkeypatch):
+    undone, other = file_case("0101", now=FILED), file_case("0101", now=FILED)
+    escalate = services.apply_deadline_rule
+
+    def fails_after_the_step(case, *, now):
+        action = escalate(case, now=now)
+        if case.pk == undone.pk:
+            raise RuntimeError("after the step, within the case's savepoint")
+        return action
+
+    monkeypatch.setattr(services, "apply_deadline_rule", fails_after_the_step)
+    assert tasks.sweep_cases(now=GRID_DUE) == 1
+
+    assert actions(Case.objects.get(pk=undone.pk)) == ["report"]
+    assert actions(Case.objects.get(pk=other.pk)) == ["report", "auto_escalate"]
+    kept = _rollups()
+    rollups.rebuild()
+    assert _rollups() == kept
+
+
+def _rollups() -> dict:
+    tables = {
+        name: sorted(table.model.objects.values_list(*table.key, *table.counters))
+        for name, table in rollups.TABLES.items()
+    }
+    tables["state"] = sorted(CaseRollupState.objects.values_list("case_id", "version"))
+    return tables
+
+
 @pytest.mark.django_db
 def test_a_case_accepted_after_the_sweeper_took_its_batch_is_left_alone(
     file_case, user, monkeypatch
@@ -280,14 +394,14 @@ def test_a_case_accepted_after_the_sweeper_took_its_batch_is_left_alone(
 @pytest.mark.django_db
 def test_a_lost_compare_and_set_skips_that_case_quietly_and_goes_on(file_case, monkeypatch, caplog):
     lost, other = file_case("0101", now=FILED), file_case("0101", now=FILED)
-    escalate = services.escalate_if_overdue
+    escalate = services.apply_deadline_rule
 
-    def conflict_on_the_first(case_id, *, now):
-        if case_id == lost.pk:
+    def conflict_on_the_first(case, *, now):
+        if case.pk == lost.pk:
             raise ConcurrentCaseUpdate(1, 2)
-        return escalate(case_id, now=now)
+        return escalate(case, now=now)
 
-    monkeypatch.setattr(services, "escalate_if_overdue", conflict_on_the_first)
+    monkeypatch.setattr(services, "apply_deadline_rule", conflict_on_the_first)
 
     assert tasks.sweep_cases(now=GRID_DUE) == 1
     assert (Case.objects.get(pk=lost.pk).level, Case.objects.get(pk=other.pk).level) == (4, 3)
@@ -344,20 +458,20 @@ def test_a_sweeper_that_runs_while_another_holds_the_batch_escalates_nothing(
     file_case, monkeypatch
 ):
     cases = [file_case("0101", now=FILED) for _ in range(3)]
-    escalate = services.escalate_if_overdue
+    escalate = services.apply_deadline_rule
     first_holds_the_batch = threading.Event()
     second_done = threading.Event()
     results = {}
 
-    def slow_first(case_id, *, now):
+    def slow_first(case, *, now):
         if threading.current_thread().name == "first" and not first_holds_the_batch.is_set():
             first_holds_the_batch.set()
             # Give the second sweeper time to run: on PostgreSQL it skips the locked rows and
             # finishes; on SQLite it waits for this transaction's write lock.
             second_done.wait(timeout=1)
-        return escalate(case_id, now=now)
+        return escalate(case, now=now)
 
-    monkeypatch.setattr(services, "escalate_if_overdue", slow_first)
+    monkeypatch.setattr(services, "apply_deadline_rule", slow_first)
     first = _in_thread("first", tasks.sweep_cases, results, now=GRID_DUE)
     assert first_holds_the_batch.wait(timeout=30)
 

@@ -142,7 +142,7 @@ def test_a_step_that_hands_the_case_over_records_both_levels_and_holders(make_ca
     community = case.holder
 
     event = workflow.apply(
-        case, "escalate", reason="超出社区能力", level=Area.Level.STREET, holder=home_street
+        case, "escalate", reason="超出社区能力", level=Area.Level.STREET, holder_id=home_street.pk
     )
 
     case.refresh_from_db()

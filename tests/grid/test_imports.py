@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import translation
+from kombu.exceptions import OperationalError
 
 from grid import imports
 from grid.models import (
@@ -28,7 +29,7 @@ from grid.models import (
     Person,
     Residence,
 )
-from grid.tasks import run_import
+from grid.tasks import catch_up_imports, run_import
 from tests.grid.conftest import resident_id
 
 pytestmark = pytest.mark.django_db
@@ -387,6 +388,32 @@ def test_an_uploaded_job_is_enqueued_after_the_commit(
     assert (job.status, job.uploader, job.file_name) == ("pending", grid1, "people.csv")
     assert job.file.name.startswith("imports/")
     assert "people" not in job.file.name
+
+
+def test_an_upload_with_the_broker_down_is_kept_and_sent_again_by_the_catch_up(
+    family, grid_one, grid1, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    task_class = type(run_import._get_current_object())
+
+    def unreachable(self, *args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(task_class, "apply_async", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_job(grid1, grid_one, csv_bytes(GOOD_AND_BAD_ROWS))  # no error for the user
+    assert ImportJob.objects.get(pk=job.pk).status == "pending"
+
+    sent = []
+    monkeypatch.setattr(task_class, "apply_async", lambda self, args, *a, **k: sent.append(args))
+    later = job.created_at + timedelta(seconds=settings.SANHUA_CATCH_UP_SECONDS)
+    assert catch_up_imports(now=later - timedelta(seconds=1)) == 0  # its message may be coming
+    assert catch_up_imports(now=later) == 1
+    assert catch_up_imports(now=later + timedelta(minutes=1)) == 0  # not again straight away
+    assert sent == [(job.pk,)]
+
+    run_import(*sent[0])
+    assert ImportJob.objects.get(pk=job.pk).status == "done"
+    assert catch_up_imports(now=later + timedelta(hours=1)) == 0  # finished: left alone
 
 
 def test_the_import_task_run_twice_does_the_work_once(family, grid_one, grid1):

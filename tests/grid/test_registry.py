@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from grid import registry
 from grid.models import AuditEntry, Household, LifeEvent, Membership, Person, Residence
@@ -131,6 +131,18 @@ def test_exact_id_lookup_goes_through_the_keyed_digest(family, settings):
     assert list(registry.find_by_id_number(head.id_number)) == []
 
 
+def test_the_digest_has_one_plain_index_beside_the_unique_one_among_the_living():
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Person._meta.db_table)
+
+    on_digest = {
+        name: info["unique"]
+        for name, info in constraints.items()
+        if info["index"] and info["columns"] == ["id_digest"]
+    }
+    assert on_digest == {"person_id_digest_idx": False, "person_unique_id_among_living": True}
+
+
 def test_moving_in_records_residence_membership_event_and_audit(family):
     head = family["head"]
 
@@ -231,16 +243,30 @@ def test_a_household_cannot_get_a_second_head(family, admin_user):
     assert list(caught.value.message_dict) == ["relation"]
 
 
-def test_a_death_ends_the_history_and_leaves_the_household_headless(family, admin_user):
+def test_a_death_ends_the_history_keeps_where_they_lived_and_leaves_the_household_headless(
+    family, admin_user
+):
     head = family["head"]
 
     registry.record_death(head, actor=admin_user, on=date(2025, 2, 2))
 
     head.refresh_from_db()
-    assert head.status == Person.Status.DECEASED
+    death = head.events.last()
+    assert (head.status, head.house, head.household, head.relation_to_head) == (
+        Person.Status.DECEASED,
+        None,
+        None,
+        "",
+    )
     assert Household.objects.get(pk=family["household"].pk).head is None
     assert Membership.objects.get(person=head).ended_on == date(2025, 2, 2)
-    assert head.events.last().kind == LifeEvent.Kind.DEATH
+    assert Residence.objects.get(person=head).ended_on == date(2025, 2, 2)
+    assert (death.kind, death.household, death.house) == (
+        LifeEvent.Kind.DEATH,
+        family["household"],
+        family["house"],
+    )
+    assert AuditEntry.objects.filter(object_id=head.pk, detail="death").count() == 1
 
 
 def test_a_birth_adds_a_child_to_the_household(family, admin_user):

@@ -1,6 +1,8 @@
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from grid import registry
@@ -60,6 +62,8 @@ def test_a_person_detail_shows_codes_with_labels_and_where_they_live(login, fami
     assert (body["ethnicity"], body["ethnicity_label"]) == ("01", "汉族")
     assert (body["sex"], body["sex_label"]) == ("1", "男性")
     assert (body["relation_to_head"], body["relation_to_head_label"]) == ("02", "户主")
+    assert (body["id_type"], body["id_type_label"]) == ("resident", "居民身份证")
+    assert (body["status"], body["status_label"]) == ("living", "在住")
     assert body["household"] == {"id": family["household"].pk, "number": "H-0001"}
     assert body["house"]["number"] == "301"
     assert body["house"]["building"]["number"] == "1"
@@ -73,6 +77,7 @@ def test_code_labels_follow_the_request_language(login, family):
 
     body = response.json()
     assert (body["ethnicity_label"], body["sex_label"]) == ("Han", "Male")
+    assert (body["id_type_label"], body["status_label"]) == ("Resident ID card", "Living here")
     assert body["relation_to_head_label"] == "Head of household"
 
 
@@ -924,3 +929,38 @@ def test_detail_and_layout_queries_do_not_grow_with_rows(
     occupants = [o for u in layout.json()["units"] for f in u["floors"] for h in f["houses"]
                  for o in h["occupants"]]  # fmt: skip
     assert len(occupants) == 15
+
+
+def test_a_layout_of_many_rooms_takes_the_queries_of_one_room(
+    login, family, admin_user, django_assert_max_num_queries
+):
+    client = login("grid1")
+    url = f"/api/buildings/{family['building'].pk}/layout/"
+    with CaptureQueriesContext(connection) as one_room:
+        client.get(url)
+    for floor in range(1, 7):
+        for number in ("01", "02"):
+            house = registry.create_house(
+                actor=admin_user, building=family["building"], unit=2, floor=floor,
+                number=f"{floor}{number}",
+            )  # fmt: skip
+            household = registry.create_household(
+                actor=admin_user, number=f"R-{floor}{number}", house=house
+            )
+            for name in ("甲", "乙"):
+                registry.register_person(
+                    actor=admin_user, household=household, relation="02" if name == "甲" else "10",
+                    name=f"{name}{floor}{number}", sex="1", phone="13900001111",
+                )  # fmt: skip
+
+    with django_assert_max_num_queries(len(one_room)):
+        response = client.get(url)
+
+    rooms = [h for u in response.json()["units"] for f in u["floors"] for h in f["houses"]]
+    assert len(rooms) == 13
+    room = next(h for h in rooms if h["number"] == "101")
+    assert [h["number"] for h in room["households"]] == ["R-101"]
+    assert [(o["name"], o["phone"]) for o in room["occupants"]] == [
+        ("甲101", "139****1111"),
+        ("乙101", "139****1111"),
+    ]

@@ -38,6 +38,7 @@ def test_boundary_facts_are_stored_beside_the_boundary(home_community):
         ("1", "2 to 4 digits"),
         ("12345", "2 to 4 digits"),
         ("0a", "digits only"),
+        ("０１", "digits only"),  # full-width digits are digits to str.isdigit, not in a code
     ],
 )
 def test_a_grid_code_must_extend_its_community_code_by_two_to_four_digits(

@@ -12,6 +12,7 @@ every later worker that reads it.
 """
 
 import re
+import time
 
 import pytest
 
@@ -69,6 +70,10 @@ def _kill_mid_sweep_and_recover(tmp_path, broker_url: str) -> None:
     killed_log = first.log()
     # The sweep that was running never finished: its message was never acknowledged.
     interrupted = _sweeps(killed_log, "received") - _sweeps(killed_log, "succeeded")
+    # The kill can come within a second of the sweep's delivery. A new worker gives back the
+    # messages unacknowledged for longer than the visibility timeout when it starts, and after
+    # that only every ~100 s (kombu's throttled sweep): start it once the timeout has passed.
+    time.sleep(int(VISIBILITY_TIMEOUT))
 
     second = LiveWorker(
         tmp_path,

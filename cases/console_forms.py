@@ -1,0 +1,233 @@
+"""The forms of the office console's steps (cases/console_views.py): they parse a post into
+the arguments of one service in cases/services.py. They check shape only; what a step needs
+(a reason, a photo, a later date) is the service's to say, and its messages come back beside
+these forms' fields.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases import routing
+from cases.calendar import WorkCalendar
+from cases.filtersets import cases_visible_to
+from cases.forms import PhotosField
+from grid.models import Area, Department
+
+
+def _text(label, *, rows: int = 2, **kwargs) -> forms.CharField:
+    # Not required here: the service decides what a step needs and says so per field.
+    return forms.CharField(
+        label=label, required=False, widget=forms.Textarea(attrs={"rows": rows}), **kwargs
+    )
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ConsoleForm(forms.Form):
+    """A form styled for Bootstrap, whose fields are marked invalid beside their messages,
+    including the messages a service adds after validation."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            # CheckboxSelectMultiple is a RadioSelect: one class styles both.
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        for name in list(self.errors):
+            if name in self.fields:
+                widget = self.fields[name].widget
+                if "is-invalid" not in widget.attrs.get("class", ""):
+                    widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+
+    def service_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        return data
+
+
+class StepForm(ConsoleForm):
+    """Every step names the version of the case the user saw; if it moved on, the step is
+    refused as already handled by someone else."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, user=None, case=None, **kwargs):
+        self.user, self.case = user, case
+        super().__init__(*args, **kwargs)
+        if case is not None and not self.is_bound:
+            self.initial.setdefault("version", case.version)
+
+
+class ReasonForm(StepForm):
+    reason = _text(gettext_lazy("Reason"))
+
+
+class RejectForm(StepForm):
+    reason = _text(gettext_lazy("Reason"))
+    duplicate_of = forms.CharField(
+        label=gettext_lazy("Duplicate of (case number)"),
+        required=False,
+        help_text=gettext_lazy("Leave empty if the report is invalid rather than a duplicate."),
+    )
+
+    def __init__(self, *args, duplicates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates = list(duplicates)
+        self.fields["duplicate_of"].widget.attrs["list"] = "possible-duplicates"
+
+    def clean_duplicate_of(self):
+        number = self.cleaned_data["duplicate_of"].strip()
+        if not number:
+            return None
+        original = cases_visible_to(self.user).filter(number=number).first()
+        if original is None:
+            raise ValidationError(_("No case with this number in your area."))
+        return original
+
+
+class ReturnDownForm(StepForm):
+    reason = _text(gettext_lazy("Reason"))
+    to_level = forms.TypedChoiceField(label=gettext_lazy("Send to"), coerce=int, choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        level = self.case.level if self.case is not None else Area.Level.DISTRICT
+        self.fields["to_level"].choices = [
+            (value, label) for value, label in Area.Level.choices if value > level
+        ]
+        if not self.is_bound and level < Area.Level.GRID:
+            self.initial.setdefault("to_level", level + 1)
+
+
+class DepartmentChoices(forms.ModelMultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def label_from_instance(self, department):
+        return department.name
+
+
+class DispatchForm(StepForm):
+    lead = forms.ModelChoiceField(
+        label=gettext_lazy("Lead department"), queryset=Department.objects.none()
+    )
+    cooperating = DepartmentChoices(
+        label=gettext_lazy("Cooperating departments"),
+        queryset=Department.objects.none(),
+        required=False,
+    )
+    instructions = _text(gettext_lazy("Instructions"), rows=3)
+    due_at = forms.DateTimeField(
+        label=gettext_lazy("Deadline"),
+        required=False,
+        widget=LocalDateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=gettext_lazy("Leave empty for the default time limit."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.filter(is_active=True).order_by("code")
+        self.fields["lead"].queryset = departments
+        self.fields["cooperating"].queryset = departments
+        category = self.case.category if self.case is not None else None
+        if category is not None and not self.is_bound:
+            if category.lead_department_id:
+                self.initial.setdefault("lead", category.lead_department_id)
+            self.initial.setdefault(
+                "cooperating", [d.pk for d in category.cooperating_departments.all()]
+            )
+            hours = routing.DEFAULT_DISPATCH_HOURS
+            due = WorkCalendar.load().add(timezone.now(), hours * 3600)
+            self.initial.setdefault("due_at", timezone.localtime(due).replace(second=0))
+        # The category's cooperating departments, marked in the list (the lead is the select's).
+        self.suggested = set()
+        if category is not None:
+            self.suggested = {d.pk for d in category.cooperating_departments.all()}
+
+
+class ResultForm(StepForm):
+    result = _text(gettext_lazy("Result"), rows=3)
+    photos = PhotosField()
+
+
+class VerifyForm(StepForm):
+    passed = forms.TypedChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=[
+            ("1", gettext_lazy("Passed: close the case")),
+            ("0", gettext_lazy("Failed: rework")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Say whether the check passed.")},
+    )
+    note = _text(gettext_lazy("Note"))
+    photos = PhotosField(label=gettext_lazy("Photos taken on site"))
+
+
+class CallbackForm(StepForm):
+    satisfaction = forms.TypedChoiceField(
+        label=gettext_lazy("Satisfaction"),
+        choices=[(str(n), str(n)) for n in range(5, 0, -1)],
+        coerce=int,
+        error_messages={"required": gettext_lazy("Rate from 1 to 5.")},
+    )
+    comment = _text(gettext_lazy("Comment"))
+    reopen_if_unsatisfied = forms.BooleanField(
+        label=gettext_lazy("Reopen the case if the resident is unsatisfied (1–2)"), required=False
+    )
+
+
+class DispatchStepForm(ConsoleForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, dispatch=None, **kwargs):
+        self.dispatch = dispatch
+        super().__init__(*args, **kwargs)
+        if dispatch is not None and not self.is_bound:
+            self.initial.setdefault("version", dispatch.version)
+
+
+class RefuseForm(DispatchStepForm):
+    reason = _text(gettext_lazy("Reason"))
+
+
+class ExtensionForm(DispatchStepForm):
+    until = forms.DateTimeField(
+        label=gettext_lazy("New deadline"),
+        widget=LocalDateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    reason = _text(gettext_lazy("Reason"))
+
+
+class DoneForm(DispatchStepForm):
+    result = _text(gettext_lazy("Result"), rows=3)
+    photos = PhotosField()
+
+
+class ExtensionDecisionForm(DispatchStepForm):
+    approve = forms.TypedChoiceField(
+        label=gettext_lazy("Decision"),
+        choices=[("1", gettext_lazy("Approve")), ("0", gettext_lazy("Decline"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Say whether the extension is approved.")},
+    )

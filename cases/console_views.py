@@ -1,0 +1,992 @@
+"""The office console (办公端): the pages communities, streets, the district triage centre,
+departments and supervisors work in all day.
+
+- the queue of cases a level holds (or every case of the user's area), filtered with
+  CaseFilterSet, with deadline traffic lights, bulk accept and an htmx-polled table;
+- the case page: details, photos, the grid on a map drawn from our own GeoJSON, registry links,
+  the whole history and a form for exactly each step `policies.case_actions_for` allows;
+- the department inbox (dispatches to my department, extension requests to decide);
+- the notification inbox, its mark-read and the unread badge of the navigation.
+
+Views are thin: a form (cases/console_forms.py) parses the post, one service in
+cases/services.py takes the step, and a refusal comes back on the same page: beside the field
+it concerns (ValidationError, 400) or as a page message (the policy says no: 403; the case has
+moved on or someone else took it first: 409). Services are atomic, so a refused step leaves
+nothing half-done. Every page is scoped like the API:
+a case is seen by the areas above its grid and by the departments it was dispatched to; any
+other id is a 404.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import OuterRef, Prefetch, Q, Subquery, When
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from cases import notifications, policies, services, workflow
+from cases.calendar import WorkCalendar
+from cases.console_forms import (
+    CallbackForm,
+    ConsoleForm,
+    DispatchForm,
+    DispatchStepForm,
+    DoneForm,
+    ExtensionDecisionForm,
+    ExtensionForm,
+    ReasonForm,
+    RefuseForm,
+    RejectForm,
+    ResultForm,
+    ReturnDownForm,
+    StepForm,
+    VerifyForm,
+)
+from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.filtersets import CaseFilterSet, NotificationFilterSet, cases_visible_to
+from cases.models import (
+    Callback,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    Category,
+    Dispatch,
+    Notification,
+    Supervision,
+    Urgency,
+)
+from cases.photos import photo_response
+from cases.workflow import ACTION_LABELS
+from grid.jurisdiction import JurisdictionScopedMixin, restrict
+from grid.models import Area, Building, Department, Household, Person, Post
+
+S = Case.Status
+D = Dispatch.Status
+PAGE_SIZE = 50
+BULK_LIMIT = 200
+LEVEL_OF_ROLE = {role: level for level, role in policies.ROLE_OF_LEVEL.items()}
+OPEN_STATUSES = [S.REPORTED, S.IN_PROGRESS, S.DISPATCHED, S.RESOLVED, S.SUSPENDED]
+# The steps that start a new stage clock (a new due_at counted from the step's time). Urging,
+# callbacks and the departments' steps leave the clock alone, so they do not restart the light.
+STAGE_STARTS = (
+    "report",
+    "accept",
+    "escalate",
+    "auto_escalate",
+    "return_down",
+    "lead_refused",
+    "verify_fail",
+    "reopen",
+    "resume",
+)
+
+
+def _english() -> bool:
+    return (get_language() or "").lower().startswith("en")
+
+
+def category_label(category: Category) -> str:
+    return category.name_en if _english() and category.name_en else category.name
+
+
+def person_name(user) -> str:
+    if user is None:
+        return _("System")
+    return user.get_full_name() or user.get_username()
+
+
+# Deadline traffic lights (红/黄/绿)
+
+
+@dataclass(frozen=True)
+class Light:
+    colour: str  # "green", "yellow" or "red": also the CSS class suffix
+    label: str
+    due: datetime | None
+
+
+LIGHT_LABELS = {
+    "green": gettext_lazy("On time"),
+    "yellow": gettext_lazy("Due soon"),
+    "red": gettext_lazy("Overdue"),
+}
+
+
+def deadline_colour(
+    start: datetime | None,
+    due: datetime,
+    now: datetime,
+    *,
+    calendar: WorkCalendar,
+    natural: bool = False,
+) -> str:
+    """Green while at most 80 % of the stage's time (from `start` to `due`) is used, yellow up
+    to 100 %, red once `due` has passed. Time counts as the deadline was computed: working
+    time, or the natural clock for emergencies."""
+    if now >= due:
+        return "red"
+    if start is None or start >= due:
+        return "green"
+    if natural:
+        total = (due - start).total_seconds()
+        used = (now - start).total_seconds()
+    else:
+        total = calendar.between(start, due)
+        used = calendar.between(start, now)
+    if total <= 0:
+        return "yellow"
+    return "green" if used / total <= 0.8 else "yellow"
+
+
+def with_deadlines(queryset):
+    """Annotate cases with when their current stage started (the last step that set a new
+    clock) and, for dispatched cases, the active lead dispatch's deadline."""
+    stage_start = (
+        CaseEvent.objects.filter(case=OuterRef("pk"), action__in=STAGE_STARTS)
+        .order_by("-version")
+        .values("at")[:1]
+    )
+    lead_due = Dispatch.objects.filter(
+        case=OuterRef("pk"), role=Dispatch.Role.LEAD, status__in=[D.PENDING, D.SIGNED]
+    ).values("due_at")[:1]
+    return queryset.annotate(stage_started_at=Subquery(stage_start), lead_due_at=Subquery(lead_due))
+
+
+def light_of(case: Case, now: datetime, calendar: WorkCalendar) -> Light | None:
+    """The traffic light of a case annotated by with_deadlines(); None when no clock runs."""
+    if case.status == S.DISPATCHED and getattr(case, "lead_due_at", None):
+        start, due, natural = case.dispatched_at, case.lead_due_at, False
+    elif case.due_at is not None and case.status in (S.REPORTED, S.IN_PROGRESS):
+        start = getattr(case, "stage_started_at", None)
+        due, natural = case.due_at, case.urgency == Urgency.EMERGENCY
+    elif case.is_overdue and case.is_open:
+        return Light("red", str(LIGHT_LABELS["red"]), None)
+    else:
+        return None
+    colour = deadline_colour(start, due, now, calendar=calendar, natural=natural)
+    if case.is_overdue:
+        colour = "red"
+    return Light(colour, str(LIGHT_LABELS[colour]), due)
+
+
+def dispatch_light(dispatch: Dispatch, now: datetime, calendar: WorkCalendar) -> Light | None:
+    if dispatch.status not in (D.PENDING, D.SIGNED):
+        return None
+    colour = deadline_colour(dispatch.dispatched_at, dispatch.due_at, now, calendar=calendar)
+    if dispatch.is_overdue:
+        colour = "red"
+    return Light(colour, str(LIGHT_LABELS[colour]), dispatch.due_at)
+
+
+# Who holds what
+
+
+def held_by(user, prefix: str = "") -> Q:
+    """Cases held now by an area the user acts for at that area's level (as policies.holds
+    decides): a community's staff hold the cases at community level in their community, and
+    so on up to the district's dispatchers. `prefix` reaches the case from another model."""
+    if user.is_superuser:
+        return Q()
+    condition = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    posts = Post.objects.filter(user=user, is_active=True, role__in=LEVEL_OF_ROLE).values_list(
+        "role", "area__path"
+    )
+    for role, path in posts:
+        if path:
+            condition |= Q(
+                **{f"{prefix}level": LEVEL_OF_ROLE[role], f"{prefix}holder__path__startswith": path}
+            )
+    return condition
+
+
+def holds_any_level(user) -> bool:
+    return (
+        user.is_superuser
+        or Post.objects.filter(user=user, is_active=True, role__in=LEVEL_OF_ROLE).exists()
+    )
+
+
+def department_ids_of(user) -> list[int]:
+    return list(
+        Post.objects.filter(
+            user=user, is_active=True, role=Post.Role.DEPARTMENT_STAFF, department__isnull=False
+        ).values_list("department_id", flat=True)
+    )
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+# The steps: which form parses each, which service takes it, and its button
+
+
+@dataclass(frozen=True)
+class Step:
+    form: type[StepForm]
+    service: object
+    label: object  # the button's words (lazy)
+    style: str = "primary"
+
+
+CASE_STEPS: dict[str, Step] = {
+    "accept": Step(StepForm, services.accept_case, gettext_lazy("Accept")),
+    "reject": Step(RejectForm, services.reject_case, gettext_lazy("Do not register"), "danger"),
+    "self_resolve": Step(
+        ResultForm, services.self_resolve_case, gettext_lazy("Resolve on the spot"), "success"
+    ),
+    "escalate": Step(ReasonForm, services.escalate_case, gettext_lazy("Escalate"), "warning"),
+    "return_down": Step(
+        ReturnDownForm, services.return_case, gettext_lazy("Return down"), "secondary"
+    ),
+    "dispatch": Step(DispatchForm, services.dispatch_case, gettext_lazy("Dispatch")),
+    "resolve": Step(ResultForm, services.resolve_case, gettext_lazy("Mark resolved"), "success"),
+    "verify": Step(VerifyForm, services.verify_case, gettext_lazy("Verify on site"), "success"),
+    "suspend": Step(ReasonForm, services.suspend_case, gettext_lazy("Suspend"), "secondary"),
+    "resume": Step(StepForm, services.resume_case, gettext_lazy("Resume")),
+    "urge": Step(ReasonForm, services.urge_case, gettext_lazy("Urge"), "warning"),
+    "callback": Step(CallbackForm, services.callback_case, gettext_lazy("Record a callback")),
+    "reopen": Step(ReasonForm, services.reopen_case, gettext_lazy("Reopen"), "warning"),
+}
+
+
+DISPATCH_STEPS: dict[str, Step] = {
+    "sign": Step(DispatchStepForm, services.sign_dispatch, gettext_lazy("Sign")),
+    "refuse": Step(RefuseForm, services.refuse_dispatch, gettext_lazy("Refuse"), "danger"),
+    "request_extension": Step(
+        ExtensionForm, services.request_extension, gettext_lazy("Ask for more time"), "secondary"
+    ),
+    "approve_extension": Step(
+        ExtensionDecisionForm, services.approve_extension, gettext_lazy("Decide the extension")
+    ),
+    "report_done": Step(
+        DoneForm, services.report_dispatch_done, gettext_lazy("Report done"), "success"
+    ),
+}
+
+
+def apply_service_errors(form: ConsoleForm, exc: ValidationError) -> None:
+    """Put a service's per-field messages beside the form's fields (others above the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def run_step(form, service, target, actor) -> tuple[int, str]:
+    """Validate `form` and run one service on `target` (a case or a dispatch). Returns the HTTP
+    status of the outcome and a page-level message ("" when the form carries the errors)."""
+    if not form.is_valid():
+        return 400, ""
+    if form.cleaned_data["version"] != target.version:
+        return 409, STALE_MESSAGE
+    try:
+        service(target, actor=actor, **form.service_arguments())
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return 400, ""
+    except PermissionDenied as exc:
+        return 403, str(exc) or _("You may not take this step on this case.")
+    except ConcurrentCaseUpdate:
+        return 409, STALE_MESSAGE
+    except InvalidTransition:
+        return 409, NOT_NOW_MESSAGE
+    return 200, ""
+
+
+def refusal(form, target, possible_now: bool) -> tuple[int, str]:
+    """Why a step the user may not take now is refused: the case (or dispatch) changed since the
+    user saw it (409), the step is possible now but not for this user (403), or the case has
+    moved past it (409)."""
+    if form.is_valid() and form.cleaned_data["version"] != target.version:
+        return 409, str(STALE_MESSAGE)
+    if possible_now:
+        return 403, _("You may not take this step on this case.")
+    return 409, str(NOT_NOW_MESSAGE)
+
+
+STALE_MESSAGE = gettext_lazy(
+    "Someone else has already handled this case; nothing was changed. Here it is as it stands now."
+)
+NOT_NOW_MESSAGE = gettext_lazy(
+    "This step is no longer possible: the case has moved on. Nothing was changed."
+)
+
+
+class ConsoleMixin(LoginRequiredMixin, JurisdictionScopedMixin):
+    """A signed-in page whose rows are narrowed to the user's jurisdiction."""
+
+
+# The queue
+
+
+class Sort:
+    NEWEST = "newest"
+    URGENT = "urgent"
+    DUE = "due"
+    CHOICES = [
+        (NEWEST, gettext_lazy("Newest first")),
+        (URGENT, gettext_lazy("Most urgent first")),
+        (DUE, gettext_lazy("Deadline first")),
+    ]
+
+
+def _local_day_start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+class QueueFilterSet(CaseFilterSet):
+    """The API's case filters, with dates as local days, overdue as "deadline passed" and the
+    sort order of the queue."""
+
+    reported_from = django_filters.DateFilter(
+        method="filter_reported_from",
+        label=gettext_lazy("Reported from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reported_to = django_filters.DateFilter(
+        method="filter_reported_to",
+        label=gettext_lazy("Reported until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        label=gettext_lazy("Overdue"),
+        widget=forms.Select(
+            choices=[
+                ("", gettext_lazy("Any deadline")),
+                ("true", gettext_lazy("Overdue")),
+                ("false", gettext_lazy("Not overdue")),
+            ]
+        ),
+    )
+    sort = django_filters.ChoiceFilter(
+        method="sort_by", choices=Sort.CHOICES, empty_label=None, label=gettext_lazy("Order")
+    )
+
+    class Meta(CaseFilterSet.Meta):
+        fields = [*CaseFilterSet.Meta.fields, "reported_from", "reported_to", "sort"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["status"].extra["widget"] = forms.CheckboxSelectMultiple
+        self.filters["status"].label = gettext_lazy("Status")
+        self.filters["within"].label = gettext_lazy("Area")
+        self.filters["category"].label = gettext_lazy("Category")
+        self.filters["q"].label = gettext_lazy("Number or title")
+        self.filters["urgency"].label = gettext_lazy("Urgency")
+        self.filters["urgency"].extra["empty_label"] = gettext_lazy("Any urgency")
+        self.filters["category"].extra["widget"] = forms.Select(choices=self._category_choices())
+
+    @staticmethod
+    def _category_choices():
+        choices = [("", _("All categories"))]
+        for category in Category.objects.filter(is_active=True).order_by("code"):
+            indent = "\u3000" if category.parent_id else ""
+            choices.append((category.code, f"{indent}{category.code} {category_label(category)}"))
+        return choices
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            within = form.fields["within"]
+            within.queryset = within.queryset.order_by("path")
+            within.label_from_instance = lambda area: "\u3000" * (area.level - 1) + area.name
+            within.empty_label = _("All my areas")
+            for field in form.fields.values():
+                widget = field.widget
+                if isinstance(widget, forms.CheckboxSelectMultiple):
+                    widget.attrs.setdefault("class", "form-check-input")
+                elif isinstance(widget, forms.Select):
+                    widget.attrs.setdefault("class", "form-select form-select-sm")
+                else:
+                    widget.attrs.setdefault("class", "form-control form-control-sm")
+        return self._form
+
+    def filter_reported_from(self, queryset, name, value):
+        return queryset.filter(reported_at__gte=_local_day_start(value))
+
+    def filter_reported_to(self, queryset, name, value):
+        return queryset.filter(reported_at__lt=_local_day_start(value + timedelta(days=1)))
+
+    def filter_overdue(self, queryset, name, value):
+        now = timezone.now()
+        late = (
+            Q(is_overdue=True)
+            | Q(status__in=[S.REPORTED, S.IN_PROGRESS], due_at__lt=now)
+            | Q(
+                status=S.DISPATCHED,
+                pk__in=Dispatch.objects.filter(
+                    Q(is_overdue=True) | Q(due_at__lt=now),
+                    status__in=[D.PENDING, D.SIGNED],
+                ).values("case_id"),
+            )
+        )
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+    def sort_by(self, queryset, name, value):
+        if value == Sort.URGENT:
+            rank = models.Case(
+                When(urgency=Urgency.EMERGENCY, then=0),
+                When(urgency=Urgency.URGENT, then=1),
+                default=2,
+                output_field=models.IntegerField(),
+            )
+            return queryset.annotate(urgency_rank=rank).order_by(
+                "urgency_rank", "due_at", "-reported_at", "-id"
+            )
+        if value == Sort.DUE:
+            return queryset.order_by("due_at", "-reported_at", "-id")
+        return queryset.order_by("-reported_at", "-id")
+
+
+# The two views of the queue: what my level holds now, or every case of my area.
+HELD = "held"
+AREA = "area"
+
+
+class CaseQueueView(ConsoleMixin, ListView):
+    """/console/cases/: the cases my level holds (or every case of my area), filtered, with
+    deadline lights; the table refreshes itself every 15 s (htmx) while nothing is ticked."""
+
+    model = Case
+    jurisdiction_path = "grid__path"
+    jurisdiction_department = "dispatches__department"
+    template_name = "console/queue.html"
+    context_object_name = "cases"
+
+    def get_template_names(self):
+        if self.request.htmx and self.request.htmx.target == "queue-rows":
+            return ["console/_queue_rows.html"]
+        return [self.template_name]
+
+    def view_name(self) -> str:
+        requested = self.request.GET.get("view")
+        if requested in (HELD, AREA):
+            return requested
+        return HELD if holds_any_level(self.request.user) else AREA
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        view = self.view_name()
+        if view == HELD:
+            queryset = queryset.filter(held_by(self.request.user))
+            if not self.request.GET.getlist("status"):
+                queryset = queryset.filter(status__in=OPEN_STATUSES)
+        data = self.request.GET.copy()
+        data.setdefault("sort", Sort.NEWEST)
+        self.filterset = QueueFilterSet(data, queryset=queryset, request=self.request)
+        if not self.filterset.is_valid():
+            return queryset.none()
+        queryset = self.filterset.qs.select_related("category", "grid", "holder")
+        return with_deadlines(queryset)
+
+    def get_context_data(self, **kwargs):
+        # A page beyond the first is reached by offset; no COUNT over the whole queue.
+        try:
+            page = max(1, int(self.request.GET.get("page", "1")))
+        except ValueError:
+            page = 1
+        start = (page - 1) * PAGE_SIZE
+        rows = list(self.object_list[start : start + PAGE_SIZE + 1])
+        has_next = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        now = timezone.now()
+        calendar = WorkCalendar.load()
+        user = self.request.user
+        for case in rows:
+            case.light = light_of(case, now, calendar)
+            case.category_label = category_label(case.category)
+            case.can_accept = case.status == S.REPORTED and policies.can_accept(user, case)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context = super().get_context_data(object_list=rows, **kwargs)
+        context.update(
+            cases=rows,
+            filter=self.filterset,
+            view=self.view_name(),
+            page=page,
+            has_next=has_next,
+            query=query.urlencode(),
+            bulk_report=self.request.session.pop("bulk_report", None),
+            any_acceptable=any(case.can_accept for case in rows),
+        )
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+class BulkAcceptView(ConsoleMixin, ListView):
+    """POST /console/cases/accept/: accept each ticked case through services.accept_case, one
+    at a time, and report on the queue what happened to each."""
+
+    model = Case
+    jurisdiction_path = "grid__path"
+    jurisdiction_department = "dispatches__department"
+    http_method_names = ["post"]
+
+    def post(self, request):
+        report = []
+        values = request.POST.getlist("cases")[:BULK_LIMIT]
+        if not values:
+            messages.warning(request, _("Tick the cases to accept first."))
+        for value in values:
+            report.append(self._accept_one(value))
+        if report:
+            request.session["bulk_report"] = report
+        return HttpResponseRedirect(_safe_next(request, reverse("console-queue")))
+
+    def _accept_one(self, value: str) -> dict:
+        pk, _sep, version = value.partition(":")
+        try:
+            pk, version = int(pk), int(version)
+        except ValueError:
+            return {"number": value, "ok": False, "message": _("Not a case of this queue.")}
+        case = (
+            self.get_queryset().select_related("category", "grid", "holder").filter(pk=pk).first()
+        )
+        if case is None:
+            return {"number": str(pk), "ok": False, "message": _("No such case in your area.")}
+        entry = {"pk": case.pk, "number": case.number, "title": case.title, "ok": False}
+        if case.version != version:
+            return {**entry, "message": str(STALE_MESSAGE)}
+        try:
+            services.accept_case(case, actor=self.request.user)
+        except PermissionDenied:
+            return {**entry, "message": _("You do not hold this case, so you cannot accept it.")}
+        except ConcurrentCaseUpdate:
+            return {**entry, "message": str(STALE_MESSAGE)}
+        except InvalidTransition:
+            return {**entry, "message": _("It is no longer waiting for acceptance.")}
+        except ValidationError as exc:
+            return {**entry, "message": " ".join(exc.messages)}
+        return {**entry, "ok": True, "message": _("Accepted.")}
+
+
+# The case page
+
+
+def _case_page_queryset(queryset):
+    return queryset.select_related(
+        "category__lead_department", "grid", "holder", "reporter", "duplicate_of"
+    ).prefetch_related(
+        Prefetch(
+            "events",
+            queryset=CaseEvent.objects.select_related("actor", "from_holder", "to_holder")
+            .prefetch_related("photos")
+            .order_by("version"),
+        ),
+        "photos",
+        Prefetch(
+            "dispatches",
+            # "lead" sorts after "cooperating": descending puts the lead first.
+            queryset=Dispatch.objects.select_related("department").order_by("-role", "id"),
+        ),
+        Prefetch("supervisions", queryset=Supervision.objects.select_related("by")),
+        Prefetch("callbacks", queryset=Callback.objects.select_related("by")),
+        "category__cooperating_departments",
+    )
+
+
+LEVEL_LABELS = dict(Area.Level.choices)
+
+
+def _timeline(case: Case, departments: dict[int, Department]) -> list[dict]:
+    rows = []
+    for event in case.events.all():
+        department = departments.get(event.data.get("department")) if event.data else None
+        rows.append(
+            {
+                "event": event,
+                "label": ACTION_LABELS.get(event.action, event.action),
+                "actor": person_name(event.actor),
+                "from_level": LEVEL_LABELS.get(event.from_level) if event.from_level else None,
+                "to_level": LEVEL_LABELS.get(event.to_level),
+                "level_changed": event.from_level is not None
+                and (
+                    event.from_level != event.to_level or event.from_holder_id != event.to_holder_id
+                ),
+                "from_status": S(event.from_status).label if event.from_status else "",
+                "to_status": S(event.to_status).label,
+                "status_changed": event.from_status != event.to_status,
+                "department": department,
+                "photos": list(event.photos.all()),
+            }
+        )
+    return rows
+
+
+def case_page(request, case: Case, *, bound=None, status: int = 200, alert: str = ""):
+    """Render the case page for `case` (read again, in scope). `bound` is ("case", action,
+    form) or ("dispatch", dispatch_pk, action, form): a form that failed, shown open with its
+    errors beside its fields."""
+    user = request.user
+    now = timezone.now()
+    calendar = WorkCalendar.load()
+    case = with_deadlines(_case_page_queryset(cases_visible_to(user))).get(pk=case.pk)
+    actions = policies.step_names(policies.case_actions_for(user, case))
+
+    report = next((e for e in case.events.all() if e.action == "report"), None)
+    duplicate_ids = (report.data or {}).get("possible_duplicates", []) if report else []
+    duplicates = list(
+        cases_visible_to(user).filter(pk__in=duplicate_ids).only("id", "number", "title", "status")
+    )
+    department_ids = {e.data.get("department") for e in case.events.all() if e.data}
+    departments = Department.objects.in_bulk([pk for pk in department_ids if pk])
+
+    forms_ = {}
+    for action in actions:
+        step = CASE_STEPS[action]
+        kwargs = {"user": user, "case": case}
+        if action == "reject":
+            kwargs["duplicates"] = duplicates
+        forms_[action] = step.form(auto_id=f"{action}-%s", **kwargs)
+    open_action = None
+    if bound and bound[0] == "case" and bound[1] in forms_:
+        forms_[bound[1]] = bound[2]
+        open_action = bound[1]
+
+    dispatches = list(case.dispatches.all())
+    for dispatch in dispatches:
+        dispatch.case = case
+        _decorate_dispatch(dispatch, user, now, calendar, bound)
+
+    context = {
+        "case": case,
+        "category_label": category_label(case.category),
+        "light": light_of(case, now, calendar),
+        "steps": [(action, CASE_STEPS[action], forms_[action]) for action in actions],
+        "open_action": open_action,
+        "timeline": _timeline(case, departments),
+        "photos": list(case.photos.all()),
+        "dispatches": dispatches,
+        "duplicates": duplicates,
+        "registry": _registry_links(user, case),
+        "map": _map_data(case),
+        "alert": alert,
+        "origin": "case",
+    }
+    return render(request, "console/case.html", context, status=status)
+
+
+def _decorate_dispatch(dispatch, user, now, calendar, bound=None) -> None:
+    dispatch.light = dispatch_light(dispatch, now, calendar)
+    dispatch.steps = []
+    for action in policies.dispatch_actions_for(user, dispatch):
+        step = DISPATCH_STEPS[action]
+        form = step.form(dispatch=dispatch, auto_id=f"d{dispatch.pk}-{action}-%s")
+        if bound and bound[0] == "dispatch" and bound[1] == dispatch.pk and bound[2] == action:
+            form = bound[3]
+            dispatch.open_action = action
+        dispatch.steps.append((action, step, form))
+
+
+def _registry_links(user, case: Case) -> list[tuple[str, str, str]]:
+    """(kind, name, url) of the registry rows linked to the case that the user may open."""
+    links = []
+    for model, kind, route, label in (
+        (Building, _("Building"), "registry-building", lambda b: b.name or b.address),
+        (Household, _("Household"), "registry-household", lambda h: h.number),
+        (Person, _("Person"), "registry-person", lambda p: p.name),
+    ):
+        related = getattr(case, f"{model._meta.model_name}s")
+        rows = restrict(related.all(), user, path_field="grid__path")
+        for row in rows:
+            links.append((kind, label(row), reverse(route, args=[row.pk])))
+    return links
+
+
+def _map_data(case: Case) -> dict | None:
+    """The case's grid among its neighbours of the same community (our own GeoJSON polygons)
+    and the pin: the reported point, or the grid's centre when there is none."""
+    grid = case.grid
+    if not grid.boundary:
+        return None
+    point = [case.lng, case.lat] if case.lng is not None and case.lat is not None else None
+    if point is None and grid.centroid_lng is not None:
+        point = [grid.centroid_lng, grid.centroid_lat]
+    # Neighbouring grids are drawn for orientation only: boundaries are not personal data.
+    grids = Area.objects.filter(parent_id=grid.parent_id, level=Area.Level.GRID).exclude(
+        boundary=None
+    )
+    return {
+        "geojson": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": area.pk,
+                    "geometry": area.boundary,
+                    "properties": {"name": area.name},
+                }
+                for area in grids.only("id", "name", "boundary")
+            ],
+        },
+        "grid": grid.name,
+        "point": point,
+        "exact": case.lng is not None,
+        "label": case.number,
+    }
+
+
+class CaseDetailView(ConsoleMixin, DetailView):
+    """/console/cases/<pk>/: everything about one case and the steps I may take on it."""
+
+    model = Case
+    jurisdiction_path = "grid__path"
+    jurisdiction_department = "dispatches__department"
+
+    def get(self, request, *args, **kwargs):
+        return case_page(request, self.get_object())
+
+
+class CaseStepView(ConsoleMixin, DetailView):
+    """POST /console/cases/<pk>/<action>/: one workflow step through its service. Success
+    goes back to the case page; a refusal shows the page again with the reason."""
+
+    model = Case
+    jurisdiction_path = "grid__path"
+    jurisdiction_department = "dispatches__department"
+
+    def get(self, request, *args, **kwargs):
+        return redirect("console-case", pk=self.get_object().pk)
+
+    def post(self, request, pk: int, action: str):
+        case = self.get_object()
+        step = CASE_STEPS.get(action)
+        if step is None:
+            raise Http404(_("No such step."))
+        kwargs = {"user": request.user, "case": case}
+        if action == "reject":
+            kwargs["duplicates"] = ()
+        form = step.form(request.POST, request.FILES, auto_id=f"{action}-%s", **kwargs)
+        if action not in policies.step_names(policies.case_actions_for(request.user, case)):
+            status, alert = refusal(
+                form, case, action in policies.step_names(workflow.allowed_actions(case.status))
+            )
+            return case_page(request, case, status=status, alert=alert)
+        status, alert = run_step(form, step.service, case, request.user)
+        if status == 200:
+            messages.success(request, _("Done: %(step)s.") % {"step": step.label})
+            return redirect("console-case", pk=case.pk)
+        return case_page(request, case, bound=("case", action, form), status=status, alert=alert)
+
+
+class CasePhotoView(ConsoleMixin, DetailView):
+    """/console/photos/<pk>/ (and …/thumbnail/): a case photo, to those who may see the case."""
+
+    model = CasePhoto
+    jurisdiction_path = "case__grid__path"
+    jurisdiction_department = "case__dispatches__department"
+    thumbnail = False
+
+    def get(self, request, *args, **kwargs):
+        return photo_response(self.get_object(), thumbnail=self.thumbnail)
+
+
+# The department inbox
+
+
+class DispatchFilter:
+    OPEN = "open"
+    DONE = "done"
+    ALL = "all"
+    CHOICES = [
+        (OPEN, gettext_lazy("To do")),
+        (DONE, gettext_lazy("Done or refused")),
+        (ALL, gettext_lazy("All")),
+    ]
+
+
+def _dispatch_queryset(queryset):
+    return queryset.select_related(
+        "case__category", "case__grid", "case__holder", "department", "dispatched_by"
+    )
+
+
+def inbox_page(request, queryset, *, bound=None, status: int = 200, alert: str = ""):
+    """Render the department inbox: my department's dispatches and, for the level that
+    dispatched, the extension requests waiting for its decision."""
+    user = request.user
+    now = timezone.now()
+    calendar = WorkCalendar.load()
+    shown = request.GET.get("show", DispatchFilter.OPEN)
+    if shown not in dict(DispatchFilter.CHOICES):
+        shown = DispatchFilter.OPEN
+    mine = _dispatch_queryset(queryset.filter(department_id__in=department_ids_of(user)))
+    if user.is_superuser:
+        mine = _dispatch_queryset(queryset)
+    if shown == DispatchFilter.OPEN:
+        mine = mine.filter(status__in=[D.PENDING, D.SIGNED], case__status=S.DISPATCHED)
+    elif shown == DispatchFilter.DONE:
+        mine = mine.filter(status__in=[D.DONE, D.REFUSED, D.CANCELLED])
+    mine = list(mine.order_by("due_at", "id")[:PAGE_SIZE])
+    extensions = list(
+        _dispatch_queryset(
+            queryset.filter(
+                held_by(user, prefix="case__"),
+                extension_until__isnull=False,
+                status__in=[D.PENDING, D.SIGNED],
+                case__status=S.DISPATCHED,
+            )
+        ).order_by("extension_until", "id")[:PAGE_SIZE]
+    )
+    for dispatch in [*mine, *extensions]:
+        _decorate_dispatch(dispatch, user, now, calendar, bound)
+        dispatch.category_label = category_label(dispatch.case.category)
+    context = {
+        "dispatches": mine,
+        "extensions": extensions,
+        "shown": shown,
+        "show_choices": DispatchFilter.CHOICES,
+        "has_department": bool(department_ids_of(user)) or user.is_superuser,
+        "alert": alert,
+        "origin": "inbox",
+    }
+    return render(request, "console/dispatches.html", context, status=status)
+
+
+class DispatchInboxView(ConsoleMixin, ListView):
+    """/console/dispatches/: work dispatched to my department, and extension requests for
+    the dispatcher to decide."""
+
+    model = Dispatch
+    jurisdiction_path = "case__grid__path"
+    jurisdiction_department = "department"
+
+    def get(self, request, *args, **kwargs):
+        return inbox_page(request, self.get_queryset())
+
+
+class DispatchStepView(ConsoleMixin, DetailView):
+    """POST /console/dispatches/<pk>/<action>/: sign, refuse, ask for or decide an extension,
+    report done. A refusal shows the page the form came from again, with the reason."""
+
+    model = Dispatch
+    jurisdiction_path = "case__grid__path"
+    jurisdiction_department = "department"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("case")
+
+    def get(self, request, *args, **kwargs):
+        self.get_object()  # out of scope: 404, like every method
+        return redirect("console-dispatches")
+
+    def post(self, request, pk: int, action: str):
+        dispatch = self.get_object()
+        step = DISPATCH_STEPS.get(action)
+        if step is None:
+            raise Http404(_("No such step."))
+        form = step.form(
+            request.POST, request.FILES, dispatch=dispatch, auto_id=f"d{dispatch.pk}-{action}-%s"
+        )
+        from_case = request.POST.get("origin") == "case"
+        if action not in policies.dispatch_actions_for(request.user, dispatch):
+            possible = (
+                action in services.dispatch_actions(dispatch.status)
+                and dispatch.case.status == S.DISPATCHED
+            )
+            status, alert = refusal(form, dispatch, possible)
+            if from_case:
+                return case_page(request, dispatch.case, status=status, alert=alert)
+            return inbox_page(request, super().get_queryset(), status=status, alert=alert)
+        status, alert = run_step(form, step.service, dispatch, request.user)
+        if status == 200:
+            messages.success(request, _("Done: %(step)s.") % {"step": step.label})
+            if from_case:
+                return redirect("console-case", pk=dispatch.case_id)
+            return HttpResponseRedirect(_safe_next(request, reverse("console-dispatches")))
+        bound = ("dispatch", dispatch.pk, action, form)
+        if from_case:
+            return case_page(request, dispatch.case, bound=bound, status=status, alert=alert)
+        return inbox_page(request, super().get_queryset(), bound=bound, status=status, alert=alert)
+
+
+# Notifications
+
+
+class NotificationInboxView(LoginRequiredMixin, ListView):
+    """/console/inbox/: my notifications, newest first, unread highlighted."""
+
+    jurisdiction_exempt = "the signed-in user's own inbox: rows are filtered to request.user"
+    model = Notification
+    template_name = "console/inbox.html"
+    context_object_name = "notifications"
+
+    def get_queryset(self):
+        queryset = Notification.objects.filter(user=self.request.user).select_related(
+            "case", "event"
+        )
+        self.filterset = NotificationFilterSet(self.request.GET, queryset=queryset)
+        return self.filterset.qs.order_by("-created_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        try:
+            page = max(1, int(self.request.GET.get("page", "1")))
+        except ValueError:
+            page = 1
+        start = (page - 1) * PAGE_SIZE
+        rows = list(self.object_list[start : start + PAGE_SIZE + 1])
+        context = super().get_context_data(object_list=rows[:PAGE_SIZE], **kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            notifications=rows[:PAGE_SIZE],
+            has_next=len(rows) > PAGE_SIZE,
+            page=page,
+            query=query.urlencode(),
+            unread_only=self.request.GET.get("unread") == "true",
+            unread=notifications.unread_count(self.request.user),
+        )
+        return context
+
+
+class MarkReadView(LoginRequiredMixin, View):
+    """POST /console/inbox/read/: mark the given notifications (ids) or all (all=1) read."""
+
+    jurisdiction_exempt = "marks only the signed-in user's own notifications"
+
+    def post(self, request):
+        if request.POST.get("all"):
+            marked = notifications.mark_read(request.user)
+        else:
+            ids = [int(v) for v in request.POST.getlist("ids") if v.isdecimal()]
+            marked = notifications.mark_read(request.user, ids) if ids else 0
+        if marked:
+            messages.success(request, _("Marked %(n)s as read.") % {"n": marked})
+        return HttpResponseRedirect(_safe_next(request, reverse("console-inbox")))
+
+
+class UnreadBadgeView(LoginRequiredMixin, View):
+    """GET /console/inbox/unread/: the navigation's unread badge (an htmx fragment)."""
+
+    jurisdiction_exempt = "counts only the signed-in user's own notifications"
+
+    def get(self, request):
+        count = notifications.unread_count(request.user)
+        return render(request, "console/_unread_badge.html", {"count": count})

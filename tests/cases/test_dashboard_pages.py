@@ -1,0 +1,127 @@
+"""The supervisor dashboard and the wall screen on the fixed history of tests/cases/histories.py:
+scoped, drilled down, filtered, and cheap to render."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from tests.cases import histories
+
+pytestmark = pytest.mark.django_db
+
+clock = histories.clock
+history = histories.history
+MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
+
+
+@pytest.fixture
+def page(demo):
+    """page("community") → a Django test client signed in as that demo user."""
+
+    def sign_in(username: str) -> Client:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(get_user_model().objects.get(username=username))
+        return client
+
+    return sign_in
+
+
+def test_the_dashboard_shows_the_units_tiles_ranking_and_overdue_cases(
+    history, page, home_community
+):
+    response = page("community").get("/dashboard/", MARCH)
+
+    assert response.status_code == 200
+    context = response.context
+    assert context["unit"] == home_community
+    tiles = {t["key"]: t for t in context["tiles"]}
+    assert (tiles["received"]["shown"], tiles["closure_rate"]["shown"]) == ("9", "71.43%")
+    assert tiles["received"]["mom_shown"] == {"text": "▲ 800.00%", "tone": "secondary"}
+    assert tiles["closure_rate"]["mom_shown"] == {"text": "▼ 28.57pp", "tone": "danger"}
+    assert [r["name"] for r in context["ranking"].rows][:2] == [
+        "黄埔花园社区第1网格",
+        "黄埔花园社区第2网格",
+    ]
+    body = response.content.decode()
+    assert history["D"].number in body  # the overdue list
+    assert 'id="area-map"' in body
+
+
+def test_a_click_on_the_ranking_drills_down_to_a_grid(history, page, home_grids):
+    response = page("community").get("/dashboard/", {"unit": home_grids[0].pk, **MARCH})
+
+    assert response.status_code == 200
+    tiles = {t["key"]: t for t in response.context["tiles"]}
+    assert tiles["received"]["shown"] == "6"  # A B E F G K
+    assert response.context["unit"] == home_grids[0]
+
+
+def test_the_breadcrumb_shows_only_the_ancestors_in_the_jurisdiction(
+    history, page, home_community, home_grids
+):
+    response = page("community").get("/dashboard/", {"unit": home_grids[0].pk, **MARCH})
+
+    assert [a.name for a in response.context["ancestors"]] == [home_community.name]
+
+
+def test_a_unit_outside_the_jurisdiction_is_not_found(history, page, home_grids):
+    client = page("grid1")
+
+    assert client.get("/dashboard/", {"unit": home_grids[1].pk}).status_code == 404
+    for junk in ("x", "²", "１"):  # "²" is a digit to str.isdigit, not to int()
+        assert client.get("/dashboard/", {"unit": junk}).status_code == 404
+    assert client.get("/dashboard/wall/", {"unit": home_grids[1].pk}).status_code == 404
+
+
+def test_bad_dates_are_shown_beside_their_fields_and_the_defaults_used(history, page):
+    response = page("community").get("/dashboard/", {"start": "2026-03-31", "end": "2026-03-01"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"end": ["The end must not be before the start."]}
+    assert response.context["period"].start.day == 1
+
+
+def test_department_staff_see_their_department(history, page):
+    response = page("transport").get("/dashboard/", MARCH)
+
+    assert response.status_code == 200
+    assert response.context["unit"] is None
+    assert [r["name"] for r in response.context["department_ranking"].rows] == ["区交通运输局"]
+
+
+def test_the_wall_screen_knows_where_to_ask_for_fresh_figures(history, page, demo):
+    response = page("district").get("/dashboard/wall/")
+
+    assert response.status_code == 200
+    config = json.loads(
+        response.content.decode()
+        .split('id="wall-config" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert config["unit"] == demo.pk
+    assert config["ranking_level"] == "street"
+    assert config["urls"]["live"] == "/api/metrics/live/"
+    assert config["urls"]["geojson"] == f"/api/areas/geojson/?within={demo.pk}&level=4"
+
+
+def test_the_wall_screen_needs_an_area(history, page):
+    assert page("transport").get("/dashboard/wall/").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(demo):
+    response = Client().get("/dashboard/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_dashboard_renders_in_a_fixed_number_of_queries(
+    history, page, django_assert_max_num_queries
+):
+    client = page("district")
+    client.get("/dashboard/", MARCH)
+
+    with django_assert_max_num_queries(40):
+        client.get("/dashboard/", MARCH)
