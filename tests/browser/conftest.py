@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -20,6 +21,19 @@ CHROMIUM = os.environ.get("SANHUA_CHROMIUM", "/usr/bin/chromium")
 # a photo can take longer than Playwright's default 5 s; a wait that ends early is no finding.
 expect.set_options(timeout=20_000)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# Horizontal overflow of the page itself: what would make a phone scroll sideways.
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def fits_the_screen(page) -> bool:
+    """True when the page is no wider than the window, waiting up to 5 s for it to settle: charts
+    redraw on the window's resize event, which reaches the page a moment after a viewport change,
+    so an immediate reading can still see the old width."""
+    try:
+        page.wait_for_function(FITS, timeout=5_000)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def pytest_collection_modifyitems(items):
@@ -53,6 +67,10 @@ def browser_context_args(browser_context_args):
         "locale": "zh-CN",
         "timezone_id": "Asia/Shanghai",
         "viewport": {"width": 1280, "height": 800},
+        # Bootstrap's collapse animates a form open for 0.35 s inside an overflow-hidden box; a
+        # click on its submit button during that time lands on the form behind it and nothing is
+        # sent (seen in CI). With reduced motion Bootstrap opens it at once, as for users who ask.
+        "reduced_motion": "reduce",
     }
 
 

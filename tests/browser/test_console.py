@@ -14,13 +14,12 @@ from playwright.sync_api import expect
 from cases import notifications, services
 from cases.models import Case, Category, Dispatch
 from grid.models import Department
+from tests.browser.conftest import fits_the_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 360, "height": 740}
 SCREEN = {"width": 1280, "height": 800}
-# Horizontal overflow of the page itself (what would make a phone scroll sideways).
-FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def user(username: str):
@@ -168,8 +167,7 @@ def test_the_console_pages_fit_the_screen_without_sideways_scrolling(
         for path in paths:
             page.goto(live_server.url + path)
             page.wait_for_load_state("networkidle")
-            assert page.evaluate(FITS), f"{path} scrolls sideways at {viewport['width']} px"
-            assert page.evaluate("document.body.scrollWidth <= window.innerWidth"), path
+            assert fits_the_screen(page), f"{path} scrolls sideways at {viewport['width']} px"
             name = path.strip("/").replace("/", "-").replace(str(case.pk), "case")
             screenshot(page, f"{name}-{username}-{viewport['width']}")
 

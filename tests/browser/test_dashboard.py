@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from cases.calendar import SHANGHAI
 from grid import population
+from tests.browser.conftest import fits_the_screen
 from tests.cases.histories import Clock, busy_district, fixed_history, march
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +60,7 @@ def test_the_wall_screen_fills_itself_from_the_api(
     expect(page.locator("[data-overdue-list] li").first).to_be_visible()
     expect(page.locator("[data-status]")).not_to_have_class("wall-alert")
     page.wait_for_timeout(500)
-    assert page.evaluate("document.body.scrollWidth <= window.innerWidth")
+    assert fits_the_screen(page)
     screenshot(page, "dashboard-wall")
 
 
@@ -69,10 +70,6 @@ def demo_registry(demo):
     code tables and care tags a migration loads, so they are loaded again first."""
     importlib.import_module("grid.migrations.0003_code_tables").load(apps, None)
     population.seed_population(persons=3000, today=date(2026, 3, 31))
-
-
-def no_sideways_scrolling(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_the_monthly_report_and_the_population_statistics_of_the_district(
@@ -95,7 +92,7 @@ def test_the_monthly_report_and_the_population_statistics_of_the_district(
     page.emulate_media(media="screen")
     for width in (360, 1280):
         page.set_viewport_size({"width": width, "height": 800})
-        assert no_sideways_scrolling(page), width
+        assert fits_the_screen(page), width
     screenshot(page, "dashboard-monthly-report")
 
     page.goto(f"{live_server.url}/dashboard/")
@@ -108,6 +105,6 @@ def test_the_monthly_report_and_the_population_statistics_of_the_district(
         expect(page.locator(f"#{chart}-chart[data-ready='1'] canvas").first).to_be_visible()
     for width in (360, 1280):
         page.set_viewport_size({"width": width, "height": 800})
-        assert no_sideways_scrolling(page), width
+        assert fits_the_screen(page), width
     page.wait_for_timeout(500)  # let the charts finish their entry animation
     screenshot(page, "dashboard-population")

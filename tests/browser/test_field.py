@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from cases import services
 from cases.models import Case, Category
+from tests.browser.conftest import fits_the_screen
 from tests.grid import conftest as registry_fixtures
 
 # A family registered in grid1's grid (tests/grid/conftest.py).
@@ -186,7 +187,7 @@ def test_the_report_form_at_360_px(grid1_phone, page, live_server, screenshot):
     )
     screenshot(page, "field-report-360")
 
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert fits_the_screen(page)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, SCREEN], ids=["360px", "1280px"])
@@ -212,5 +213,4 @@ def test_no_field_page_scrolls_sideways(
     for path in pages:
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
-        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        assert fits, f"{path} scrolls sideways at {viewport['width']} px"
+        assert fits_the_screen(page), f"{path} scrolls sideways at {viewport['width']} px"

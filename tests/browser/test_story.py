@@ -13,12 +13,12 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from cases.models import Case, Dispatch
+from tests.browser.conftest import fits_the_screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PHONE = {"width": 360, "height": 740}
 SCREEN = {"width": 1280, "height": 800}
-FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def make_jpeg(path, colour) -> str:
@@ -122,7 +122,7 @@ def test_the_bus_stop_story_runs_end_to_end_in_the_browser(
         )
         expect(district.locator("#case-map[data-ready='1'] canvas").first).to_be_visible()
         screenshot(district, "dispatcher-case-page")
-        assert district.evaluate(FITS)
+        assert fits_the_screen(district)
         form.locator("[data-submit='dispatch']").click()
         expect(district.locator("[data-status]")).to_have_attribute("data-status", "dispatched")
         expect(district.locator("#dispatches [data-dispatch]")).to_have_count(4)
