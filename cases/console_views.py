@@ -161,7 +161,7 @@ def with_deadlines(queryset):
         .values("at")[:1]
     )
     lead_due = Dispatch.objects.filter(
-        case=OuterRef("pk"), role=Dispatch.Role.LEAD, status__in=[D.PENDING, D.SIGNED]
+        case=OuterRef("pk"), role=Dispatch.Role.LEAD, status__in=Dispatch.OPEN_STATUSES
     ).values("due_at")[:1]
     return queryset.annotate(stage_started_at=Subquery(stage_start), lead_due_at=Subquery(lead_due))
 
@@ -184,8 +184,8 @@ def light_of(case: Case, now: datetime, calendar: WorkCalendar) -> Light | None:
 
 
 def dispatch_light(dispatch: Dispatch, now: datetime, calendar: WorkCalendar) -> Light | None:
-    if dispatch.status not in (D.PENDING, D.SIGNED):
-        return None
+    if dispatch.status not in Dispatch.OPEN_STATUSES or dispatch.remaining_seconds is not None:
+        return None  # done, or its clock paused with the suspended case
     colour = deadline_colour(dispatch.dispatched_at, dispatch.due_at, now, calendar=calendar)
     if dispatch.is_overdue:
         colour = "red"
@@ -439,7 +439,7 @@ class QueueFilterSet(CaseFilterSet):
                 status=S.DISPATCHED,
                 pk__in=Dispatch.objects.filter(
                     Q(is_overdue=True) | Q(due_at__lt=now),
-                    status__in=[D.PENDING, D.SIGNED],
+                    status__in=Dispatch.OPEN_STATUSES,
                 ).values("case_id"),
             )
         )
@@ -841,7 +841,7 @@ def inbox_page(request, queryset, *, bound=None, status: int = 200, alert: str =
     if user.is_superuser:
         mine = _dispatch_queryset(queryset)
     if shown == DispatchFilter.OPEN:
-        mine = mine.filter(status__in=[D.PENDING, D.SIGNED], case__status=S.DISPATCHED)
+        mine = mine.filter(status__in=Dispatch.OPEN_STATUSES, case__status=S.DISPATCHED)
     elif shown == DispatchFilter.DONE:
         mine = mine.filter(status__in=[D.DONE, D.REFUSED, D.CANCELLED])
     mine = list(mine.order_by("due_at", "id")[:PAGE_SIZE])
@@ -850,7 +850,7 @@ def inbox_page(request, queryset, *, bound=None, status: int = 200, alert: str =
             queryset.filter(
                 held_by(user, prefix="case__"),
                 extension_until__isnull=False,
-                status__in=[D.PENDING, D.SIGNED],
+                status__in=Dispatch.OPEN_STATUSES,
                 case__status=S.DISPATCHED,
             )
         ).order_by("extension_until", "id")[:PAGE_SIZE]

@@ -314,6 +314,9 @@ class Dispatch(models.Model):
         DONE = "done", _("Reported done")
         CANCELLED = "cancelled", _("Cancelled")
 
+    # The statuses in which a department still owes work, and its deadline runs.
+    OPEN_STATUSES = (Status.PENDING, Status.SIGNED)
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dispatches")
     department = models.ForeignKey(
         Department,
@@ -328,6 +331,9 @@ class Dispatch(models.Model):
     version = models.PositiveIntegerField(default=1)
     instructions = models.TextField(_("instructions"), blank=True)
     due_at = models.DateTimeField(_("due"))
+    # Set while its case is suspended (挂账): the time that was left on the dispatch's clock,
+    # which restarts from it when the case resumes. The sweeper leaves a paused dispatch alone.
+    remaining_seconds = models.PositiveIntegerField(null=True, blank=True)
     is_overdue = models.BooleanField(_("overdue"), default=False)
     extension_until = models.DateTimeField(_("extension requested until"), null=True, blank=True)
     extension_reason = models.TextField(_("extension reason"), blank=True)

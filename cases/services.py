@@ -426,15 +426,14 @@ def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos=()) -
 
 @transaction.atomic
 def suspend_case(case: Case, *, actor, reason: str, now: datetime | None = None) -> CaseEvent:
-    """Stop the clock (挂账) with a reason; the working time left is kept for resume."""
+    """Stop the clock (挂账) with a reason; the time left is kept for resume, the case's and
+    that of each open dispatch, so no department runs late while the case waits."""
     reason = _reason(reason)
     now = now or timezone.now()
     remaining = None
-    if case.due_at is not None and _natural_clock(case):
-        remaining = max(0, int((case.due_at - now).total_seconds()))
-    elif case.due_at is not None:
-        remaining = int(WorkCalendar.load().between(now, case.due_at))
-    return _step(
+    if case.due_at is not None:
+        remaining = _time_left(case, case.due_at, now)
+    event = _step(
         case,
         "suspend",
         actor,
@@ -444,6 +443,11 @@ def suspend_case(case: Case, *, actor, reason: str, now: datetime | None = None)
         due_at=None,
         remaining_seconds=remaining,
     )
+    for dispatch in Dispatch.objects.filter(case=case, status__in=Dispatch.OPEN_STATUSES):
+        Dispatch.objects.filter(pk=dispatch.pk).update(
+            remaining_seconds=_time_left(case, dispatch.due_at, now)
+        )
+    return event
 
 
 def _natural_clock(case: Case) -> bool:
@@ -452,17 +456,35 @@ def _natural_clock(case: Case) -> bool:
     return decide_route(case.category, case.urgency, case.grid).natural_clock
 
 
+def _time_left(case: Case, due: datetime, now: datetime) -> int:
+    """Seconds from `now` to `due` on the case's clock; 0 when it has passed."""
+    if _natural_clock(case):
+        return max(0, int((due - now).total_seconds()))
+    return int(WorkCalendar.load().between(now, due))
+
+
+def _restart_clock(case: Case, now: datetime, seconds: int) -> datetime:
+    """The deadline `seconds` from `now` on the case's clock."""
+    if _natural_clock(case):
+        return now + timedelta(seconds=seconds)
+    return WorkCalendar.load().add(now, seconds)
+
+
 @transaction.atomic
 def resume_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
     now = now or timezone.now()
     due = None
-    if case.remaining_seconds is not None and _natural_clock(case):
-        due = now + timedelta(seconds=case.remaining_seconds)
-    elif case.remaining_seconds is not None:
-        due = WorkCalendar.load().add(now, case.remaining_seconds)
-    return _step(
+    if case.remaining_seconds is not None:
+        due = _restart_clock(case, now, case.remaining_seconds)
+    event = _step(
         case, "resume", actor, policies.can_resume, now=now, due_at=due, remaining_seconds=None
     )
+    paused = Dispatch.objects.filter(case=case, remaining_seconds__isnull=False)
+    for dispatch in paused:
+        Dispatch.objects.filter(pk=dispatch.pk).update(
+            due_at=_restart_clock(case, now, dispatch.remaining_seconds), remaining_seconds=None
+        )
+    return event
 
 
 @transaction.atomic
@@ -644,9 +666,9 @@ def refuse_dispatch(dispatch: Dispatch, *, actor, reason: str) -> Dispatch:
     )
     if dispatch.role == Dispatch.Role.LEAD:
         case = Case.objects.get(pk=dispatch.case_id)
-        Dispatch.objects.filter(
-            case=case, status__in=[Dispatch.Status.PENDING, Dispatch.Status.SIGNED]
-        ).update(status=Dispatch.Status.CANCELLED)
+        Dispatch.objects.filter(case=case, status__in=Dispatch.OPEN_STATUSES).update(
+            status=Dispatch.Status.CANCELLED
+        )
         due = stage_deadline(case, "handle", level=case.level, start=timezone.now())
         workflow.apply(case, "lead_refused", actor=None, reason=reason, due_at=due)
     return dispatch
@@ -780,21 +802,19 @@ def apply_deadline_rule(case: Case, *, now: datetime) -> str:
 
 @transaction.atomic
 def flag_dispatch_if_overdue(dispatch_id: int, *, now: datetime | None = None) -> bool:
-    """Mark a dispatch overdue once its deadline passed while still open; safe to run twice."""
+    """Mark a dispatch overdue once its deadline passed while still open and running (not
+    paused with its suspended case); safe to run twice."""
     now = now or timezone.now()
+    running = Dispatch.objects.filter(is_overdue=False, remaining_seconds__isnull=True)
     dispatch = (
-        Dispatch.objects.filter(
-            pk=dispatch_id,
-            is_overdue=False,
-            due_at__lte=now,
-            status__in=[Dispatch.Status.PENDING, Dispatch.Status.SIGNED],
-        )
+        running.filter(pk=dispatch_id, due_at__lte=now, status__in=Dispatch.OPEN_STATUSES)
         .select_related("case")
         .first()
     )
     if dispatch is None:
         return False
-    if not Dispatch.objects.filter(pk=dispatch.pk, is_overdue=False).update(is_overdue=True):
+    # The same conditions again in the UPDATE: a suspension committed since the read wins.
+    if not running.filter(pk=dispatch.pk).update(is_overdue=True):
         return False
     if dispatch.case.status == S.DISPATCHED:
         _record_dispatch_step(dispatch, "overdue", None, now, "")

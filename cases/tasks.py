@@ -95,8 +95,9 @@ def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH) -> int:
     with transaction.atomic(), services.sweep_batch():
         open_dispatches = Dispatch.objects.filter(
             is_overdue=False,
+            remaining_seconds__isnull=True,
             due_at__lte=now,
-            status__in=[Dispatch.Status.PENDING, Dispatch.Status.SIGNED],
+            status__in=Dispatch.OPEN_STATUSES,
         )
         for dispatch_id in _due_ids(open_dispatches, limit):
             try:

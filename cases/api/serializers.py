@@ -252,6 +252,12 @@ class DispatchSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     dispatched_by = PersonNameField(allow_null=True)
+    remaining_seconds = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="While the case is suspended: the seconds left on this dispatch's clock, "
+        "which restarts from them when the case resumes; null otherwise.",
+    )
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -266,6 +272,7 @@ class DispatchSerializer(serializers.ModelSerializer):
             "version",
             "instructions",
             "due_at",
+            "remaining_seconds",
             "is_overdue",
             "extension_until",
             "extension_reason",

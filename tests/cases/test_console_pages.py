@@ -676,6 +676,22 @@ def test_suspend_and_resume_through_the_page(signed_in, file_case):
     assert (suspended, case.status) == (Case.Status.SUSPENDED, Case.Status.REPORTED)
 
 
+def test_a_suspended_cases_dispatches_show_their_clock_paused_not_a_light(
+    signed_in, dispatched, user
+):
+    case = dispatched()
+    district = signed_in("district", "en")
+    before = district.get(f"/console/cases/{case.pk}/").content.decode()
+    services.suspend_case(case, actor=user("district"), reason="等待规划许可")
+
+    after = district.get(f"/console/cases/{case.pk}/").content.decode()
+
+    # The case's light and its two dispatches' before; none once the clocks stop.
+    assert ("data-clock-paused" in before, before.count("data-light")) == (False, 3)
+    assert (after.count("data-clock-paused"), after.count("data-light")) == (2, 0)
+    assert after.count("Clock paused while the case is suspended") == 2
+
+
 def test_urging_through_the_page_counts_and_keeps_the_status(signed_in, at_district):
     case = at_district()
 

@@ -258,6 +258,51 @@ def test_a_dispatch_reported_done_in_time_is_not_flagged(file_case, user):
 
 
 @pytest.mark.django_db
+def test_a_suspended_case_pauses_its_dispatches_clocks_and_resume_restarts_them(file_case, user):
+    case = _dispatched(file_case, user, at(3, 2, 17))  # due Monday 9 March, 17:00
+    services.suspend_case(case, actor=user("street"), reason="等待规划许可", now=at(3, 3, 17))
+    # 7 of the 35 working hours used: 28 left for each department.
+    assert set(case.dispatches.values_list("remaining_seconds", flat=True)) == {28 * 3600}
+
+    assert tasks.sweep_dispatches(now=at(3, 20, 9)) == 0  # long past the old deadline
+    assert set(case.dispatches.values_list("is_overdue", flat=True)) == {False}
+
+    case.refresh_from_db()
+    services.resume_case(case, actor=user("street"), now=at(3, 23, 9))  # Monday
+    # 28 working hours from Monday 09:00: 6.5 + 7 + 7 + 7 to Thursday evening, then 0.5.
+    assert set(case.dispatches.values_list("due_at", "remaining_seconds")) == {(at(3, 27, 9), None)}
+    assert tasks.sweep_dispatches(now=at(3, 27, 9) - SECOND) == 0
+    assert tasks.sweep_dispatches(now=at(3, 27, 9)) == 2
+
+
+@pytest.mark.django_db
+def test_a_dispatch_already_overdue_when_its_case_is_suspended_stays_overdue(file_case, user):
+    case = _dispatched(file_case, user, at(3, 2, 17))
+    assert tasks.sweep_dispatches(now=at(3, 10, 9)) == 2
+    case.refresh_from_db()
+    services.suspend_case(case, actor=user("street"), reason="等待规划许可", now=at(3, 10, 10))
+    assert set(case.dispatches.values_list("remaining_seconds", flat=True)) == {0}
+
+    case.refresh_from_db()
+    services.resume_case(case, actor=user("street"), now=at(3, 16, 9))
+
+    assert set(case.dispatches.values_list("due_at", "is_overdue")) == {(at(3, 16, 9), True)}
+    assert tasks.sweep_dispatches(now=at(3, 30, 9)) == 0
+    assert actions(case).count("dispatch_overdue") == 2  # flagged once, never again
+
+
+@pytest.mark.django_db
+def test_a_task_flagging_a_dispatch_leaves_it_alone_while_paused(file_case, user):
+    case = _dispatched(file_case, user, at(3, 2, 17))
+    lead = case.dispatches.get(role=Dispatch.Role.LEAD)
+    Dispatch.objects.filter(pk=lead.pk).update(remaining_seconds=3600)  # its case suspended
+
+    assert services.flag_dispatch_if_overdue(lead.pk, now=at(3, 20, 9)) is False
+    lead.refresh_from_db()
+    assert lead.is_overdue is False
+
+
+@pytest.mark.django_db
 def test_the_sweeper_works_in_batches(file_case):
     cases = [file_case("0101", now=FILED) for _ in range(5)]
 
