@@ -11,7 +11,11 @@ Makes sure the demo district holds --persons living persons (default 1,000,000; 
   audit entry);
 - the building view: a plain join of a building's houses and occupants (the baseline), the
   selector building_layout(), the page /registry/buildings/<id>/ and GET
-  /api/buildings/<id>/layout/.
+  /api/buildings/<id>/layout/;
+- the population statistics of the whole district (人口统计): a bare count of the living per
+  grid (the baseline: the least any breakdown must read), grid.exports.population_statistics()
+  (per grid by population type, sex, age band and care tag) and the page
+  /dashboard/population/.
 
 Prints p50/p95 in milliseconds and each ratio to its baseline, and writes them as JSON to
 bench/results/. The figures measured are in bench/README.md.
@@ -51,7 +55,9 @@ from django.test.utils import override_settings  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from grid import idnumbers, registry  # noqa: E402
-from grid.models import Building, House, Person  # noqa: E402
+from grid.demo import DISTRICT_CODE  # noqa: E402
+from grid.exports import population_statistics  # noqa: E402
+from grid.models import Area, Building, House, Person  # noqa: E402
 from grid.population import demo_grids  # noqa: E402
 from grid.registry_views import building_layout  # noqa: E402
 
@@ -65,6 +71,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--statistics-samples", type=int, default=10)
     options = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/registry.py measures PostgreSQL: set DATABASE_URL=postgres://…")
@@ -104,6 +111,7 @@ def main() -> None:
         }
         biggest = Building.objects.annotate(rooms=Count("houses")).order_by("-rooms").first()
         results["largest_building"] = measure_buildings([biggest] * 50)
+        results["population_statistics"] = measure_population(options.statistics_samples)
 
     report = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -253,6 +261,35 @@ def measure_buildings(buildings: list[Building]) -> dict:
             "api": timed(
                 [lambda b=b: get(api, f"/api/buildings/{b.pk}/layout/") for b in buildings]
             ),
+        }
+    )
+
+
+def measure_population(samples: int) -> dict:
+    """The district's population statistics, each way `samples` times."""
+    district = Area.objects.get(code=DISTRICT_CODE)
+    connection.ensure_connection()
+    raw = connection.connection
+
+    def baseline():
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "SELECT grid_id, count(*) FROM grid_person WHERE status = 'living' GROUP BY grid_id"
+            )
+            return cursor.fetchall()
+
+    client = page_client()
+
+    def page():
+        response = client.get(f"/dashboard/population/?unit={district.pk}")
+        assert response.status_code == 200, response.status_code
+        return response
+
+    return with_ratios(
+        {
+            "baseline_sql": timed([baseline] * samples),
+            "selector": timed([lambda: population_statistics(district)] * samples),
+            "page": timed([page] * samples),
         }
     )
 
