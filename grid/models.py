@@ -382,7 +382,11 @@ class Person(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.LIVING
     )
     grid = models.ForeignKey(
-        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="persons"
+        Area,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="persons",
+        db_index=False,  # person_grid_status_idx (grid, status) serves lookups by grid
     )
     house = models.ForeignKey(
         House,
@@ -422,7 +426,6 @@ class Person(models.Model):
             # LIKE-pattern twin no digest lookup uses.
             models.Index(fields=["id_digest"], name="person_id_digest_idx"),
             models.Index(fields=["grid", "status"], name="person_grid_status_idx"),
-            models.Index(fields=["house"], name="person_house_idx"),
             models.Index(fields=["birth_date"], name="person_birth_date_idx"),
         ]
 
