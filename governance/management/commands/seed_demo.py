@@ -1,10 +1,13 @@
-"""Load the demo district and its registry (idempotent):
+"""Load the demo district, its case categories and its registry (idempotent):
 `python manage.py seed_demo [--password P] [--persons N] [--seed S] [--force]`."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from grid.demo import build_demo
+from cases.demo import build_categories
+from cases.models import Category
+from grid.demo import DISTRICT_CODE, build_demo
+from grid.models import Area
 from grid.population import DEFAULT_SEED, seed_population
 
 DEFAULT_PASSWORD = "sanhua123"
@@ -12,8 +15,8 @@ DEFAULT_PASSWORD = "sanhua123"
 
 class Command(BaseCommand):
     help = (
-        "Load the demo district 黄埔区 with its departments, one login per role, and buildings, "
-        "houses, households and people in its grids."
+        "Load the demo district 黄埔区 with its departments, one login per role, the case "
+        "categories and routing rules, and buildings, houses, households and people in its grids."
     )
 
     def add_arguments(self, parser):
@@ -48,10 +51,16 @@ class Command(BaseCommand):
         if persons is not None and persons < 0:
             raise CommandError("--persons must be 0 or more.")
         logins = build_demo(password)
+        # Without categories nobody can file a case: the district's catalogue comes with it.
+        build_categories(Area.objects.get(code=DISTRICT_CODE))
         added = seed_population(
             persons=persons, seed=seed, progress=self.stderr if verbosity > 0 else None
         )
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
+        self.stdout.write(
+            f"Case categories: {Category.objects.filter(parent__isnull=False).count()} in "
+            f"{Category.objects.filter(parent__isnull=True).count()} groups."
+        )
         self.stdout.write(
             f"Registry: added {added.persons} persons in {added.households} households, "
             f"{added.houses} houses and {added.buildings} buildings in {added.grids} grids."
