@@ -30,7 +30,7 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 
 run: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
-	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --cases 300
 	@echo
 	@echo "Sanhua is starting at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	@echo "Stop it with Ctrl-C."

@@ -6,11 +6,20 @@ hours per level (where they differ from cases/routing.DEFAULT_LIMITS) and the de
 dispatcher is offered first. Built by looking up codes, so running it twice changes nothing.
 """
 
+import io
+import random
+from datetime import timedelta
 from decimal import Decimal
+from unittest import mock
 
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
+from PIL import Image
 
-from cases.models import Category, RoutingRule
+from cases import services
+from cases.models import Case, Category, RoutingRule
 from grid.models import Area, Department
 
 G, C, S, D = Area.Level.GRID, Area.Level.COMMUNITY, Area.Level.STREET, Area.Level.DISTRICT
@@ -121,3 +130,144 @@ def build_categories(district: Area) -> None:
             area=None,
             defaults={"start_level": start, "notify_all_levels": alert_all, "time_factor": factor},
         )
+
+
+# A recent history for the demo: what `make run` shows on the dashboards, the wall screen and
+# the queues on first start. Demo only: it moves Django's clock (timezone.now) while it files, so
+# that every case, event, deadline and rollup carries the day it happened.
+
+HISTORY_CATEGORIES = ["0101", "0103", "0201", "0204", "0502", "0504", "0601", "0901", "1101"]
+HISTORY_DESCRIPTIONS = {
+    "0101": "小区门口垃圾桶满溢，周边散落生活垃圾",
+    "0103": "人行道上有积水和泥沙，行人不便",
+    "0201": "早市摊贩占用人行道经营",
+    "0204": "路口有车辆长时间违停，影响通行",
+    "0502": "人行道砖块松动破损，老人易绊倒",
+    "0504": "路灯夜间不亮，路段漆黑",
+    "0601": "楼上楼下因漏水发生争执",
+    "0901": "楼道堆放杂物，堵塞消防通道",
+    "1101": "夜间施工噪声扰民",
+}
+
+
+def _history_photo() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (120, 150, 110)).save(buffer, format="JPEG")
+    return SimpleUploadedFile("site.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+class _Clock:
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+
+def build_history(*, cases: int = 300, days: int = 60, seed: int = 7) -> int:
+    """File `cases` cases over the last `days` days across the district and take each down a
+    likely path — most solved at the level they start at, some escalated or dispatched to a
+    department, a few rejected, left waiting or let run past their deadlines, most closed
+    ones called back — through the services, as the superuser `admin` (who may take any
+    step). Deterministic for a seed; does nothing when the district already has cases.
+    Returns how many it filed."""
+    if cases <= 0 or Case.objects.exists():
+        return 0
+    rng = random.Random(seed)
+    admin = get_user_model().objects.get(username="admin")
+    grids = list(Area.objects.filter(level=Area.Level.GRID).exclude(centroid_lng=None))
+    categories = list(Category.objects.filter(code__in=HISTORY_CATEGORIES).order_by("code"))
+    departments = list(Department.objects.filter(is_active=True).order_by("code"))
+    end = timezone.now()
+    start = end - timedelta(days=days)
+    clock = _Clock(start)
+    with mock.patch.object(timezone, "now", clock):
+        for number in range(cases):
+            clock.now = (
+                start + (end - start) * number / cases + timedelta(minutes=rng.randrange(-90, 90))
+            )
+            _one_case(rng, clock, min(clock.now, end), end, admin, grids, categories, departments)
+    return cases
+
+
+def _one_case(rng, clock, filed, end, admin, grids, categories, departments) -> None:
+    def advance(**delta) -> bool:
+        """Move the clock on; False when that would pass the present (the case stays open)."""
+        clock.now += timedelta(**delta)
+        return clock.now < end
+
+    clock.now = filed
+    grid, category = rng.choice(grids), rng.choice(categories)
+    case, _created = services.report_case(
+        reporter=admin,
+        category=category,
+        title=category.name,
+        description=HISTORY_DESCRIPTIONS.get(category.code, ""),
+        grid=grid,
+        lng=grid.centroid_lng + rng.uniform(-0.003, 0.003),
+        lat=grid.centroid_lat + rng.uniform(-0.003, 0.003),
+    )
+    fate = rng.random()
+    if not advance(minutes=rng.randrange(10, 240)):
+        return
+    if fate < 0.05:
+        services.reject_case(case, actor=admin, reason="经核实不属于受理范围")
+        return
+    if fate < 0.12:
+        return  # still waiting to be accepted (the sweeper moves it up once it is late)
+    if fate < 0.3 and category.grid_may_self_resolve and case.level == Area.Level.GRID:
+        services.self_resolve_case(
+            case, actor=admin, result="网格员现场处置完毕", photos=[_history_photo()]
+        )
+        _call_back(rng, clock, end, case, admin)
+        return
+    if fate < 0.45:
+        services.escalate_case(case, actor=admin, reason="需上级协调处理")
+        case.refresh_from_db()
+        if fate >= 0.38 and case.level > Area.Level.STREET:
+            services.escalate_case(case, actor=admin, reason="社区协调不了，报街道")
+            case.refresh_from_db()
+        if not advance(minutes=rng.randrange(30, 600)):
+            return
+    elif fate < 0.55:
+        while case.level > Area.Level.DISTRICT:
+            services.escalate_case(case, actor=admin, reason="涉及多个部门，需区级派遣")
+            case.refresh_from_db()
+    services.accept_case(case, actor=admin)
+    case.refresh_from_db()
+    if not advance(hours=rng.randrange(1, 48)):
+        return
+    if case.level == Area.Level.DISTRICT:
+        lead = category.lead_department or rng.choice(departments)
+        services.dispatch_case(case, actor=admin, lead=lead, instructions="请按期办结并反馈")
+        dispatch = case.dispatches.get(department=lead)
+        if not advance(hours=rng.randrange(1, 24)):
+            return
+        services.sign_dispatch(dispatch, actor=admin)
+        dispatch.refresh_from_db()
+        if not advance(hours=rng.randrange(4, 120)):
+            return
+        services.report_dispatch_done(dispatch, actor=admin, result="已按要求处置完毕")
+    else:
+        services.resolve_case(case, actor=admin, result="已协调处置完毕")
+    case.refresh_from_db()
+    if not advance(hours=rng.randrange(1, 24)):
+        return
+    passed = rng.random() < 0.9
+    services.verify_case(
+        case,
+        actor=admin,
+        passed=passed,
+        note="" if passed else "现场仍未整改到位",
+        photos=[_history_photo()],
+    )
+    if passed:
+        case.refresh_from_db()
+        _call_back(rng, clock, end, case, admin)
+
+
+def _call_back(rng, clock, end, case, admin) -> None:
+    clock.now += timedelta(hours=rng.randrange(2, 48))
+    if clock.now < end and rng.random() < 0.7:
+        case.refresh_from_db()
+        services.callback_case(case, actor=admin, satisfaction=rng.choice([3, 4, 4, 5, 5, 5]))

@@ -1,10 +1,10 @@
 """Load the demo district, its case categories and its registry (idempotent):
-`python manage.py seed_demo [--password P] [--persons N] [--seed S] [--force]`."""
+`python manage.py seed_demo [--password P] [--persons N] [--cases N] [--seed S] [--force]`."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.demo import build_categories
+from cases.demo import build_categories, build_history
 from cases.models import Category
 from grid.demo import DISTRICT_CODE, build_demo
 from grid.models import Area
@@ -33,6 +33,14 @@ class Command(BaseCommand):
             "200 households in each grid of 黄埔花园社区, 20 in every other grid)",
         )
         parser.add_argument(
+            "--cases",
+            type=int,
+            default=0,
+            help="file N cases over the last 60 days and take them down likely paths, so the "
+            "dashboards and queues have something to show (only when there are no cases yet; "
+            "default 0)",
+        )
+        parser.add_argument(
             "--seed",
             type=int,
             default=DEFAULT_SEED,
@@ -42,7 +50,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="run even when DEBUG is off (not for production)"
         )
 
-    def handle(self, *args, password, persons, seed, force, verbosity, **options):
+    def handle(self, *args, password, persons, cases, seed, force, verbosity, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Refusing to load demo logins with DEBUG off: they have known passwords. "
@@ -50,12 +58,15 @@ class Command(BaseCommand):
             )
         if persons is not None and persons < 0:
             raise CommandError("--persons must be 0 or more.")
+        if cases < 0:
+            raise CommandError("--cases must be 0 or more.")
         logins = build_demo(password)
         # Without categories nobody can file a case: the district's catalogue comes with it.
         build_categories(Area.objects.get(code=DISTRICT_CODE))
         added = seed_population(
             persons=persons, seed=seed, progress=self.stderr if verbosity > 0 else None
         )
+        filed = build_history(cases=cases, seed=seed)
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
         self.stdout.write(
             f"Case categories: {Category.objects.filter(parent__isnull=False).count()} in "
@@ -65,6 +76,8 @@ class Command(BaseCommand):
             f"Registry: added {added.persons} persons in {added.households} households, "
             f"{added.houses} houses and {added.buildings} buildings in {added.grids} grids."
         )
+        if filed:
+            self.stdout.write(f"Cases: filed {filed} over the last 60 days.")
         self.stdout.write(f"Demo logins (password for all: {password}):")
         for login in logins:
             self.stdout.write(
