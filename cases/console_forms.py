@@ -1,7 +1,6 @@
-"""The forms of the office console's steps (cases/console_views.py): they parse a post into
-the arguments of one service in cases/services.py. They check shape only; what a step needs
-(a reason, a photo, a later date) is the service's to say, and its messages come back beside
-these forms' fields.
+"""The forms of the office console's steps (cases/console_views.py), in the office's words, on
+the bases the field app's forms share (cases/forms.py): each parses a post into the arguments of
+one service in cases/services.py.
 """
 
 from django import forms
@@ -13,15 +12,15 @@ from django.utils.translation import gettext_lazy
 from cases import routing
 from cases.calendar import WorkCalendar
 from cases.filtersets import cases_visible_to
-from cases.forms import PhotosField
+from cases.forms import (
+    PassedField,
+    PhotosField,
+    SatisfactionField,
+    StepForm,
+    VersionedForm,
+    text_field,
+)
 from grid.models import Area, Department
-
-
-def _text(label, *, rows: int = 2, **kwargs) -> forms.CharField:
-    # Not required here: the service decides what a step needs and says so per field.
-    return forms.CharField(
-        label=label, required=False, widget=forms.Textarea(attrs={"rows": rows}), **kwargs
-    )
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -31,56 +30,12 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class ConsoleForm(forms.Form):
-    """A form styled for Bootstrap, whose fields are marked invalid beside their messages,
-    including the messages a service adds after validation."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            # CheckboxSelectMultiple is a RadioSelect: one class styles both.
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select | forms.SelectMultiple):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
-
-    def add_error(self, field, error):
-        super().add_error(field, error)
-        for name in list(self.errors):
-            if name in self.fields:
-                widget = self.fields[name].widget
-                if "is-invalid" not in widget.attrs.get("class", ""):
-                    widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
-
-    def service_arguments(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
-        return data
-
-
-class StepForm(ConsoleForm):
-    """Every step names the version of the case the user saw; if it moved on, the step is
-    refused as already handled by someone else."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-    def __init__(self, *args, user=None, case=None, **kwargs):
-        self.user, self.case = user, case
-        super().__init__(*args, **kwargs)
-        if case is not None and not self.is_bound:
-            self.initial.setdefault("version", case.version)
-
-
 class ReasonForm(StepForm):
-    reason = _text(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"))
 
 
 class RejectForm(StepForm):
-    reason = _text(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"))
     duplicate_of = forms.CharField(
         label=gettext_lazy("Duplicate of (case number)"),
         required=False,
@@ -103,7 +58,7 @@ class RejectForm(StepForm):
 
 
 class ReturnDownForm(StepForm):
-    reason = _text(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"))
     to_level = forms.TypedChoiceField(label=gettext_lazy("Send to"), coerce=int, choices=())
 
     def __init__(self, *args, **kwargs):
@@ -132,7 +87,7 @@ class DispatchForm(StepForm):
         queryset=Department.objects.none(),
         required=False,
     )
-    instructions = _text(gettext_lazy("Instructions"), rows=3)
+    instructions = text_field(gettext_lazy("Instructions"), rows=3)
     due_at = forms.DateTimeField(
         label=gettext_lazy("Deadline"),
         required=False,
@@ -163,50 +118,34 @@ class DispatchForm(StepForm):
 
 
 class ResultForm(StepForm):
-    result = _text(gettext_lazy("Result"), rows=3)
+    result = text_field(gettext_lazy("Result"), rows=3)
     photos = PhotosField()
 
 
 class VerifyForm(StepForm):
-    passed = forms.TypedChoiceField(
-        label=gettext_lazy("Outcome"),
-        choices=[
-            ("1", gettext_lazy("Passed: close the case")),
-            ("0", gettext_lazy("Failed: rework")),
-        ],
-        coerce=lambda value: value == "1",
-        widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("Say whether the check passed.")},
-    )
-    note = _text(gettext_lazy("Note"))
+    passed = PassedField(label=gettext_lazy("Outcome"))
+    note = text_field(gettext_lazy("Note"))
     photos = PhotosField(label=gettext_lazy("Photos taken on site"))
 
 
 class CallbackForm(StepForm):
-    satisfaction = forms.TypedChoiceField(
-        label=gettext_lazy("Satisfaction"),
-        choices=[(str(n), str(n)) for n in range(5, 0, -1)],
-        coerce=int,
-        error_messages={"required": gettext_lazy("Rate from 1 to 5.")},
-    )
-    comment = _text(gettext_lazy("Comment"))
+    satisfaction = SatisfactionField()
+    comment = text_field(gettext_lazy("Comment"))
     reopen_if_unsatisfied = forms.BooleanField(
         label=gettext_lazy("Reopen the case if the resident is unsatisfied (1–2)"), required=False
     )
 
 
-class DispatchStepForm(ConsoleForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+class DispatchStepForm(VersionedForm):
+    """A step on `dispatch`; unbound, it carries the dispatch's version."""
 
     def __init__(self, *args, dispatch=None, **kwargs):
         self.dispatch = dispatch
-        super().__init__(*args, **kwargs)
-        if dispatch is not None and not self.is_bound:
-            self.initial.setdefault("version", dispatch.version)
+        super().__init__(*args, versioned=dispatch, **kwargs)
 
 
 class RefuseForm(DispatchStepForm):
-    reason = _text(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"))
 
 
 class ExtensionForm(DispatchStepForm):
@@ -215,11 +154,11 @@ class ExtensionForm(DispatchStepForm):
         widget=LocalDateTimeInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    reason = _text(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"))
 
 
 class DoneForm(DispatchStepForm):
-    result = _text(gettext_lazy("Result"), rows=3)
+    result = text_field(gettext_lazy("Result"), rows=3)
     photos = PhotosField()
 
 

@@ -33,8 +33,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
@@ -42,7 +42,6 @@ from cases import notifications, policies, services, workflow
 from cases.calendar import WorkCalendar
 from cases.console_forms import (
     CallbackForm,
-    ConsoleForm,
     DispatchForm,
     DispatchStepForm,
     DoneForm,
@@ -53,11 +52,11 @@ from cases.console_forms import (
     RejectForm,
     ResultForm,
     ReturnDownForm,
-    StepForm,
     VerifyForm,
 )
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.filtersets import CaseFilterSet, NotificationFilterSet, cases_visible_to
+from cases.forms import StepForm, VersionedForm, category_label
 from cases.models import (
     Callback,
     Case,
@@ -93,14 +92,6 @@ STAGE_STARTS = (
     "reopen",
     "resume",
 )
-
-
-def _english() -> bool:
-    return (get_language() or "").lower().startswith("en")
-
-
-def category_label(category: Category) -> str:
-    return category.name_en if _english() and category.name_en else category.name
 
 
 def person_name(user) -> str:
@@ -242,7 +233,7 @@ def _safe_next(request, fallback: str) -> str:
 
 @dataclass(frozen=True)
 class Step:
-    form: type[StepForm]
+    form: type[VersionedForm]
     service: object
     label: object  # the button's words (lazy)
     style: str = "primary"
@@ -284,15 +275,6 @@ DISPATCH_STEPS: dict[str, Step] = {
 }
 
 
-def apply_service_errors(form: ConsoleForm, exc: ValidationError) -> None:
-    """Put a service's per-field messages beside the form's fields (others above the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def run_step(form, service, target, actor) -> tuple[int, str]:
     """Validate `form` and run one service on `target` (a case or a dispatch). Returns the HTTP
     status of the outcome and a page-level message ("" when the form carries the errors)."""
@@ -303,7 +285,7 @@ def run_step(form, service, target, actor) -> tuple[int, str]:
     try:
         service(target, actor=actor, **form.service_arguments())
     except ValidationError as exc:
-        apply_service_errors(form, exc)
+        form.add_service_errors(exc)
         return 400, ""
     except PermissionDenied as exc:
         return 403, str(exc) or _("You may not take this step on this case.")

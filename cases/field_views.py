@@ -38,15 +38,24 @@ from django.views.generic.detail import SingleObjectMixin
 
 from cases import notifications, policies, services
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.field_forms import (
+    CallbackForm,
+    FieldStepForm,
+    LifeEventForm,
+    ReasonForm,
+    ResultForm,
+    VerifyForm,
+    VisitUpdateForm,
+)
 from cases.filtersets import cases_visible_to
-from cases.forms import PhotosField
+from cases.forms import category_label
 from cases.models import Callback, Case, CaseEvent, Notification, Urgency
 from cases.photos import photo_response
 from cases.workflow import ACTION_LABELS
 from grid import policies as grid_policies
 from grid import registry
 from grid.jurisdiction import JurisdictionScopedMixin, areas_visible_to, restrict
-from grid.models import Area, Building, CareTag, Household, Person, Post
+from grid.models import Area, Building, Household, Person, Post
 from grid.registry_views import care_tag_name, decorate, keyset_page
 
 S = Case.Status
@@ -270,104 +279,18 @@ class TaskListView(FieldPageMixin, JurisdictionScopedMixin, ListView):
         return context
 
 
-def category_label(category) -> str:
-    """A category's name in the request's language."""
-    english = (get_language() or "").lower().startswith("en")
-    return category.name_en if english and category.name_en else category.name
-
-
-class FieldForm(forms.Form):
-    """A form whose widgets carry Bootstrap's classes."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
-
-
-def _text(label, rows: int = 3, **kwargs):
-    return forms.CharField(
-        label=label,
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": rows}),
-        **kwargs,
-    )
-
-
-class StepForm(FieldForm):
-    """Every step carries the version of the case the page showed: a case that moved on since
-    is refused rather than changed blindly."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
-
-    def service_arguments(self) -> dict:
-        """The step's fields are its service's keyword arguments; the version is checked here."""
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
-        return data
-
-
-class ReasonForm(StepForm):
-    reason = _text(gettext_lazy("Reason"))
-
-
-class ResultForm(StepForm):
-    result = _text(gettext_lazy("What was done"))
-    photos = PhotosField(camera=True)
-
-
-class VerifyForm(StepForm):
-    passed = forms.TypedChoiceField(
-        label=gettext_lazy("Result of the check"),
-        choices=[
-            ("1", gettext_lazy("Passed: close the case")),
-            ("0", gettext_lazy("Failed: rework")),
-        ],
-        coerce=lambda value: value == "1",
-        widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("Say whether the check passed.")},
-    )
-    note = _text(gettext_lazy("Note (required when the check fails)"))
-    photos = PhotosField(camera=True, label=gettext_lazy("Photos taken on site"))
-
-
-class CallbackForm(StepForm):
-    satisfaction = forms.TypedChoiceField(
-        label=gettext_lazy("Satisfaction"),
-        choices=[
-            ("5", gettext_lazy("5 · very satisfied")),
-            ("4", gettext_lazy("4 · satisfied")),
-            ("3", gettext_lazy("3 · neutral")),
-            ("2", gettext_lazy("2 · unsatisfied")),
-            ("1", gettext_lazy("1 · very unsatisfied")),
-        ],
-        coerce=int,
-        widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("Rate from 1 to 5.")},
-    )
-    comment = _text(gettext_lazy("What the resident said"), rows=2)
-
-
 @dataclass(frozen=True)
 class FieldAction:
     """One workflow step as the field app offers it: its button, the form whose fields are the
     arguments of the service it calls, and what the page says once it is done."""
 
     label: object  # lazy
-    form_class: type[StepForm]
+    form_class: type[FieldStepForm]
     service: Callable
     style: str = "primary"
     done: object = ""
 
-    def call(self, case, user, form: StepForm):
+    def call(self, case, user, form: FieldStepForm):
         return self.service(case, actor=user, **form.service_arguments())
 
 
@@ -375,7 +298,7 @@ class FieldAction:
 # needs the office console (departments and deadlines).
 ACTIONS = {
     "accept": FieldAction(
-        gettext_lazy("Accept"), StepForm, services.accept_case, done=gettext_lazy("Accepted.")
+        gettext_lazy("Accept"), FieldStepForm, services.accept_case, done=gettext_lazy("Accepted.")
     ),
     "verify": FieldAction(
         gettext_lazy("Verify on site"),
@@ -426,7 +349,7 @@ ACTIONS = {
     ),
     "resume": FieldAction(
         gettext_lazy("Resume"),
-        StepForm,
+        FieldStepForm,
         services.resume_case,
         style="secondary",
         done=gettext_lazy("Resumed."),
@@ -481,7 +404,7 @@ class CaseActionsMixin:
             if bound and bound[0] == name:
                 form = bound[1]
             else:
-                form = action.form_class(prefix=name, initial={"version": case.version})
+                form = action.form_class(prefix=name, user=user, case=case)
             is_bound = bool(bound) and bound[0] == name
             forms_.append({"name": name, "action": action, "form": form, "open": is_bound})
         if len(forms_) == 1:
@@ -557,7 +480,9 @@ class TaskActionView(TaskDetailView):
             raise Http404
         self.object = case = self.get_object()
         step = ACTIONS[action]
-        form = step.form_class(request.POST, request.FILES, prefix=action)
+        form = step.form_class(
+            request.POST, request.FILES, prefix=action, user=request.user, case=case
+        )
         status = 400
         if form.is_valid():
             version = form.cleaned_data.get("version")
@@ -566,7 +491,7 @@ class TaskActionView(TaskDetailView):
                     raise ConcurrentCaseUpdate(version, case.version)
                 step.call(case, request.user, form)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form.add_service_errors(exc)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or _("You may not take this step on this case."))
                 status = 403
@@ -598,15 +523,6 @@ class TaskActionView(TaskDetailView):
 
 def _status_label(value: str) -> str:
     return str(S(value).label) if value in S.values else value
-
-
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's errors beside the form's fields; those of no field on the form on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 # 走访 Visits
@@ -647,43 +563,6 @@ class VisitListView(FieldPageMixin, JurisdictionScopedMixin, ListView):
             person.tag_names = [care_tag_name(t) for t in person.care_tags.all()]
         context["cared"] = people
         return context
-
-
-class VisitUpdateForm(FieldForm):
-    """What a visit may change: contact, work, address and care tags. The phone is never shown
-    in full here; a new one replaces it."""
-
-    new_phone = forms.CharField(
-        label=gettext_lazy("New phone (leave empty to keep)"),
-        required=False,
-        max_length=30,
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
-    )
-    occupation = forms.CharField(label=gettext_lazy("Occupation"), required=False, max_length=60)
-    employer = forms.CharField(label=gettext_lazy("Employer"), required=False, max_length=100)
-    current_address = forms.CharField(
-        label=gettext_lazy("Current address"), required=False, max_length=200
-    )
-    care_tags = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Care tags"),
-        queryset=CareTag.objects.all(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["care_tags"].label_from_instance = care_tag_name
-
-
-class LifeEventForm(FieldForm):
-    on = forms.DateField(
-        label=gettext_lazy("Date"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=gettext_lazy("Empty: today"),
-    )
-    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=200)
 
 
 VISIT_OPERATIONS = {
@@ -730,7 +609,7 @@ class PersonVisitView(FieldPageMixin, JurisdictionScopedMixin, DetailView):
             try:
                 self._apply(operation, person, form.cleaned_data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                form.add_service_errors(exc)
             else:
                 messages.success(request, done)
                 return HttpResponseRedirect(reverse("field-visit-person", args=[person.pk]))
