@@ -14,6 +14,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from cases.photos import MAX_PHOTOS_PER_STEP
+from governance.forms import bootstrap_classes
 
 
 class BootstrapForm(forms.Form):
@@ -22,16 +23,7 @@ class BootstrapForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            # CheckboxSelectMultiple is a RadioSelect, SelectMultiple a Select: one class each.
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs.setdefault("class", css)
+        bootstrap_classes(self.fields.values())
 
     def add_error(self, field, error):
         super().add_error(field, error)

@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from governance.forms import bootstrap_classes
 from grid import codes, idnumbers, policies, registry
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
 from grid.models import AuditEntry, Building, House, Household, Membership, Person
@@ -291,15 +292,7 @@ class RevealForm(forms.Form):
 
 def _style(form):
     """Bootstrap classes on a form's widgets."""
-    for bound in form:
-        widget = bound.field.widget
-        if isinstance(widget, forms.CheckboxSelectMultiple):
-            css = "form-check-input"
-        elif isinstance(widget, forms.Select):
-            css = "form-select"
-        else:
-            css = "form-control"
-        widget.attrs.setdefault("class", css)
+    bootstrap_classes(form.fields.values())
     return form
 
 
