@@ -282,7 +282,10 @@ def test_a_photo_opens_large_on_click(as_user, live_server, demo, tmp_path):
 
     thumbnail = page.locator("a[data-photo] img").first
     expect(thumbnail).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", thumbnail.element_handle()) == 320
+    # Visible (laid out) comes before loaded: wait for the image itself, the 320 px thumbnail.
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth === 320", arg=thumbnail.element_handle()
+    )
     thumbnail.click()
 
     full = page.locator("#photo-modal [data-photo-full]")
