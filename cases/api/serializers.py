@@ -6,14 +6,15 @@ role fields go out as plain strings with a `_label` beside them.
 """
 
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import policies
 from cases.filtersets import cases_visible_to, find_category
+from cases.forms import category_label
 from cases.models import (
     Callback,
     Case,
@@ -34,10 +35,6 @@ from grid.models import Area, Building, Department, Household, Person
 LEVEL_LABELS = dict(Area.Level.choices)
 
 
-def _english() -> bool:
-    return (get_language() or "").lower().startswith("en")
-
-
 def _name_of(user) -> str | None:
     if user is None:
         return None
@@ -56,7 +53,7 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
 
     def get_label(self, category) -> str:
         """The name in the request's language."""
-        return category.name_en if _english() and category.name_en else category.name
+        return category_label(category)
 
 
 class DepartmentBriefSerializer(serializers.Serializer):
