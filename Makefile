@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test lint format check messages worker beat shell clean bench bench-cases bench-registry
+.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -37,7 +37,11 @@ run: $(RUNTIME)
 	@echo
 	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 SANHUA_ADDR=$(HOST):$(PORT) $(BIN)/honcho -f Procfile.dev start
 
-test: $(DEV)
+# Debian's chromium, Chinese fonts and gettext: installed when missing (scripts/system-packages.sh).
+system-packages:
+	@scripts/system-packages.sh
+
+test: $(DEV) system-packages
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(DEV)
