@@ -65,11 +65,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Exists, OuterRef  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
 from cases.demo import build_categories  # noqa: E402
 from cases.metrics import Period  # noqa: E402
 from cases.models import Case, CaseRollupState, Category  # noqa: E402
+from governance.models import ApiToken  # noqa: E402
 from grid import idnumbers  # noqa: E402
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, build_demo  # noqa: E402
 from grid.models import Area  # noqa: E402
@@ -154,9 +154,7 @@ class Fixtures:
         self.grid_category = Category.objects.get(code="0101").pk
         users = get_user_model().objects.filter(username__in=["grid1", "community", "supervisor"])
         self.users = {user.username: user for user in users}
-        self.tokens = {
-            name: Token.objects.get_or_create(user=user)[0].key for name, user in self.users.items()
-        }
+        self.tokens = {name: ApiToken.objects.create(user)[1] for name, user in self.users.items()}
         return self
 
 

@@ -52,8 +52,8 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
+from governance.models import ApiToken  # noqa: E402
 from grid import idnumbers, registry  # noqa: E402
 from grid.demo import DISTRICT_CODE  # noqa: E402
 from grid.exports import population_statistics  # noqa: E402
@@ -191,8 +191,8 @@ def timed(calls) -> dict:
 
 def api_client() -> Client:
     user = get_user_model().objects.get(username=USER)
-    token, _created = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _row, token = ApiToken.objects.create(user)
+    return Client(HTTP_AUTHORIZATION=f"Token {token}")
 
 
 def page_client() -> Client:

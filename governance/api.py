@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from cases.api.metrics import MetricsViewSet
 from cases.api.views import CaseViewSet, CategoryViewSet, DispatchViewSet, NotificationViewSet
+from governance.auth import TokenViewSet
 from grid.api.imports import ImportJobViewSet
 from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
 from grid.api.views import AreaViewSet, DepartmentViewSet
@@ -15,6 +16,7 @@ class Router(DefaultRouter):
 
 
 router = Router()
+router.register("auth/tokens", TokenViewSet, basename="auth-token")
 router.register("areas", AreaViewSet, basename="area")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("buildings", BuildingViewSet, basename="building")

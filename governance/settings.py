@@ -39,7 +39,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -179,7 +180,7 @@ LOGGING = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header turns "not signed in" into a 401, not a 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -273,3 +274,37 @@ CELERY_BEAT_SCHEDULE = {
 # left to the message that is probably still in the queue.
 SANHUA_CATCH_UP_SECONDS = env.float("SANHUA_CATCH_UP_SECONDS", default=120.0)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Sign-in: API tokens and failed-login lock-out (issue 11, item 12) ---------------------
+# API tokens are django-rest-knox tokens (governance.models.ApiToken): hashed at rest, a new
+# one per sign-in, valid SANHUA_TOKEN_HOURS from issue (not sliding: a working shift, then
+# sign in again), deleted by POST /api/auth/logout/.
+KNOX_TOKEN_MODEL = "governance.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(hours=env.float("SANHUA_TOKEN_HOURS", default=10.0)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",  # clients send "Authorization: Token …", as before
+}
+# django-axes counts failed sign-ins (API and login page alike) per user name and per client
+# address, in the database (AccessAttempt rows), so every web process and host sees the same
+# counts whatever the cache. SANHUA_LOGIN_FAILURES failures within SANHUA_LOGIN_COOLOFF_MINUTES
+# lock that name (existing or not: the answer is the same) or that address until the
+# failures are older than the cool-off; successes count for nothing and reset nothing.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("SANHUA_LOGIN_FAILURES", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("SANHUA_LOGIN_COOLOFF_MINUTES", default=15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "governance.auth.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "governance.auth.client_address"
+AXES_VERBOSE = False
+# Behind N reverse proxies that each append to X-Forwarded-For, the client is the N-th address
+# from the right; with 0 it is REMOTE_ADDR. Wrong here means every user shares one address.
+SANHUA_TRUSTED_PROXIES = env.int("SANHUA_TRUSTED_PROXIES", default=0)
+# --- end of sign-in ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ def test_a_demo_login_gets_a_token(demo):
     )
 
     assert response.status_code == 200
-    assert len(response.json()["token"]) == 40
+    assert len(response.json()["token"]) == 64
 
 
 def test_a_wrong_password_gets_a_400_with_a_message(demo):

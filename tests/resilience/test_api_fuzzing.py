@@ -18,13 +18,14 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
+
+from governance.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 def tokens(demo) -> dict:
     """Each demo login's API token."""
     users = get_user_model().objects.filter(username__in=[r for r in ROLES if r])
-    return {user.username: Token.objects.get_or_create(user=user)[0].key for user in users}
+    return {user.username: ApiToken.objects.create(user)[1] for user in users}
 
 
 @schema.parametrize()
