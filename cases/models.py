@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from grid.models import Area, Building, Department, Household, Person
+from grid.models import AccessAlert, Area, Building, Department, Household, Person
 
 Level = Area.Level
 
@@ -412,13 +412,22 @@ class Callback(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message to one user about one case event; one per event and recipient."""
+    """An in-app message to one user about one case event, one per event and recipient; or
+    about an account that used up its hourly allowance of personal data (`alert`, for the
+    supervisors; no case), one per alert and recipient."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
-    event = models.ForeignKey(CaseEvent, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    alert = models.ForeignKey(
+        AccessAlert, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     text = models.CharField(_("text"), max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
@@ -428,7 +437,8 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_event")
+            models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_event"),
+            models.UniqueConstraint(fields=["alert", "user"], name="notification_once_per_alert"),
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
 

@@ -1,5 +1,7 @@
 """In-app notifications: who hears of which case event. Written once per event and recipient
-(a unique constraint makes a second run a no-op)."""
+(a unique constraint makes a second run a no-op). Also the supervisors' notice that an account
+used up its hourly allowance of personal data (grid's AccessAlert, heard through the signal
+grid.signals.access_limit_reached, which cases/apps.py connects: grid never imports cases)."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -8,7 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.models import CaseEvent, Dispatch, Notification
-from grid.models import Post
+from grid.models import AccessAlert, AuditEntry, Post
 
 ROLE_OF_LEVEL = {
     1: Post.Role.DISTRICT_DISPATCHER,
@@ -103,3 +105,48 @@ def mark_read(user, ids=None) -> int:
     if ids is not None:
         rows = rows.filter(pk__in=ids)
     return rows.update(read_at=timezone.now())
+
+
+# Personal data allowances
+
+
+def alert_recipients(alert: AccessAlert) -> list[int]:
+    """User ids to tell of `alert`: the supervisors whose area holds one of the account's
+    posts; with no such supervisor, the administrators of those areas. Never the account."""
+    areas = alert.actor.posts.filter(is_active=True, area__isnull=False).values_list(
+        "area__path", flat=True
+    )
+    above = {int(part) for path in areas for part in path.strip("/").split("/")}
+    users = get_user_model().objects.filter(is_active=True).exclude(pk=alert.actor_id)
+    for role in (Post.Role.SUPERVISOR, Post.Role.ADMIN):
+        found = users.filter(posts__is_active=True, posts__role=role, posts__area_id__in=above)
+        ids = sorted(set(found.values_list("pk", flat=True)))
+        if ids:
+            return ids
+    return []
+
+
+def alert_text(alert: AccessAlert) -> str:
+    actor = alert.actor
+    with translation.override(settings.LANGUAGE_CODE):
+        if alert.action == AuditEntry.Action.EXPORT:
+            text = _(
+                "%(user)s made %(limit)s exports of personal data within an hour; more are refused."
+            )
+        else:
+            text = _(
+                "%(user)s revealed personal data %(limit)s times within an hour; more are refused."
+            )
+        text = text % {
+            "user": actor.get_full_name() or actor.get_username(), "limit": alert.limit,
+        }  # fmt: skip
+    return text[:200]
+
+
+def notify_access_alert(sender, alert: AccessAlert, **kwargs) -> int:
+    """Receiver of grid.signals.access_limit_reached: write the notices of `alert` (in the
+    transaction that wrote it). Returns how many."""
+    text = alert_text(alert)
+    rows = [Notification(user_id=user_id, alert=alert, text=text)
+            for user_id in alert_recipients(alert)]  # fmt: skip
+    return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))

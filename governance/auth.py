@@ -177,7 +177,12 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class TokenViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """My unexpired API tokens, newest first; DELETE revokes one (another's is a 404)."""
 
     jurisdiction_exempt = "the signed-in user's own tokens: rows are filtered to request.user"

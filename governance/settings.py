@@ -280,6 +280,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # one per sign-in, valid SANHUA_TOKEN_HOURS from issue (not sliding: a working shift, then
 # sign in again), deleted by POST /api/auth/logout/.
 KNOX_TOKEN_MODEL = "governance.ApiToken"
+# knox's own migrations would create its unused AuthToken table (swapped out above), whose
+# foreign key to the users then stops a flush of the database: it has none here.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_MODEL": KNOX_TOKEN_MODEL,
     "TOKEN_TTL": timedelta(hours=env.float("SANHUA_TOKEN_HOURS", default=10.0)),
@@ -308,3 +311,11 @@ AXES_VERBOSE = False
 # from the right; with 0 it is REMOTE_ADDR. Wrong here means every user shares one address.
 SANHUA_TRUSTED_PROXIES = env.int("SANHUA_TRUSTED_PROXIES", default=0)
 # --- end of sign-in ---------------------------------------------------------------------------
+
+# --- Personal data allowances (issue 11, item 11) ------------------------------------------
+# How many reveals (a person's full ID number and phones) and personal exports one account may
+# make in any sixty minutes; the next is refused with a 429 and the supervisors are told once
+# (grid/limits.py counts the account's own audit-log rows).
+SANHUA_REVEALS_PER_HOUR = env.int("SANHUA_REVEALS_PER_HOUR", default=20)
+SANHUA_EXPORTS_PER_HOUR = env.int("SANHUA_EXPORTS_PER_HOUR", default=20)
+# --- end of personal data allowances -----------------------------------------------------------

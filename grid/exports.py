@@ -22,7 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from grid import codes, idnumbers, imports, policies, registry
+from grid import codes, idnumbers, imports, limits, policies, registry
 from grid.models import Area, AuditEntry, CareTag, ImportJob, Person
 
 # Age bands, in whole years (both ends included; None: no upper end).
@@ -171,19 +171,21 @@ def statistics(area: Area, *, today: date | None = None) -> Sheet:
 
 def persons(area: Area, *, actor, file_format: str, reason: str = "") -> Sheet:
     """The living persons of `area` with their full personal data, for an allowed actor; the
-    export is recorded in the audit log before a row is read."""
+    export is recorded in the audit log before a row is read, at most SANHUA_EXPORTS_PER_HOUR
+    an hour per account (grid/limits.py raises LimitReached beyond)."""
     if not policies.can_export_personal_data(actor, area):
         raise PermissionDenied(
             _("You may not export personal data of %(area)s.") % {"area": area.name}
         )
     people = living_persons(area)
-    registry.audit(
-        actor,
-        AuditEntry.Action.EXPORT,
-        area,
-        fields=PERSONS_COLUMNS,
-        detail=f"persons={people.count()} format={file_format} reason={reason}",
-    )
+    with limits.spend(actor, AuditEntry.Action.EXPORT):
+        registry.audit(
+            actor,
+            AuditEntry.Action.EXPORT,
+            area,
+            fields=PERSONS_COLUMNS,
+            detail=f"persons={people.count()} format={file_format} reason={reason}",
+        )
     language = translation.get_language() or "zh-hans"
     header = [
         imports.COLUMNS[key].headers[0] if language.startswith("zh") else key

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from grid import exports, imports, policies
+from grid import exports, imports, limits, policies
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, ImportJob
 
@@ -188,7 +188,8 @@ class PersonExportForm(forms.Form):
 
 class PersonsExportView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
     """The personal export of an area: a confirmation page, then the download (POST only, as it
-    is recorded in the audit log). Refused (403) to roles without the right."""
+    is recorded in the audit log). Refused (403) to roles without the right, and (429) beyond
+    the account's hourly allowance of exports."""
 
     jurisdiction_path = "path"
     model = Area
@@ -213,9 +214,18 @@ class PersonsExportView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         file_format = form.cleaned_data["file_format"]
-        sheet = exports.persons(
-            area, actor=request.user, file_format=file_format, reason=form.cleaned_data["reason"]
-        )
+        try:
+            sheet = exports.persons(
+                area,
+                actor=request.user,
+                file_format=file_format,
+                reason=form.cleaned_data["reason"],
+            )
+        except limits.LimitReached as exc:
+            context = self.get_context_data(form=form, limit_reached=str(exc))
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         return _download(sheet, file_format, f"registry-persons-{area.code}")
 
 

@@ -545,7 +545,11 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["model", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["model", "object_id"], name="audit_object_idx"),
+            # grid/limits.py counts an account's reveals and exports of the last hour.
+            models.Index(fields=["actor", "action", "at"], name="audit_actor_action_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.model}#{self.object_id}"
@@ -557,6 +561,41 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit entries are append-only.")
+
+
+class RevealPurpose(models.TextChoices):
+    """Why someone reveals a person's full ID number and phones (recorded in the audit log)."""
+
+    VISIT = "visit", _("Home visit to check the details")  # 入户走访核实
+    SERVICE = "service", _("Handling a service matter")  # 办理服务事项
+    CASE = "case", _("Contacting a party to a case")  # 案件处置联系当事人
+    CORRECTION = "correction", _("Checking and correcting the data")  # 数据核查纠错
+    OTHER = "other", _("Other (say why)")  # 其他
+
+
+class AccessAlert(models.Model):
+    """An account used up its hourly allowance of reveals or personal exports (grid/limits.py).
+
+    Written by the first refusal in an hour, so the supervisors hear of it once: the signal
+    grid.signals.access_limit_reached, sent in the same transaction, lets cases/ write their
+    notifications without grid importing cases. Never updated.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=AuditEntry.Action.choices)
+    limit = models.PositiveIntegerField(_("allowance per hour"))
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal data alert")
+        verbose_name_plural = _("personal data alerts")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["actor", "action", "at"], name="access_alert_actor_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} ≥ {self.limit}"
 
 
 class ImportJob(models.Model):

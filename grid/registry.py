@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grid import codes, idnumbers
+from grid import codes, idnumbers, limits
 from grid.models import (
     Area,
     AuditEntry,
@@ -28,6 +28,7 @@ from grid.models import (
     Membership,
     Person,
     Residence,
+    RevealPurpose,
 )
 
 HEAD = "02"  # GB/T 4761: 户主
@@ -522,9 +523,18 @@ def masked(person: Person) -> dict[str, str]:
     }
 
 
-def reveal(person: Person, *, actor, reason: str = "") -> dict[str, str]:
-    """The full personal fields, for a caller the policy allows; always audited."""
-    audit(actor, AuditEntry.Action.REVEAL, person, fields=PERSONAL_FIELDS, detail=reason)
+def reveal(person: Person, *, actor, purpose: str, reason: str = "") -> dict[str, str]:
+    """The full personal fields, for a caller the policy allows, with a purpose from
+    RevealPurpose (and a reason in words, required for "other"); always audited, and at most
+    SANHUA_REVEALS_PER_HOUR an hour per account (grid/limits.py raises LimitReached beyond)."""
+    reason = reason.strip()
+    if purpose not in RevealPurpose.values:
+        raise ValidationError({"purpose": [_("Choose why you need the full details.")]})
+    if purpose == RevealPurpose.OTHER and not reason:
+        raise ValidationError({"reason": [_("Say why you need the full details.")]})
+    detail = f"{purpose}: {reason}" if reason else purpose
+    with limits.spend(actor, AuditEntry.Action.REVEAL):
+        audit(actor, AuditEntry.Action.REVEAL, person, fields=PERSONAL_FIELDS, detail=detail)
     return {field: getattr(person, field) for field in PERSONAL_FIELDS}
 
 

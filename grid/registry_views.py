@@ -28,9 +28,17 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from governance.forms import bootstrap_classes
-from grid import codes, idnumbers, policies, registry
+from grid import codes, idnumbers, limits, policies, registry
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
-from grid.models import AuditEntry, Building, House, Household, Membership, Person
+from grid.models import (
+    AuditEntry,
+    Building,
+    House,
+    Household,
+    Membership,
+    Person,
+    RevealPurpose,
+)
 from grid.registry_filtersets import BuildingFilterSet, PersonFilterSet, age_on, code_language
 
 PAGE_SIZE = 50
@@ -287,7 +295,15 @@ class IdLookupForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200, required=False)
+    purpose = forms.ChoiceField(
+        label=gettext_lazy("Purpose"), choices=[("", "——"), *RevealPurpose.choices]
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Required when the purpose is “Other”."),
+    )
 
 
 def _style(form):
@@ -458,10 +474,22 @@ class PersonDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
         self.object = person = self.get_object()
         if not policies.can_reveal_personal_data(request.user, person.grid):
             raise PermissionDenied(_("You may not see the full personal data of this person."))
-        form = RevealForm(request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        revealed = registry.reveal(person, actor=request.user, reason=reason)
-        return self.render_to_response(self.get_context_data(object=person, revealed=revealed))
+        form = _style(RevealForm(request.POST))
+        if form.is_valid():
+            try:
+                revealed = registry.reveal(person, actor=request.user, **form.cleaned_data)
+            except DjangoValidationError as exc:
+                form.add_error(None, exc)
+            except limits.LimitReached as exc:
+                context = self.get_context_data(object=person, limit_reached=str(exc))
+                response = self.render_to_response(context, status=429)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
+            else:
+                context = self.get_context_data(object=person, revealed=revealed)
+                return self.render_to_response(context)
+        context = self.get_context_data(object=person, reveal_form=form)
+        return self.render_to_response(context, status=400)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -469,7 +497,8 @@ class PersonDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
         shown = kwargs.get("revealed") or registry.masked(person)
         context["shown"] = shown
         context["can_reveal"] = policies.can_reveal_personal_data(self.request.user, person.grid)
-        context["reveal_form"] = _style(RevealForm())
+        if "reveal_form" not in kwargs:
+            context["reveal_form"] = _style(RevealForm())
         context["fields"] = person_fields(person, shown)
         context["care_tags"] = [care_tag_name(t) for t in person.care_tags.all()]
         context["memberships"] = [

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from cases import services as case_services
 from cases.models import Case, CasePhoto, Category, Dispatch
 from cases.photos import store_photo
+from governance.models import ApiToken
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, Building, Department, House, Household, ImportJob, Person
@@ -142,6 +143,7 @@ def _out_of_scope_samples(home_grids, other_street, neighbour):
         House: neighbour["house"],
         Household: neighbour["household"],
         Person: neighbour["person"],
+        ApiToken: ApiToken.objects.create(get_user_model().objects.get(username="grid2"))[0],
         ImportJob: ImportJob.objects.create(
             area=home_grids[1],
             uploader=get_user_model().objects.get(username="grid2"),

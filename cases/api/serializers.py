@@ -353,13 +353,20 @@ class CaseDetailSerializer(CaseSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    case = CaseBriefSerializer(read_only=True)
-    action = serializers.CharField(source="event.action", read_only=True)
+    """A notification: of a case event (`case`, `event`, `action` the step), or of an account
+    over its hourly allowance of personal data (no case nor event; `action`
+    "personal_data_limit")."""
+
+    case = CaseBriefSerializer(read_only=True, allow_null=True)
+    action = serializers.SerializerMethodField()
     is_read = serializers.SerializerMethodField()
 
     class Meta:
         model = Notification
         fields = ["id", "case", "event", "action", "text", "created_at", "read_at", "is_read"]
+
+    def get_action(self, notification) -> str:
+        return notification.event.action if notification.event_id else "personal_data_limit"
 
     def get_is_read(self, notification) -> bool:
         return notification.read_at is not None

@@ -21,10 +21,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from grid import codes, idnumbers, policies, registry
+from grid import codes, idnumbers, limits, policies, registry
 from grid.api.serializers import AreaBriefSerializer
 from grid.jurisdiction import JurisdictionScopedMixin, areas_visible_to, restrict
 from grid.models import (
@@ -37,6 +38,7 @@ from grid.models import (
     Membership,
     Person,
     Residence,
+    RevealPurpose,
 )
 from grid.registry_filtersets import (
     BuildingFilterSet,
@@ -565,6 +567,7 @@ class ChangeHeadInput(serializers.Serializer):
 
 
 class RevealInput(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=RevealPurpose.choices)
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -576,6 +579,18 @@ class LookupInput(serializers.Serializer):
 
 
 # Views
+
+
+class AllowanceUsedUp(APIException):
+    """429: the account used up its hourly allowance of reveals (grid/limits.py); DRF sends
+    `wait` as the Retry-After header."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "limit_reached"
+
+    def __init__(self, refusal: limits.LimitReached):
+        super().__init__(str(refusal))
+        self.wait = refusal.retry_after
 
 
 def _parse(serializer_class, request, **kwargs):
@@ -802,15 +817,25 @@ class PersonViewSet(mixins.CreateModelMixin, RegistryViewSet):
         registry.update_person(person, actor=request.user, care_tags=tags, **data)
         return Response(_person_detail(person))
 
-    @extend_schema(request=RevealInput, responses=RevealedSerializer)
+    @extend_schema(
+        request=RevealInput,
+        responses={200: RevealedSerializer, 429: OpenApiTypes.OBJECT},
+    )
     @action(detail=True, methods=["post"])
     def reveal(self, request, pk=None):
-        """The full ID number and phones, for a caller the policy allows; always audited."""
+        """The full ID number and phones, for a caller the policy allows, with a purpose (and a
+        reason in words, required for "other"); always audited, and refused with a 429 beyond
+        the account's hourly allowance (SANHUA_REVEALS_PER_HOUR)."""
         person = self.get_object()
         if not policies.can_reveal_personal_data(request.user, person.grid):
             raise PermissionDenied(_("You may not see the full personal data of this person."))
         data = _parse(RevealInput, request)
-        revealed = registry.reveal(person, actor=request.user, reason=data["reason"])
+        try:
+            revealed = registry.reveal(
+                person, actor=request.user, purpose=data["purpose"], reason=data["reason"]
+            )
+        except limits.LimitReached as exc:
+            raise AllowanceUsedUp(exc) from None
         response = Response({"id": person.pk, **revealed})
         patch_cache_control(response, no_store=True)
         return response

@@ -304,12 +304,12 @@ def test_masking_shows_only_the_ends(family):
 
 
 def test_revealing_is_audited_without_the_values(family, admin_user):
-    full = registry.reveal(family["head"], actor=admin_user, reason="核实身份")
+    full = registry.reveal(family["head"], actor=admin_user, purpose="visit", reason="核实身份")
 
     assert full["id_number"] == family["head"].id_number
     entry = AuditEntry.objects.get(action="reveal")
     assert entry.fields == "id_number,phone,other_phone"
-    assert entry.detail == "核实身份"
+    assert entry.detail == "visit: 核实身份"
 
 
 def test_audit_entries_cannot_be_changed_or_deleted(family):

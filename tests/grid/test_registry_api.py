@@ -234,7 +234,9 @@ def test_a_grid_worker_reveals_a_person_of_their_grid_and_it_is_audited(login, f
     head = family["head"]
 
     response = login("grid1").post(
-        f"/api/persons/{head.pk}/reveal/", {"reason": "上门走访核对"}, format="json"
+        f"/api/persons/{head.pk}/reveal/",
+        {"purpose": "visit", "reason": "上门走访核对"},
+        format="json",
     )
 
     assert response.status_code == 200
@@ -247,12 +249,14 @@ def test_a_grid_worker_reveals_a_person_of_their_grid_and_it_is_audited(login, f
     assert "no-store" in response["Cache-Control"]
     entry = AuditEntry.objects.filter(action="reveal").get()
     assert (entry.actor.username, entry.model, entry.object_id) == ("grid1", "Person", head.pk)
-    assert (entry.fields, entry.detail) == ("id_number,phone,other_phone", "上门走访核对")
+    assert (entry.fields, entry.detail) == ("id_number,phone,other_phone", "visit: 上门走访核对")
     assert head.id_number not in entry.fields + entry.detail
 
 
 def test_community_staff_reveal_a_person_of_their_community(login, family):
-    response = login("community").post(f"/api/persons/{family['spouse'].pk}/reveal/")
+    response = login("community").post(
+        f"/api/persons/{family['spouse'].pk}/reveal/", {"purpose": "service"}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["phone"] == "13987654321"

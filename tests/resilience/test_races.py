@@ -11,15 +11,21 @@ compare-and-set still lets only the first one through.
 import threading
 
 import pytest
-from django.db import connection
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from cases import services
-from cases.models import Case, CaseEvent, Dispatch
-from grid.models import Department
+from cases.models import Case, CaseEvent, Dispatch, Notification
+from grid.models import AccessAlert, AuditEntry, Department
+from tests.grid import conftest as registry_fixtures
 from tests.resilience.conftest import history_gaps_and_duplicates
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The registry's family of three, from the fixtures of tests/grid/.
+admin_user = registry_fixtures.admin_user
+family = registry_fixtures.family
 
 RACERS = 20
 
@@ -127,3 +133,83 @@ def test_accept_escalate_reject_and_suspend_racing_on_one_case_leave_one_step(fi
     assert (version, winner["version"]) == (2, 2)
     assert action in {"accept", "escalate", "reject", "suspend"}
     assert CaseEvent.objects.filter(case=case).count() == 2
+
+
+def test_twenty_reveals_at_once_spend_exactly_the_hourly_allowance(login, family, settings):
+    """grid/limits.py counts under a lock on the account: racing requests of one account, each
+    with a connection of its own (as from several gunicorn workers), get exactly the allowance
+    between them, and the supervisors hear of it once."""
+    settings.SANHUA_REVEALS_PER_HOUR = 5
+    token = _token(login, "grid1")
+    start = threading.Barrier(RACERS)
+    answers: list = [None] * RACERS
+
+    def reveal(n: int) -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        try:
+            start.wait(timeout=30)
+            answers[n] = client.post(
+                f"/api/persons/{family['head'].pk}/reveal/", {"purpose": "visit"}, format="json"
+            )
+        except Exception as error:  # reported by the test, not lost in the thread
+            answers[n] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reveal, args=(n,)) for n in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    codes = sorted(a.status_code if hasattr(a, "status_code") else repr(a) for a in answers)
+    assert codes == [200] * 5 + [429] * (RACERS - 5), codes
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.REVEAL).count() == 5
+    assert AccessAlert.objects.count() == 1
+    notices = Notification.objects.filter(alert__isnull=False, user__username="supervisor")
+    assert notices.count() == 1
+
+
+def test_a_reveal_waits_while_another_request_of_the_account_holds_its_count(login, family):
+    """The lock that makes the count exact, seen directly: while another transaction holds
+    grid1's user row (as a reveal of grid1 in another worker does between its count and its
+    audit row), grid1's next reveal waits, then goes through."""
+    token = _token(login, "grid1")
+    locked, release = threading.Event(), threading.Event()
+    answers: list = []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                get_user_model().objects.select_for_update(no_key=True).get(username="grid1")
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def reveal() -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        try:
+            answers.append(
+                client.post(
+                    f"/api/persons/{family['head'].pk}/reveal/", {"purpose": "visit"}, format="json"
+                )
+            )
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(timeout=30)
+    revealer = threading.Thread(target=reveal)
+    revealer.start()
+    revealer.join(timeout=8)
+    waited = revealer.is_alive()
+    release.set()
+    holder.join(timeout=30)
+    revealer.join(timeout=30)
+
+    assert waited
+    assert [answer.status_code for answer in answers] == [200]
