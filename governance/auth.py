@@ -107,12 +107,11 @@ class TokenSerializer(serializers.ModelSerializer):
     """A token as its owner sees it: never the token itself."""
 
     device = serializers.CharField(source="label", read_only=True)
+    current = serializers.SerializerMethodField()
 
     class Meta:
         model = ApiToken
         fields = ["id", "created", "expiry", "last_used", "device", "current"]
-
-    current = serializers.SerializerMethodField()
 
     def get_current(self, token) -> bool:
         """Whether this is the token of the request that lists it."""
