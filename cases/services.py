@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import policies, routing, workflow
+from cases import limits, policies, routing, workflow
 from cases.calendar import WorkCalendar, deadline
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.models import (
@@ -148,7 +148,7 @@ def report_case(
         if existing is not None:
             return existing, False
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
+    errors = limits.length_errors(title=title, description=description, address=address)
     if not (title or "").strip():
         errors["title"] = [_("Give the case a title.")]
     if urgency not in Urgency.values:
@@ -325,6 +325,7 @@ def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Give a reason.")]})
+    limits.check_lengths(reason=reason)
     return reason
 
 
@@ -356,6 +357,7 @@ def reject_case(case: Case, *, actor, reason: str, duplicate_of: Case | None = N
 
 @transaction.atomic
 def self_resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
+    limits.check_lengths(result=result)
     _check_photos(photos, required=True, message=_("Attach a photo of the result."))
     event = _step(
         case,
@@ -423,6 +425,7 @@ def resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
         raise InvalidTransition("resolve", case.status, ["report_done (lead department)"])
     if not (result or "").strip():
         raise ValidationError({"result": [_("Describe what was done.")]})
+    limits.check_lengths(result=result)
     _check_photos(photos)
     event = _step(
         case, "resolve", actor, policies.can_resolve, reason=result, due_at=None, resolution=result
@@ -435,6 +438,7 @@ def resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
 def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos=()) -> CaseEvent:
     """On-site verification (核查) by a grid worker of the case's grid, with a photo: a pass
     closes the case, a fail sends it back to its holder for rework (返工)."""
+    limits.check_lengths(note=note)
     _check_photos(photos, required=True, message=_("Attach a photo taken on site."))
     if passed:
         event = _step(case, "verify_pass", actor, policies.can_verify, reason=note, due_at=None)
@@ -542,6 +546,7 @@ def callback_case(
     may reopen the case (重办) when asked to."""
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
         raise ValidationError({"satisfaction": [_("Rate from 1 to 5.")]})
+    limits.check_lengths(comment=comment)
     event = _step(
         case,
         "callback",
@@ -601,6 +606,7 @@ def dispatch_case(
 ) -> CaseEvent:
     """Send the case to one lead department and any cooperating ones (派遣), each with its own
     deadline; the case's own clock stops until the lead reports done."""
+    limits.check_lengths(instructions=instructions)
     now = now or timezone.now()
     cooperating = [d for d in cooperating if d.pk != lead.pk]
     inactive = [d.name for d in [lead, *cooperating] if not d.is_active]
@@ -748,6 +754,7 @@ def report_dispatch_done(dispatch: Dispatch, *, actor, result: str, photos=()) -
     """A department reports its part done (反馈); the lead's report resolves the case."""
     if not (result or "").strip():
         raise ValidationError({"result": [_("Describe what was done.")]})
+    limits.check_lengths(result=result)
     _check_photos(photos)
     dispatch = _dispatch_step(
         dispatch,
