@@ -34,6 +34,16 @@ def cases_visible_to(user):
     )
 
 
+def visible_case_ids(user, ids) -> set[int]:
+    """Those of the case ids the user may see (one query; none for no ids). A case names other
+    cases (the original of a duplicate, possible duplicates found nearby, maybe across a grid's
+    boundary): showing one outside the reader's jurisdiction would confirm that it exists."""
+    ids = {pk for pk in ids if pk}
+    if not ids:
+        return set()
+    return set(cases_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+
+
 def _departments_of_request(request):
     return (
         departments_visible_to(request.user) if request is not None else Department.objects.none()

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases import limits, policies
-from cases.filtersets import cases_visible_to, find_category
+from cases.filtersets import cases_visible_to, find_category, visible_case_ids
 from cases.forms import category_label
 from cases.models import (
     Callback,
@@ -350,6 +350,31 @@ class CaseDetailSerializer(CaseSerializer):
     def get_allowed_actions(self, case) -> list[str]:
         user = self.context["request"].user
         return policies.step_names(policies.case_actions_for(user, case))
+
+    def to_representation(self, case):
+        """The case, without the ids of other cases it names that the reader may not see."""
+        data = super().to_representation(case)
+        events = data["events"]
+        named = {data["duplicate_of"]}
+        for event in events:
+            named.add((event["data"] or {}).get("duplicate_of"))
+            named.update((event["data"] or {}).get("possible_duplicates", []))
+        seen = visible_case_ids(self.context["request"].user, named)
+        if data["duplicate_of"] not in seen:
+            data["duplicate_of"] = None
+        for event in events:
+            extra = event["data"] or {}
+            if "duplicate_of" in extra or "possible_duplicates" in extra:
+                # A copy: the event's own data is the model's, read by others after this.
+                extra = dict(extra)
+                if extra.get("duplicate_of") not in seen:
+                    extra["duplicate_of"] = None
+                if "possible_duplicates" in extra:
+                    extra["possible_duplicates"] = [
+                        pk for pk in extra["possible_duplicates"] if pk in seen
+                    ]
+                event["data"] = extra
+        return data
 
 
 class NotificationSerializer(serializers.ModelSerializer):
