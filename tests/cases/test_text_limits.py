@@ -265,3 +265,24 @@ def test_the_field_report_form_carries_the_limits(demo):
 
     assert f'name="description" rows="3" maxlength="{limits.DESCRIPTION}"' in html
     assert f'name="title" maxlength="{limits.TITLE}"' in html
+
+
+def test_the_admin_refuses_a_corrected_description_too_long(demo, file_case):
+    case = file_case("0101")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(get_user_model().objects.get(username="admin"))
+
+    response = client.post(
+        f"/admin/cases/case/{case.pk}/change/",
+        {
+            "title": case.title,
+            "description": too_long("description"),
+            "address": "",
+            "events-TOTAL_FORMS": 0,
+            "events-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Ensure this value has at most 2000 characters" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).description == case.description
