@@ -8,8 +8,10 @@ every other screen; the district-wide reference tables (categories, calendar) ha
 only superusers reach them.
 """
 
+from django import forms
 from django.contrib import admin
 
+from cases import limits
 from cases.models import (
     CalendarDay,
     Callback,
@@ -112,6 +114,20 @@ WORKFLOW_FIELDS = [
 ]
 
 
+class CaseAdminForm(forms.ModelForm):
+    # A corrected wording is bounded like a report's (cases/limits.py).
+    description = forms.CharField(
+        label=Case._meta.get_field("description").verbose_name,
+        required=False,
+        max_length=limits.DESCRIPTION,
+        widget=forms.Textarea,
+    )
+
+    class Meta:
+        model = Case
+        fields = ["title", "description", "address"]
+
+
 @admin.register(Case)
 class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Cases are filed and moved through the services; here only the wording of a report may
@@ -123,6 +139,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "level", "urgency", "is_overdue"]
     search_fields = ["number", "title"]
     list_select_related = ["category", "holder"]
+    form = CaseAdminForm
     fields = ["title", "description", "address", *WORKFLOW_FIELDS]
     readonly_fields = WORKFLOW_FIELDS
     inlines = [CaseEventInline]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases import routing
+from cases import limits, routing
 from cases.calendar import WorkCalendar
 from cases.filtersets import cases_visible_to
 from cases.forms import (
@@ -31,11 +31,11 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 class ReasonForm(StepForm):
-    reason = text_field(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"), max_length=limits.REASON)
 
 
 class RejectForm(StepForm):
-    reason = text_field(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"), max_length=limits.REASON)
     duplicate_of = forms.CharField(
         label=gettext_lazy("Duplicate of (case number)"),
         required=False,
@@ -58,7 +58,7 @@ class RejectForm(StepForm):
 
 
 class ReturnDownForm(StepForm):
-    reason = text_field(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"), max_length=limits.REASON)
     to_level = forms.TypedChoiceField(label=gettext_lazy("Send to"), coerce=int, choices=())
 
     def __init__(self, *args, **kwargs):
@@ -87,7 +87,7 @@ class DispatchForm(StepForm):
         queryset=Department.objects.none(),
         required=False,
     )
-    instructions = text_field(gettext_lazy("Instructions"), rows=3)
+    instructions = text_field(gettext_lazy("Instructions"), rows=3, max_length=limits.INSTRUCTIONS)
     due_at = forms.DateTimeField(
         label=gettext_lazy("Deadline"),
         required=False,
@@ -118,19 +118,19 @@ class DispatchForm(StepForm):
 
 
 class ResultForm(StepForm):
-    result = text_field(gettext_lazy("Result"), rows=3)
+    result = text_field(gettext_lazy("Result"), rows=3, max_length=limits.RESULT)
     photos = PhotosField()
 
 
 class VerifyForm(StepForm):
     passed = PassedField(label=gettext_lazy("Outcome"))
-    note = text_field(gettext_lazy("Note"))
+    note = text_field(gettext_lazy("Note"), max_length=limits.NOTE)
     photos = PhotosField(label=gettext_lazy("Photos taken on site"))
 
 
 class CallbackForm(StepForm):
     satisfaction = SatisfactionField()
-    comment = text_field(gettext_lazy("Comment"))
+    comment = text_field(gettext_lazy("Comment"), max_length=limits.COMMENT)
     reopen_if_unsatisfied = forms.BooleanField(
         label=gettext_lazy("Reopen the case if the resident is unsatisfied (1–2)"), required=False
     )
@@ -145,7 +145,7 @@ class DispatchStepForm(VersionedForm):
 
 
 class RefuseForm(DispatchStepForm):
-    reason = text_field(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"), max_length=limits.REASON)
 
 
 class ExtensionForm(DispatchStepForm):
@@ -154,11 +154,11 @@ class ExtensionForm(DispatchStepForm):
         widget=LocalDateTimeInput(),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    reason = text_field(gettext_lazy("Reason"))
+    reason = text_field(gettext_lazy("Reason"), max_length=limits.REASON)
 
 
 class DoneForm(DispatchStepForm):
-    result = text_field(gettext_lazy("Result"), rows=3)
+    result = text_field(gettext_lazy("Result"), rows=3, max_length=limits.RESULT)
     photos = PhotosField()
 
 

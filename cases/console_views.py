@@ -55,7 +55,12 @@ from cases.console_forms import (
     VerifyForm,
 )
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
-from cases.filtersets import CaseFilterSet, NotificationFilterSet, cases_visible_to
+from cases.filtersets import (
+    CaseFilterSet,
+    NotificationFilterSet,
+    cases_visible_to,
+    visible_case_ids,
+)
 from cases.forms import StepForm, VersionedForm, category_label
 from cases.models import (
     Callback,
@@ -637,6 +642,10 @@ def case_page(request, case: Case, *, bound=None, status: int = 200, alert: str 
     duplicates = list(
         cases_visible_to(user).filter(pk__in=duplicate_ids).only("id", "number", "title", "status")
     )
+    # The original of a duplicate is named only to those who may see it.
+    duplicate_of = case.duplicate_of
+    if duplicate_of is not None and not visible_case_ids(user, [duplicate_of.pk]):
+        duplicate_of = None
     department_ids = {e.data.get("department") for e in case.events.all() if e.data}
     departments = Department.objects.in_bulk([pk for pk in department_ids if pk])
 
@@ -667,6 +676,7 @@ def case_page(request, case: Case, *, bound=None, status: int = 200, alert: str 
         "photos": list(case.photos.all()),
         "dispatches": dispatches,
         "duplicates": duplicates,
+        "duplicate_of": duplicate_of,
         "registry": _registry_links(user, case),
         "map": _map_data(case),
         "alert": alert,

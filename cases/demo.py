@@ -204,8 +204,9 @@ def _one_case(rng, clock, filed, end, admin, grids, categories, departments) -> 
         title=category.name,
         description=HISTORY_DESCRIPTIONS.get(category.code, ""),
         grid=grid,
-        lng=grid.centroid_lng + rng.uniform(-0.003, 0.003),
-        lat=grid.centroid_lat + rng.uniform(-0.003, 0.003),
+        # Within the grid's box (the demo grids are rectangles): a point must lie in its grid.
+        lng=grid.centroid_lng + rng.uniform(-0.4, 0.4) * (grid.max_lng - grid.min_lng),
+        lat=grid.centroid_lat + rng.uniform(-0.4, 0.4) * (grid.max_lat - grid.min_lat),
     )
     fate = rng.random()
     if not advance(minutes=rng.randrange(10, 240)):

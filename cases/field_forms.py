@@ -7,6 +7,7 @@ grid/registry.py.
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from cases import limits
 from cases.forms import (
     BootstrapForm,
     PassedField,
@@ -19,8 +20,8 @@ from grid.models import CareTag
 from grid.registry_views import care_tag_name
 
 
-def _text(label, *, rows: int = 3) -> forms.CharField:
-    return text_field(label, rows=rows, max_length=2000)
+def _text(label, *, max_length: int, rows: int = 3) -> forms.CharField:
+    return text_field(label, rows=rows, max_length=max_length)
 
 
 class FieldStepForm(StepForm):
@@ -31,17 +32,17 @@ class FieldStepForm(StepForm):
 
 
 class ReasonForm(FieldStepForm):
-    reason = _text(gettext_lazy("Reason"))
+    reason = _text(gettext_lazy("Reason"), max_length=limits.REASON)
 
 
 class ResultForm(FieldStepForm):
-    result = _text(gettext_lazy("What was done"))
+    result = _text(gettext_lazy("What was done"), max_length=limits.RESULT)
     photos = PhotosField(camera=True)
 
 
 class VerifyForm(FieldStepForm):
     passed = PassedField(label=gettext_lazy("Result of the check"))
-    note = _text(gettext_lazy("Note (required when the check fails)"))
+    note = _text(gettext_lazy("Note (required when the check fails)"), max_length=limits.NOTE)
     photos = PhotosField(camera=True, label=gettext_lazy("Photos taken on site"))
 
 
@@ -56,7 +57,7 @@ class CallbackForm(FieldStepForm):
         ],
         widget=forms.RadioSelect,
     )
-    comment = _text(gettext_lazy("What the resident said"), rows=2)
+    comment = _text(gettext_lazy("What the resident said"), max_length=limits.COMMENT, rows=2)
 
 
 class VisitUpdateForm(BootstrapForm):

@@ -36,7 +36,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView, View
 from django.views.generic.detail import SingleObjectMixin
 
-from cases import notifications, policies, services
+from cases import limits, notifications, policies, services
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.field_forms import (
     CallbackForm,
@@ -199,6 +199,7 @@ class ReportView(FieldPageMixin, TemplateView):
             preset=self._preset(user),
             categories_url=CATEGORIES_URL,
             max_photos=REPORT_MAX_PHOTOS,
+            limits=limits.LIMITS,
         )
         return context
 

@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cases.models import Case, Category, Dispatch, Notification, Urgency
-from grid.filtersets import SubtreeFilter
+from grid.filtersets import FilterSet, SubtreeFilter
 from grid.jurisdiction import restrict
 from grid.models import Area, Department
 
@@ -32,6 +32,16 @@ def cases_visible_to(user):
         path_field="grid__path",
         department_field="dispatches__department",
     )
+
+
+def visible_case_ids(user, ids) -> set[int]:
+    """Those of the case ids the user may see (one query; none for no ids). A case names other
+    cases (the original of a duplicate, possible duplicates found nearby, maybe across a grid's
+    boundary): showing one outside the reader's jurisdiction would confirm that it exists."""
+    ids = {pk for pk in ids if pk}
+    if not ids:
+        return set()
+    return set(cases_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
 
 
 def _departments_of_request(request):
@@ -96,7 +106,7 @@ class DispatchedToFilter(django_filters.ModelChoiceFilter):
         return qs.filter(pk__in=Dispatch.objects.filter(department=value).values("case_id"))
 
 
-class CaseFilterSet(django_filters.FilterSet):
+class CaseFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Case.Status.choices, label=gettext_lazy("Status (repeat for several)")
     )
@@ -149,7 +159,7 @@ class CaseFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(number__startswith=value) | Q(title__icontains=value))
 
 
-class DispatchFilterSet(django_filters.FilterSet):
+class DispatchFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Dispatch.Status.choices)
     role = django_filters.ChoiceFilter(choices=Dispatch.Role.choices)
     department = django_filters.ModelChoiceFilter(queryset=_departments_of_request)
@@ -161,7 +171,7 @@ class DispatchFilterSet(django_filters.FilterSet):
         fields = ["status", "role", "department", "overdue", "case"]
 
 
-class CategoryFilterSet(django_filters.FilterSet):
+class CategoryFilterSet(FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=gettext_lazy("Name or code"))
     parent = CategoryCodeFilter(label=gettext_lazy("Main class code or id"))
     main = django_filters.BooleanFilter(
@@ -181,7 +191,7 @@ class CategoryFilterSet(django_filters.FilterSet):
         )
 
 
-class NotificationFilterSet(django_filters.FilterSet):
+class NotificationFilterSet(FilterSet):
     unread = django_filters.BooleanFilter(
         field_name="read_at", lookup_expr="isnull", label=gettext_lazy("Unread only")
     )

@@ -69,10 +69,15 @@ class StepForm(VersionedForm):
         super().__init__(*args, versioned=case, **kwargs)
 
 
-def text_field(label, *, rows: int = 2, **kwargs) -> forms.CharField:
+def text_field(label, *, max_length: int, rows: int = 2, **kwargs) -> forms.CharField:
+    """A step's free text, bounded like its service's field (cases/limits.py)."""
     # Not required here: the service decides what a step needs and says so per field.
     return forms.CharField(
-        label=label, required=False, widget=forms.Textarea(attrs={"rows": rows}), **kwargs
+        label=label,
+        required=False,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        **kwargs,
     )
 
 

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import policies, routing, workflow
+from cases import limits, policies, routing, workflow
 from cases.calendar import WorkCalendar, deadline
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.models import (
@@ -36,6 +36,7 @@ from cases.models import (
 )
 from cases.photos import check_photo, store_photo
 from grid import geo
+from grid.jurisdiction import covers
 from grid.models import Area, Department
 
 Level = Area.Level
@@ -138,15 +139,16 @@ def report_case(
     """File a case. Returns (case, created): a client id seen before returns the first case and
     False, so a phone retrying an upload never makes a second case.
 
-    The grid is the one containing the GPS point, or the chosen one; routing puts the case at
-    its start level with the accept deadline of that level.
+    The grid is the one containing the GPS point, or the chosen one (a point given with it
+    must lie in it: _grid_of_report); routing puts the case at its start level with the accept
+    deadline of that level.
     """
     if client_id is not None:
         existing = Case.objects.filter(client_id=client_id).first()
         if existing is not None:
             return existing, False
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
+    errors = limits.length_errors(title=title, description=description, address=address)
     if not (title or "").strip():
         errors["title"] = [_("Give the case a title.")]
     if urgency not in Urgency.values:
@@ -155,14 +157,8 @@ def report_case(
         errors["source"] = [_("Unknown source.")]
     if not category.is_active or category.parent_id is None:
         errors["category"] = [_("Choose an active subcategory.")]
-    if grid is None and (lng is None or lat is None):
-        errors["grid"] = [_("Give the GPS location or choose a grid.")]
-    elif grid is None:
-        grid = geo.grid_containing(lng, lat)
-        if grid is None:
-            errors["lng"] = [_("The location lies outside every grid of the district.")]
-    elif grid.level != Level.GRID:
-        errors["grid"] = [_("Choose a grid, not a larger area.")]
+    grid, location_errors = _grid_of_report(reporter, grid, lng, lat)
+    errors.update(location_errors)
     if errors:
         raise ValidationError(errors)
     _check_photos(photos)
@@ -216,6 +212,46 @@ def report_case(
 
     route_case.delay_on_commit(case.pk)
     return case, True
+
+
+def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None, dict]:
+    """The grid a report is filed in, and the errors of its location, per field.
+
+    A point given with a chosen grid must lie in that grid, or within the edge tolerance of its
+    boundary (grid/geo.py), else the location is refused saying where the point is. A point
+    alone files in the grid it lies in, preferring one the reporter may file in where it lies
+    on the edge of two; a point in a grid outside the reporter's area is refused on the
+    location too (a 400 that says so, not the 403 of a step on someone else's case). Grids
+    outside the reporter's area are not named.
+    """
+    if grid is None and (lng is None or lat is None):
+        return None, {"grid": [_("Give the GPS location or choose a grid.")]}
+    if grid is not None and grid.level != Level.GRID:
+        return None, {"grid": [_("Choose a grid, not a larger area.")]}
+    if lng is None or lat is None:
+        return grid, {}
+    if grid is not None:
+        if geo.lies_in(grid, lng, lat):
+            return grid, {}
+        found = geo.grids_at(lng, lat)
+        if not found:
+            message = _("The location lies outside {grid} and every other grid of the district.")
+        elif covers(reporter, found[0]):
+            message = _("The location lies in {found}, not in {grid}.")
+        else:
+            message = _("The location lies outside {grid}, in a grid outside your area.")
+        found_name = found[0].name if found else ""
+        return None, {"lng": [message.format(grid=grid.name, found=found_name)]}
+    found = geo.grids_at(lng, lat)
+    if not found:
+        return None, {"lng": [_("The location lies outside every grid of the district.")]}
+    for candidate in found:
+        if policies.can_file(reporter, candidate):
+            return candidate, {}
+    if covers(reporter, found[0]):
+        # The reporter sees the grid but may file nowhere (a supervisor): the policy's 403.
+        return found[0], {}
+    return None, {"lng": [_("The location lies in a grid outside your area.")]}
 
 
 def _attach(case: Case, event: CaseEvent, photos, user) -> None:
@@ -289,6 +325,7 @@ def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Give a reason.")]})
+    limits.check_lengths(reason=reason)
     return reason
 
 
@@ -320,6 +357,7 @@ def reject_case(case: Case, *, actor, reason: str, duplicate_of: Case | None = N
 
 @transaction.atomic
 def self_resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
+    limits.check_lengths(result=result)
     _check_photos(photos, required=True, message=_("Attach a photo of the result."))
     event = _step(
         case,
@@ -387,6 +425,7 @@ def resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
         raise InvalidTransition("resolve", case.status, ["report_done (lead department)"])
     if not (result or "").strip():
         raise ValidationError({"result": [_("Describe what was done.")]})
+    limits.check_lengths(result=result)
     _check_photos(photos)
     event = _step(
         case, "resolve", actor, policies.can_resolve, reason=result, due_at=None, resolution=result
@@ -399,6 +438,7 @@ def resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
 def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos=()) -> CaseEvent:
     """On-site verification (核查) by a grid worker of the case's grid, with a photo: a pass
     closes the case, a fail sends it back to its holder for rework (返工)."""
+    limits.check_lengths(note=note)
     _check_photos(photos, required=True, message=_("Attach a photo taken on site."))
     if passed:
         event = _step(case, "verify_pass", actor, policies.can_verify, reason=note, due_at=None)
@@ -506,6 +546,7 @@ def callback_case(
     may reopen the case (重办) when asked to."""
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
         raise ValidationError({"satisfaction": [_("Rate from 1 to 5.")]})
+    limits.check_lengths(comment=comment)
     event = _step(
         case,
         "callback",
@@ -565,6 +606,7 @@ def dispatch_case(
 ) -> CaseEvent:
     """Send the case to one lead department and any cooperating ones (派遣), each with its own
     deadline; the case's own clock stops until the lead reports done."""
+    limits.check_lengths(instructions=instructions)
     now = now or timezone.now()
     cooperating = [d for d in cooperating if d.pk != lead.pk]
     inactive = [d.name for d in [lead, *cooperating] if not d.is_active]
@@ -712,6 +754,7 @@ def report_dispatch_done(dispatch: Dispatch, *, actor, result: str, photos=()) -
     """A department reports its part done (反馈); the lead's report resolves the case."""
     if not (result or "").strip():
         raise ValidationError({"result": [_("Describe what was done.")]})
+    limits.check_lengths(result=result)
     _check_photos(photos)
     dispatch = _dispatch_step(
         dispatch,

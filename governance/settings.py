@@ -273,6 +273,9 @@ CELERY_BEAT_SCHEDULE = {
 # commit is redone by the sweeper: its message was lost or the broker was down. Younger work is
 # left to the message that is probably still in the queue.
 SANHUA_CATCH_UP_SECONDS = env.float("SANHUA_CATCH_UP_SECONDS", default=120.0)
+# How far outside a grid's boundary a GPS point given with that grid may lie (GPS error on the
+# boundary street): see grid/geo.py edge_tolerance_m.
+SANHUA_GRID_EDGE_TOLERANCE_M = env.float("SANHUA_GRID_EDGE_TOLERANCE_M", default=30.0)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Sign-in: API tokens and failed-login lock-out (issue 11, item 12) ---------------------

@@ -1,5 +1,10 @@
 """Filters for area and department lists, shared by the API and the pages. Filters only narrow:
-what a user may see at all is decided by grid/jurisdiction.py before they apply."""
+what a user may see at all is decided by grid/jurisdiction.py before they apply.
+
+Every filter set of the project derives from `FilterSet` here, which owns its filters (see
+there)."""
+
+import copy
 
 import django_filters
 from django import forms
@@ -13,6 +18,47 @@ from drf_spectacular.utils import extend_schema_field
 from grid import geo
 from grid.jurisdiction import areas_visible_to
 from grid.models import Area, Department
+
+
+class _OwnFiltersMetaclass(django_filters.filterset.FilterSetMetaclass):
+    """Each class keeps its own pristine copy of its filters and hands out copies only.
+
+    django-filter shares one Filter object between a filter set and its subclasses (and between
+    `declared_filters` and `base_filters`), and a Filter caches its form field and its label
+    the first time they are read. drf-spectacular reads `base_filters[...].field` while it
+    builds the API schema, in whatever language that request speaks, so the cached field then
+    reached every later filter set instance (deep copies carry the cache): the console queue
+    lost its own labels, empty choices and checkbox widget until the process restarted. With
+    copies only, whatever one reader builds or changes stays with that reader.
+    """
+
+    def __new__(mcs, name, bases, attrs):
+        new_class = super().__new__(mcs, name, bases, attrs)
+        # The subclass' declared filters are its bases' objects: take copies of its own.
+        new_class.declared_filters = copy.deepcopy(new_class.declared_filters)
+        return new_class
+
+    @property
+    def base_filters(cls):
+        return copy.deepcopy(cls._own_filters)
+
+    @base_filters.setter
+    def base_filters(cls, filters):
+        cls._own_filters = copy.deepcopy(filters)
+
+
+class _BaseFiltersOfTheClass:
+    # An instance reads `self.base_filters` through its class (the metaclass' property is not
+    # visible from instances), so it gets fresh copies too.
+    def __get__(self, instance, owner):
+        return owner.base_filters
+
+
+class FilterSet(django_filters.FilterSet, metaclass=_OwnFiltersMetaclass):
+    """django-filter's FilterSet whose filters are never shared with another filter set or with
+    a schema generator (see _OwnFiltersMetaclass)."""
+
+    base_filters = _BaseFiltersOfTheClass()
 
 
 def _areas_of_request(request):
@@ -57,7 +103,7 @@ class PointFilter(django_filters.Filter):
     field_class = PointField
 
 
-class AreaFilterSet(django_filters.FilterSet):
+class AreaFilterSet(FilterSet):
     level = django_filters.ChoiceFilter(choices=Area.Level.choices)
     parent = django_filters.ModelChoiceFilter(queryset=_areas_of_request)
     within = SubtreeFilter(label=gettext_lazy("Within (the area and its subtree)"))
@@ -82,7 +128,7 @@ class AreaFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
 
 
-class DepartmentFilterSet(django_filters.FilterSet):
+class DepartmentFilterSet(FilterSet):
     kind = django_filters.ChoiceFilter(choices=Department.Kind.choices)
     within = SubtreeFilter(path_field="area__path")
     q = django_filters.CharFilter(method="search", label=gettext_lazy("Name or code"))

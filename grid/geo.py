@@ -5,9 +5,11 @@ Coordinates are WGS-84 longitude/latitude, in GeoJSON order [lng, lat], as a pho
 them. Boundaries traced on GCJ-02 maps must be converted before import.
 """
 
+import math
 from dataclasses import dataclass
 
 import shapely
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from shapely.geometry import Point, shape
@@ -16,6 +18,9 @@ from shapely.geometry.base import BaseGeometry
 from grid.models import Area
 
 BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
+# Metres per degree of latitude (and of longitude at the equator), near enough for distances of
+# a few hundred metres.
+METRES_PER_DEGREE = 111_320.0
 
 
 @dataclass(frozen=True)
@@ -112,3 +117,60 @@ def grid_containing(lng: float, lat: float) -> Area | None:
     """The grid whose boundary covers the point, or None when it lies outside every grid."""
     found = areas_containing(lng, lat, level=Area.Level.GRID)
     return found[0] if found else None
+
+
+def edge_tolerance_m() -> float:
+    """How far outside a grid's boundary a GPS point may lie and still count as in the grid.
+
+    A phone's fix is good to 5–30 m in the open and worse between tall buildings, and grid
+    boundaries run along streets, so a report made on the boundary street must not be refused
+    because the fix landed a few metres across it (settings.SANHUA_GRID_EDGE_TOLERANCE_M).
+    """
+    return float(settings.SANHUA_GRID_EDGE_TOLERANCE_M)
+
+
+def distance_m(area: Area, lng: float, lat: float) -> float | None:
+    """Metres from the point to the area's boundary (0 inside it), or None if it has none.
+
+    Measured on a local flat projection around the point: exact enough at the scale of a grid.
+    """
+    if not area.boundary:
+        return None
+    scale_lng = METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)
+
+    def to_metres(coords):
+        return (coords - (lng, lat)) * (scale_lng, METRES_PER_DEGREE)
+
+    return shapely.transform(shape(area.boundary), to_metres).distance(Point(0, 0))
+
+
+def lies_in(area: Area, lng: float, lat: float, *, tolerance_m: float | None = None) -> bool:
+    """Whether the point lies in the area or within the edge tolerance of its boundary. An area
+    without a boundary cannot be checked and takes any point."""
+    distance = distance_m(area, lng, lat)
+    if distance is None:
+        return True
+    return distance <= (edge_tolerance_m() if tolerance_m is None else tolerance_m)
+
+
+def grids_at(lng: float, lat: float, *, tolerance_m: float | None = None) -> list[Area]:
+    """The grids the point lies in, or within the edge tolerance of, nearest first (the ones
+    covering it, in code order, then the others by distance)."""
+    tolerance = edge_tolerance_m() if tolerance_m is None else tolerance_m
+    # The bounding boxes grown by the tolerance (in degrees, generously) keep the exact test to
+    # a handful of candidates.
+    dlat = tolerance / METRES_PER_DEGREE
+    dlng = tolerance / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+    candidates = Area.objects.filter(
+        level=Area.Level.GRID,
+        min_lng__lte=lng + dlng,
+        max_lng__gte=lng - dlng,
+        min_lat__lte=lat + dlat,
+        max_lat__gte=lat - dlat,
+    ).order_by("code")
+    near = []
+    for grid in candidates:
+        distance = distance_m(grid, lng, lat)
+        if distance is not None and distance <= tolerance:
+            near.append((distance, grid.code, grid))
+    return [grid for _distance, _code, grid in sorted(near, key=lambda row: row[:2])]

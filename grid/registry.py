@@ -163,6 +163,11 @@ def clean_person(data: dict, *, instance: Person | None = None, today: date | No
     merged = {field: getattr(instance, field) for field in PERSON_FIELDS} if instance else {}
     merged.update(data)
     errors: dict[str, list[str]] = {}
+    # A birth date given in the future is refused even where a resident ID number's birth date
+    # replaces it below: answering 200 to it would tell the client it was taken.
+    given_birth = data.get("birth_date")
+    if given_birth and given_birth > (today or timezone.localdate()):
+        errors["birth_date"] = [_("The birth date is in the future.")]
     id_type = merged.get("id_type") or idnumbers.IdType.RESIDENT
     number = (merged.get("id_number") or "").strip()
     if id_type not in idnumbers.IdType.values:

@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from grid import codes
-from grid.filtersets import SubtreeFilter
+from grid.filtersets import FilterSet, SubtreeFilter
 from grid.jurisdiction import areas_visible_to, restrict
 from grid.models import Area, Building, CareTag, House, Household, Person
 
@@ -107,7 +107,7 @@ class CareTagFilter(django_filters.ModelMultipleChoiceFilter):
         return qs.filter(Exists(tagged))
 
 
-class BuildingFilterSet(django_filters.FilterSet):
+class BuildingFilterSet(FilterSet):
     within = SubtreeFilter(path_field="grid__path", label=_("Within (the area and its subtree)"))
     grid = django_filters.ModelChoiceFilter(queryset=_areas, label=_("Grid"))
     q = django_filters.CharFilter(method="search", label=_("Number, name or address"))
@@ -122,7 +122,7 @@ class BuildingFilterSet(django_filters.FilterSet):
         )
 
 
-class HouseFilterSet(django_filters.FilterSet):
+class HouseFilterSet(FilterSet):
     within = SubtreeFilter(path_field="grid__path", label=_("Within (the area and its subtree)"))
     grid = django_filters.ModelChoiceFilter(queryset=_areas, label=_("Grid"))
     building = django_filters.ModelChoiceFilter(queryset=_scoped(Building), label=_("Building"))
@@ -135,7 +135,7 @@ class HouseFilterSet(django_filters.FilterSet):
         fields = ["within", "grid", "building", "unit", "floor", "use"]
 
 
-class HouseholdFilterSet(django_filters.FilterSet):
+class HouseholdFilterSet(FilterSet):
     within = SubtreeFilter(path_field="grid__path", label=_("Within (the area and its subtree)"))
     grid = django_filters.ModelChoiceFilter(queryset=_areas, label=_("Grid"))
     building = django_filters.ModelChoiceFilter(
@@ -150,7 +150,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
         fields = ["within", "grid", "building", "house", "number", "kind"]
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class PersonFilterSet(FilterSet):
     """Persons; only those living here unless `status` says otherwise."""
 
     within = SubtreeFilter(path_field="grid__path", label=_("Within (the area and its subtree)"))

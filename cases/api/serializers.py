@@ -12,8 +12,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import policies
-from cases.filtersets import cases_visible_to, find_category
+from cases import limits, policies
+from cases.filtersets import cases_visible_to, find_category, visible_case_ids
 from cases.forms import category_label
 from cases.models import (
     Callback,
@@ -351,6 +351,31 @@ class CaseDetailSerializer(CaseSerializer):
         user = self.context["request"].user
         return policies.step_names(policies.case_actions_for(user, case))
 
+    def to_representation(self, case):
+        """The case, without the ids of other cases it names that the reader may not see."""
+        data = super().to_representation(case)
+        events = data["events"]
+        named = {data["duplicate_of"]}
+        for event in events:
+            named.add((event["data"] or {}).get("duplicate_of"))
+            named.update((event["data"] or {}).get("possible_duplicates", []))
+        seen = visible_case_ids(self.context["request"].user, named)
+        if data["duplicate_of"] not in seen:
+            data["duplicate_of"] = None
+        for event in events:
+            extra = event["data"] or {}
+            if "duplicate_of" in extra or "possible_duplicates" in extra:
+                # A copy: the event's own data is the model's, read by others after this.
+                extra = dict(extra)
+                if extra.get("duplicate_of") not in seen:
+                    extra["duplicate_of"] = None
+                if "possible_duplicates" in extra:
+                    extra["possible_duplicates"] = [
+                        pk for pk in extra["possible_duplicates"] if pk in seen
+                    ]
+                event["data"] = extra
+        return data
+
 
 class NotificationSerializer(serializers.ModelSerializer):
     """A notification: of a case event (`case`, `event`, `action` the step), or of an account
@@ -434,12 +459,12 @@ class CaseReportInput(serializers.Serializer):
     category = CategoryInputField(help_text=gettext_lazy("Subcategory code or id"))
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     source = serializers.ChoiceField(choices=Case.Source.choices, default=Case.Source.PATROL)
-    title = serializers.CharField(max_length=120)
-    description = _text()
+    title = serializers.CharField(max_length=limits.TITLE)
+    description = _text(max_length=limits.DESCRIPTION)
     lng = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     grid = _Scoped(areas_visible_to, required=False, allow_null=True)
-    address = _text(max_length=200)
+    address = _text(max_length=limits.ADDRESS)
     client_id = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -460,7 +485,7 @@ class CaseReportInput(serializers.Serializer):
 
 
 class ReasonInput(StepInput):
-    reason = _text()
+    reason = _text(max_length=limits.REASON)
 
 
 class RejectInput(ReasonInput):
@@ -477,14 +502,14 @@ class ReturnDownInput(ReasonInput):
 
 
 class ResultInput(StepInput):
-    result = _text()
+    result = _text(max_length=limits.RESULT)
     photos = _photos()
 
 
 class VerifyInput(StepInput):
     # Nullable so that a form post without it is "missing", not HTML's unticked False.
     passed = serializers.BooleanField(allow_null=True, default=None)
-    note = _text()
+    note = _text(max_length=limits.NOTE)
     photos = _photos()
 
     def validate_passed(self, value):
@@ -500,19 +525,19 @@ class DispatchInput(StepInput):
     cooperating = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(), many=True, required=False
     )
-    instructions = _text()
+    instructions = _text(max_length=limits.INSTRUCTIONS)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class CallbackInput(StepInput):
     satisfaction = serializers.IntegerField(help_text=gettext_lazy("1 (worst) to 5 (best)"))
-    comment = _text()
+    comment = _text(max_length=limits.COMMENT)
     reopen_if_unsatisfied = serializers.BooleanField(default=False)
 
 
 class ExtensionInput(StepInput):
     until = serializers.DateTimeField()
-    reason = _text()
+    reason = _text(max_length=limits.REASON)
 
 
 class ExtensionDecisionInput(StepInput):

@@ -37,7 +37,8 @@ class RowErrorSerializer(serializers.Serializer):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     area = AreaBriefSerializer(read_only=True)
-    uploader = serializers.CharField(source="uploader.get_username", default=None)
+    # Null when the uploading user was removed.
+    uploader = serializers.CharField(source="uploader.get_username", default=None, allow_null=True)
     kind = PlainChoiceField(ImportJob.Kind.choices, read_only=True)
     mode = PlainChoiceField(ImportJob.Mode.choices, read_only=True)
     status = PlainChoiceField(ImportJob.Status.choices, read_only=True)

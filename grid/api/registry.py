@@ -180,8 +180,10 @@ class PersonSerializer(serializers.ModelSerializer):
     age = serializers.SerializerMethodField()
     care_tags = CareTagSerializer(many=True, read_only=True)
     grid = AreaBriefSerializer(read_only=True)
-    house = HouseBriefSerializer(read_only=True)
-    household = HouseholdBriefSerializer(read_only=True)
+    # Null once the person has moved out or died (and for a household without a house): the
+    # schema must say so (tests/test_api_schema_nulls.py).
+    house = HouseBriefSerializer(read_only=True, allow_null=True)
+    household = HouseholdBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Person
@@ -250,8 +252,8 @@ class ResidenceSerializer(serializers.ModelSerializer):
 
 class LifeEventSerializer(serializers.ModelSerializer):
     kind_label = ChoiceLabelField(LifeEvent.Kind.choices, source="kind")
-    household = HouseholdBriefSerializer(read_only=True)
-    house = HouseBriefSerializer(read_only=True)
+    household = HouseholdBriefSerializer(read_only=True, allow_null=True)
+    house = HouseBriefSerializer(read_only=True, allow_null=True)
     actor = serializers.SerializerMethodField()
 
     class Meta:
@@ -368,7 +370,7 @@ class HouseDetailSerializer(HouseSerializer):
 class HouseholdSerializer(serializers.ModelSerializer):
     kind_label = ChoiceLabelField(Household.Kind.choices, source="kind")
     grid = AreaBriefSerializer(read_only=True)
-    house = HouseBriefSerializer(read_only=True)
+    house = HouseBriefSerializer(read_only=True, allow_null=True)
     head = serializers.SerializerMethodField()
 
     class Meta:

@@ -214,8 +214,8 @@ def busy_district(clock: Clock, *, cases: int = 120, seed: int = 6) -> None:
         grid = rng.choice(grids)
         case, _created = services.report_case(
             reporter=admin, category=rng.choice(categories), title="巡查发现", grid=grid,
-            lng=grid.centroid_lng + rng.uniform(-0.004, 0.004),
-            lat=grid.centroid_lat + rng.uniform(-0.004, 0.004),
+            lng=grid.centroid_lng + rng.uniform(-0.4, 0.4) * (grid.max_lng - grid.min_lng),
+            lat=grid.centroid_lat + rng.uniform(-0.4, 0.4) * (grid.max_lat - grid.min_lat),
         )  # fmt: skip
         fate = rng.random()
         clock.advance(minutes=rng.randrange(10, 300))
