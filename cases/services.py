@@ -221,8 +221,9 @@ def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None,
     boundary (grid/geo.py), else the location is refused saying where the point is. A point
     alone files in the grid it lies in, preferring one the reporter may file in where it lies
     on the edge of two; a point in a grid outside the reporter's area is refused on the
-    location too (a 400 that says so, not the 403 of a step on someone else's case). Grids
-    outside the reporter's area are not named.
+    location too (a 400 that says so, not the 403 of a step on someone else's case). The grid
+    the point lies in is always named: grid names and boundaries are shared with everyone
+    (普遍共享), and the worker needs to know whose grid it is to hand the report on.
     """
     if grid is None and (lng is None or lat is None):
         return None, {"grid": [_("Give the GPS location or choose a grid.")]}
@@ -236,10 +237,8 @@ def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None,
         found = geo.grids_at(lng, lat)
         if not found:
             message = _("The location lies outside {grid} and every other grid of the district.")
-        elif covers(reporter, found[0]):
-            message = _("The location lies in {found}, not in {grid}.")
         else:
-            message = _("The location lies outside {grid}, in a grid outside your area.")
+            message = _("The location lies in {found}, not in {grid}.")
         found_name = found[0].name if found else ""
         return None, {"lng": [message.format(grid=grid.name, found=found_name)]}
     found = geo.grids_at(lng, lat)
@@ -251,7 +250,8 @@ def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None,
     if covers(reporter, found[0]):
         # The reporter sees the grid but may file nowhere (a supervisor): the policy's 403.
         return found[0], {}
-    return None, {"lng": [_("The location lies in a grid outside your area.")]}
+    message = _("The location lies in {found}, outside your area.")
+    return None, {"lng": [message.format(found=found[0].name)]}
 
 
 def _attach(case: Case, event: CaseEvent, photos, user) -> None:

@@ -84,11 +84,9 @@ def test_a_point_in_another_workers_grid_is_refused_on_the_location_not_forbidde
     point_only = report(login("grid1"), **point)
 
     assert with_grid.status_code == 400
-    assert with_grid.json() == {
-        "lng": [f"The location lies outside {grid1.name}, in a grid outside your area."]
-    }
+    assert with_grid.json() == {"lng": [f"The location lies in {grid2.name}, not in {grid1.name}."]}
     assert point_only.status_code == 400
-    assert point_only.json() == {"lng": ["The location lies in a grid outside your area."]}
+    assert point_only.json() == {"lng": [f"The location lies in {grid2.name}, outside your area."]}
     assert not Case.objects.exists()
 
 
