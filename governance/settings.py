@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "governance",
     "grid",
     "cases",
+    "party",
 ]
 
 MIDDLEWARE = [
@@ -272,4 +273,7 @@ CELERY_BEAT_SCHEDULE = {
 # commit is redone by the sweeper: its message was lost or the broker was down. Younger work is
 # left to the message that is probably still in the queue.
 SANHUA_CATCH_UP_SECONDS = env.float("SANHUA_CATCH_UP_SECONDS", default=120.0)
+
+# Party building: how many households one party member links with (党员联系户).
+PARTY_HOUSEHOLDS_PER_MEMBER = env.int("SANHUA_PARTY_HOUSEHOLDS_PER_MEMBER", default=10)
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,119 @@
+"""Reads of party building that pages, the API and the dashboards share: coverage of linked
+households per grid and per area, and an organisation's statistics. A few grouped queries each,
+whatever the number of grids; callers scope what they pass in."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from grid.models import Area, Household, Person
+from party.models import Activity, Attendance, HouseholdLink, Member, Organisation
+
+
+def occupied_households() -> QuerySet[Household]:
+    """Households someone lives in now (the registry clears a leaver's household, so any
+    current member is a living one). Coverage counts these: an emptied household needs no
+    linked member."""
+    return Household.objects.filter(
+        Exists(Person.objects.filter(household=OuterRef("pk"), status=Person.Status.LIVING))
+    )
+
+
+def current_links() -> QuerySet[HouseholdLink]:
+    return HouseholdLink.objects.filter(ended_on__isnull=True)
+
+
+def _linked(queryset: QuerySet[Household]) -> QuerySet[Household]:
+    return queryset.filter(Exists(current_links().filter(household=OuterRef("pk"))))
+
+
+@dataclass
+class Coverage:
+    """Households linked with a party member out of all occupied households."""
+
+    area: Area | None
+    households: int
+    linked: int
+    members: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The share linked, 0–1; None where nobody lives."""
+        return self.linked / self.households if self.households else None
+
+    @property
+    def percent(self) -> str:
+        return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
+
+
+def coverage_by_grid(grids: QuerySet[Area]) -> list[Coverage]:
+    """Coverage of each grid in `grids` (three grouped queries), in their order; `members`
+    counts the living party members who live in the grid."""
+    grids = list(grids)
+    ids = [g.pk for g in grids]
+    occupied = occupied_households().filter(grid_id__in=ids)
+    totals = dict(occupied.values_list("grid_id").annotate(n=Count("pk")).order_by())
+    linked = dict(_linked(occupied).values_list("grid_id").annotate(n=Count("pk")).order_by())
+    members = dict(
+        Member.objects.filter(person__grid_id__in=ids, person__status=Person.Status.LIVING)
+        .values_list("person__grid_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return [
+        Coverage(g, totals.get(g.pk, 0), linked.get(g.pk, 0), members.get(g.pk, 0)) for g in grids
+    ]
+
+
+def coverage_of_area(area: Area) -> Coverage:
+    """Coverage of every grid below `area` together (two queries)."""
+    occupied = occupied_households().filter(grid__path__startswith=area.path)
+    members = Member.objects.filter(
+        person__grid__path__startswith=area.path, person__status=Person.Status.LIVING
+    ).count()
+    return Coverage(area, occupied.count(), _linked(occupied).count(), members)
+
+
+@dataclass
+class OrganisationStatistics:
+    """An organisation with everything below it, for one year."""
+
+    year: int
+    members: int
+    by_status: dict[str, int]
+    activities: int
+    meetings: int
+    volunteer_activities: int
+    volunteer_hours: Decimal
+    households_linked: int
+
+
+def organisation_statistics(
+    organisation: Organisation, *, year: int | None = None
+) -> OrganisationStatistics:
+    """Members (living), activities of `year` (this year by default), volunteer hours given in
+    them, and households linked now, of the organisation and its subtree."""
+    year = year or timezone.localdate().year
+    subtree = Q(organisation__path__startswith=organisation.path)
+    members = Member.objects.filter(subtree, person__status=Person.Status.LIVING)
+    by_status = dict(members.values_list("status").annotate(n=Count("pk")).order_by())
+    activities = Activity.objects.filter(subtree, held_on__year=year)
+    counts = activities.aggregate(
+        total=Count("pk"), volunteer=Count("pk", filter=Q(kind=Activity.Kind.VOLUNTEER))
+    )
+    hours = Attendance.objects.filter(
+        activity__in=activities.filter(kind=Activity.Kind.VOLUNTEER)
+    ).aggregate(total=Sum("hours"))["total"]
+    linked = current_links().filter(member__organisation__path__startswith=organisation.path)
+    return OrganisationStatistics(
+        year=year,
+        members=sum(by_status.values()),
+        by_status={s: by_status.get(s, 0) for s in Member.Status.values},
+        activities=counts["total"],
+        meetings=counts["total"] - counts["volunteer"],
+        volunteer_activities=counts["volunteer"],
+        volunteer_hours=hours or Decimal("0"),
+        households_linked=linked.count(),
+    )
