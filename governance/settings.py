@@ -213,6 +213,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HouseholdKindEnum": "grid.models.Household.Kind",
         "LifeEventKindEnum": "grid.models.LifeEvent.Kind",
+        "PartyOrganisationKindEnum": "party.models.Organisation.Kind",
+        "PartyMemberStatusEnum": "party.models.Member.Status",
+        "PartyVisitStatusEnum": "party.models.Visit.Status",
+        "PartyActivityKindEnum": "party.models.Activity.Kind",
     },
 }
 
