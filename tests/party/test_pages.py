@@ -1,0 +1,143 @@
+"""Party building's pages: the tree, an organisation, a member (masked, audited), coverage per
+grid, the grid page's party section, and the field app's linked households with visits whose
+second completion is refused. Every page is scoped: another grid's rows are 404."""
+
+import pytest
+from django.utils import timezone
+
+from grid.models import AuditEntry
+from party import services
+from party.models import HouseholdLink, Visit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page(client, user):
+    def get(username, url, **kwargs):
+        client.force_login(user(username))
+        return client.get(url, **kwargs)
+
+    return get
+
+
+@pytest.fixture
+def linked(members, family):
+    return services.link_household(
+        actor=None, member=members["head"], household=family["household"]
+    )
+
+
+def test_the_tree_shows_the_organisations_in_scope(page, tree):
+    community = page("community", "/party/").content.decode()
+    grid1 = page("grid1", "/party/").content.decode()
+
+    assert "黄埔花园社区党总支" in community
+    assert "第2网格党支部" in community
+    assert "第1网格党支部" in grid1
+    assert "第2网格党支部" not in grid1
+
+
+def test_an_organisation_page_shows_members_masked_and_statistics(page, tree, members):
+    response = page("community", f"/party/organisations/{tree['branch1'].pk}/")
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "陈建华" in text
+    assert "138****5678" in text
+    assert "13812345678" not in text
+    assert response.context["statistics"].members == 2
+
+
+def test_recording_an_activity_on_the_page(client, user, tree, members):
+    client.force_login(user("grid1"))
+    url = f"/party/organisations/{tree['branch1'].pk}/"
+
+    bad = client.post(url, {"kind": "volunteer", "title": "", "hours": "2", "held_on": "x"})
+    good = client.post(
+        url,
+        {"kind": "volunteer", "title": "社区清洁", "hours": "2",
+         "held_on": str(timezone.localdate()), "attendees": [members["head"].pk]},
+    )  # fmt: skip
+
+    assert bad.status_code == 400
+    assert set(bad.context["form"].errors) == {"title", "held_on"}
+    assert good.status_code == 302
+    assert tree["branch1"].activities.get().attendances.count() == 1
+
+
+def test_a_member_page_is_audited_and_another_grids_member_is_404(page, members):
+    mine = page("grid1", f"/party/members/{members['head'].pk}/")
+    theirs = page("grid1", f"/party/members/{members['neighbour'].pk}/")
+
+    assert mine.status_code == 200
+    assert theirs.status_code == 404
+    assert AuditEntry.objects.filter(
+        action="view", model="Person", object_id=members["head"].person_id
+    ).exists()
+
+
+def test_the_coverage_page_lists_each_grid(page, linked, home_grids):
+    response = page("community", "/party/coverage/")
+
+    rows = {row.area.pk: row for row in response.context["rows"]}
+    assert len(rows) == 4
+    assert rows[home_grids[0].pk].percent == "100.0%"
+    assert response.context["total"].linked == 1
+
+
+def test_the_grid_page_shows_its_party_organisation_members_and_coverage(page, linked, home_grids):
+    response = page("grid1", f"/areas/{home_grids[0].pk}/")
+
+    text = response.content.decode()
+    assert "第1网格党支部" in text
+    assert "陈建华" in text
+    assert "138****5678" in text
+    assert "100.0%" in text
+
+
+def test_the_field_page_records_a_visit(client, user, linked):
+    client.force_login(user("grid1"))
+
+    shown = client.get("/field/party/")
+    recorded = client.post(
+        "/field/party/",
+        {"operation": "record", "link": linked.pk, f"link{linked.pk}-notes": "身体健康"},
+    )
+
+    assert linked.household.number in shown.content.decode()
+    assert recorded.status_code == 302
+    assert Visit.objects.get().notes == "身体健康"
+
+
+def test_the_second_worker_completing_a_visit_is_told_someone_was_first(client, user, linked):
+    visit = services.plan_visit(actor=None, link=linked, planned_on=timezone.localdate())
+    client.force_login(user("grid1"))
+    body = {"operation": "complete", "link": linked.pk, "visit": visit.pk, "version": 1,
+            f"link{linked.pk}-notes": "已走访"}  # fmt: skip
+
+    first = client.post("/field/party/", body)
+    second = client.post("/field/party/", body)
+
+    assert (first.status_code, second.status_code) == (302, 409)
+    visit.refresh_from_db()
+    assert (visit.status, visit.version) == (Visit.Status.DONE, 2)
+
+
+def test_linking_a_household_on_the_field_page(client, user, members, family, neighbour):
+    client.force_login(user("grid1"))
+
+    bad = client.post(
+        "/field/party/",
+        {"operation": "link", "member": members["head"].pk,
+         "household": neighbour["household"].pk},
+    )  # fmt: skip
+    good = client.post(
+        "/field/party/",
+        {"operation": "link", "member": members["head"].pk,
+         "household": family["household"].pk},
+    )  # fmt: skip
+
+    assert bad.status_code == 400  # grid2's household is not a choice for grid1
+    assert good.status_code == 302
+    assert HouseholdLink.objects.get().member == members["head"]
