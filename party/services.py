@@ -39,9 +39,19 @@ from party.models import (
 )
 
 K = Organisation.Kind
-# Smaller is higher. A child sits strictly lower than its parent; a 党支部 may sit directly
-# under a 党委 (no 党总支 between), but a 党小组 only inside a 党支部.
+# Smaller is higher. A child sits lower than its parent, except that a 党委 may lead 党委 (a
+# street's 党工委 leads the communities' 党委); a 党支部 may sit directly under a 党委 (no 党总支
+# between), but a 党小组 only inside a 党支部.
 RANK = {K.COMMITTEE: 1, K.GENERAL_BRANCH: 2, K.BRANCH: 3, K.GROUP: 4}
+
+
+def may_lead(parent_kind: str, kind: str) -> bool:
+    """Whether an organisation of `parent_kind` may have one of `kind` directly below it."""
+    if kind == K.GROUP:
+        return parent_kind == K.BRANCH
+    return RANK[kind] > RANK[parent_kind] or kind == parent_kind == K.COMMITTEE
+
+
 MAX_NAME = Organisation._meta.get_field("name").max_length
 
 
@@ -77,13 +87,13 @@ def check_organisation(
         errors["kind"] = [_("Unknown kind of organisation.")]
     elif parent is None and kind != K.COMMITTEE:
         errors["parent"] = [_("Only a party committee may stand at the top of the tree.")]
-    elif parent is not None and RANK[kind] <= RANK[K(parent.kind)]:
+    elif parent is not None and kind == K.GROUP and parent.kind != K.BRANCH:
+        errors["parent"] = [_("A party group belongs to a party branch.")]
+    elif parent is not None and not may_lead(parent.kind, kind):
         errors["kind"] = [
             _("An organisation sits lower than its parent, a %(kind)s.")
             % {"kind": K(parent.kind).label}
         ]
-    elif parent is not None and kind == K.GROUP and parent.kind != K.BRANCH:
-        errors["parent"] = [_("A party group belongs to a party branch.")]
     if area is None and department is None:
         errors["area"] = [_("Attach the organisation to an area or a department.")]
     elif area is not None and department is not None and department.area_id != area.pk:
@@ -255,10 +265,17 @@ def transfer_member(
     if on > timezone.localdate():
         raise ValidationError({"on": [_("The date lies in the future.")]})
     before = member.organisation
-    # Seats on the old organisation's committees end with the transfer.
-    CommitteeSeat.objects.filter(member=member, ended_on__isnull=True).exclude(
-        organisation__path__startswith=to.path
-    ).update(ended_on=on)
+    # Seats on committees of organisations the member leaves end with the transfer; a seat on
+    # the committee of an organisation that also holds the new one (a branch, for a member
+    # moved into one of its party groups) stays.
+    left = [
+        seat.pk
+        for seat in CommitteeSeat.objects.filter(
+            member=member, ended_on__isnull=True
+        ).select_related("organisation")
+        if not seat.organisation.contains(to)
+    ]
+    CommitteeSeat.objects.filter(pk__in=left).update(ended_on=on)
     member.organisation = to
     member.save(update_fields=["organisation", "updated_at"])
     MemberEvent.objects.create(

@@ -51,6 +51,20 @@ def test_a_child_sits_lower_than_its_parent(tree, home_grids):
     assert list(_errors(excinfo)) == ["kind"]
 
 
+def test_a_committee_may_lead_committees_but_a_general_branch_may_not(tree, home_community):
+    community = services.create_organisation(
+        actor=None, kind=K.COMMITTEE, name="黄埔花园社区党委", parent=tree["street"],
+        area=home_community,
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as excinfo:
+        services.create_organisation(
+            actor=None, kind=K.COMMITTEE, name="X", parent=tree["community"], area=home_community
+        )
+
+    assert community.parent == tree["street"]
+    assert list(_errors(excinfo)) == ["kind"]
+
+
 def test_a_party_group_belongs_to_a_branch_and_only_a_committee_tops_the_tree(tree, home_grids):
     with pytest.raises(ValidationError) as group:
         services.create_organisation(
@@ -184,6 +198,18 @@ def test_a_transfer_moves_the_member_and_keeps_where_from(members, tree):
     )
     # The seat on the former branch's committee ends with the transfer.
     assert member.committee_seats.get().ended_on == date(2025, 3, 1)
+
+
+def test_a_member_moved_into_a_group_of_their_branch_keeps_their_seat(tree, members):
+    services.appoint_committee(tree["branch1"], actor=None, secretary=members["head"])
+    group = services.create_organisation(
+        actor=None, kind=K.GROUP, name="第一党小组", parent=tree["branch1"],
+        area=tree["branch1"].area,
+    )  # fmt: skip
+
+    services.transfer_member(members["head"], actor=None, to=group)
+
+    assert members["head"].committee_seats.get().ended_on is None
 
 
 def test_a_status_change_keeps_the_former_status(members):
