@@ -4,7 +4,8 @@ PartyConfig.ready()), so grid and cases never import party:
 - the area page (the grid page): the organisations attached to the area, their members (masked)
   and coverage of linked households below the area, for everyone whose jurisdiction covers the
   area (the page itself is scoped: the grid worker and upward);
-- the dashboard and the monthly report: coverage of the unit shown.
+- the dashboard and the monthly report: coverage of the unit, and its party work (visits,
+  meetings, volunteer service) in the period or month shown.
 """
 
 from django.db.models import Q
@@ -41,17 +42,33 @@ def area_page(request, area, **extra) -> dict | None:
     }
 
 
-def unit_coverage(request, area, **extra) -> dict | None:
+def dashboard(request, area, *, period=None, **extra) -> dict | None:
+    """Coverage of the unit now, and its party work in the dashboard's period."""
     if area is None or not covers(request.user, area):
         return None
-    return {"coverage": selectors.coverage_of_area(area)}
+    context = {"coverage": selectors.coverage_of_area(area)}
+    if period is not None:
+        context["work"] = selectors.work_figures(area, period.start, period.end)
+    return context
+
+
+def monthly_report(request, area, *, month, **extra) -> dict | None:
+    """Coverage of the unit at the end of the month (or today, for the month under way), and
+    its party work in the month."""
+    if not covers(request.user, area):
+        return None
+    return {
+        "coverage": selectors.coverage_of_area(area, on=month.end),
+        "work": selectors.work_figures(area, month.start, month.end),
+        "month": month,
+    }
 
 
 def register() -> None:
     extensions.register_panel(extensions.AREA_PAGE, "party", "party/_area_panel.html", area_page)
     extensions.register_panel(
-        extensions.DASHBOARD, "party", "party/_dashboard_panel.html", unit_coverage
+        extensions.DASHBOARD, "party", "party/_dashboard_panel.html", dashboard
     )
     extensions.register_panel(
-        extensions.MONTHLY_REPORT, "party", "party/_report_panel.html", unit_coverage
+        extensions.MONTHLY_REPORT, "party", "party/_report_panel.html", monthly_report
     )

@@ -3,13 +3,14 @@ households per grid and per area, and an organisation's statistics. A few groupe
 whatever the number of grids; callers scope what they pass in."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from grid.models import Area, Household, Person
-from party.models import Activity, Attendance, HouseholdLink, Member, Organisation
+from party.models import Activity, Attendance, HouseholdLink, Member, Organisation, Visit
 
 
 def occupied_households() -> QuerySet[Household]:
@@ -21,12 +22,17 @@ def occupied_households() -> QuerySet[Household]:
     )
 
 
-def current_links() -> QuerySet[HouseholdLink]:
-    return HouseholdLink.objects.filter(ended_on__isnull=True)
+def current_links(on: date | None = None) -> QuerySet[HouseholdLink]:
+    """Links in force now, or at the end of the day `on` (the history keeps every link)."""
+    if on is None:
+        return HouseholdLink.objects.filter(ended_on__isnull=True)
+    return HouseholdLink.objects.filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gt=on), started_on__lte=on
+    )
 
 
-def _linked(queryset: QuerySet[Household]) -> QuerySet[Household]:
-    return queryset.filter(Exists(current_links().filter(household=OuterRef("pk"))))
+def _linked(queryset: QuerySet[Household], on: date | None = None) -> QuerySet[Household]:
+    return queryset.filter(Exists(current_links(on).filter(household=OuterRef("pk"))))
 
 
 @dataclass
@@ -67,13 +73,51 @@ def coverage_by_grid(grids: QuerySet[Area]) -> list[Coverage]:
     ]
 
 
-def coverage_of_area(area: Area) -> Coverage:
-    """Coverage of every grid below `area` together (two queries)."""
+def coverage_of_area(area: Area, *, on: date | None = None) -> Coverage:
+    """Coverage of every grid below `area` together (three queries). With `on`, the households
+    linked at the end of that day; the households are those occupied now either way (the
+    registry keeps who lived where, but not a count of occupied households per day)."""
     occupied = occupied_households().filter(grid__path__startswith=area.path)
     members = Member.objects.filter(
         person__grid__path__startswith=area.path, person__status=Person.Status.LIVING
     ).count()
-    return Coverage(area, occupied.count(), _linked(occupied).count(), members)
+    return Coverage(area, occupied.count(), _linked(occupied, on).count(), members)
+
+
+@dataclass
+class WorkFigures:
+    """Party work in an area over some days: members' visits to their linked households, and
+    the activities of organisations attached there, with the volunteer hours given."""
+
+    visits: int
+    meetings: int
+    volunteer_activities: int
+    volunteer_hours: Decimal
+
+
+def work_figures(area: Area, start: date, end: date) -> WorkFigures:
+    """Party work below `area` from `start` to `end`, both included (three queries)."""
+    visits = Visit.objects.filter(
+        grid__path__startswith=area.path,
+        status=Visit.Status.DONE,
+        visited_at__date__gte=start,
+        visited_at__date__lte=end,
+    ).count()
+    activities = Activity.objects.filter(
+        organisation__area__path__startswith=area.path, held_on__gte=start, held_on__lte=end
+    )
+    counts = activities.aggregate(
+        total=Count("pk"), volunteer=Count("pk", filter=Q(kind=Activity.Kind.VOLUNTEER))
+    )
+    hours = Attendance.objects.filter(
+        activity__in=activities.filter(kind=Activity.Kind.VOLUNTEER)
+    ).aggregate(total=Sum("hours"))["total"]
+    return WorkFigures(
+        visits=visits,
+        meetings=counts["total"] - counts["volunteer"],
+        volunteer_activities=counts["volunteer"],
+        volunteer_hours=hours or Decimal("0"),
+    )
 
 
 @dataclass
