@@ -25,13 +25,15 @@ from django.utils import timezone
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY
 from grid.models import Area, Department, Person
 from party import selectors, services
-from party.models import Activity, Member, Organisation
+from party.models import PARTY_MEMBER, PROBATIONARY_MEMBER, Activity, Member, Organisation
 
 K = Organisation.Kind
-PARTY_MEMBER, PROBATIONARY_MEMBER = "01", "02"  # GB/T 4762 political status
 DISTRICT_COMMITTEE = "中共广州市黄埔区委员会"
 COVERAGE_TARGET = (0.55, 0.9)  # the share of a grid's households linked, drawn per grid
 VISITED_SHARE = 1 / 3
+# Bounds per grid, so that a demo of a million persons loads its party building in minutes.
+MEMBERS_PER_GRID = 60
+LINKS_PER_GRID = 300
 
 MEETINGS = [
     (Activity.Kind.BRANCH_ASSEMBLY, "支部党员大会", Decimal("2")),
@@ -93,35 +95,36 @@ def _tree(district: Area) -> dict[int, Organisation]:
 
 
 def _members(rng, branches, today) -> dict[int, list[Member]]:
-    """Admit the registry's party members to their grid's branch; by grid id."""
-    people = (
+    """Admit the registry's party members to their grid's branch, at most MEMBERS_PER_GRID in
+    each (a million-person demo stays quick to load); by grid id."""
+    candidates = (
         Person.objects.filter(
             status=Person.Status.LIVING,
             political_status__in=(PARTY_MEMBER, PROBATIONARY_MEMBER),
-            grid_id__in=list(branches),
             birth_date__lte=today - timedelta(days=19 * 366),
         )
         .exclude(party_member__isnull=False)
         .order_by("id")
     )
     by_grid: dict[int, list[Member]] = {}
-    for person in people.iterator():
-        probationary = person.political_status == PROBATIONARY_MEMBER
-        if probationary:
-            status = Member.Status.PROBATIONARY
-        elif person.population_type == Person.PopulationType.FLOATING:
-            status = Member.Status.MOBILE
-        else:
-            status = Member.Status.FULL
-        member = services.admit_member(
-            actor=None,
-            person=person,
-            organisation=branches[person.grid_id],
-            status=status,
-            joined_on=_joined_on(rng, person, probationary, today),
-        )
-        member.person = person
-        by_grid.setdefault(person.grid_id, []).append(member)
+    for grid_id, branch in branches.items():
+        for person in candidates.filter(grid_id=grid_id)[:MEMBERS_PER_GRID]:
+            probationary = person.political_status == PROBATIONARY_MEMBER
+            if probationary:
+                status = Member.Status.PROBATIONARY
+            elif person.population_type == Person.PopulationType.FLOATING:
+                status = Member.Status.MOBILE
+            else:
+                status = Member.Status.FULL
+            member = services.admit_member(
+                actor=None,
+                person=person,
+                organisation=branch,
+                status=status,
+                joined_on=_joined_on(rng, person, probationary, today),
+            )
+            member.person = person
+            by_grid.setdefault(grid_id, []).append(member)
     return by_grid
 
 
@@ -161,7 +164,7 @@ def _links(rng, grid_id: int, members: list[Member], today: date, first_grid: bo
     if not members or not households:
         return
     rng.shuffle(households)
-    wanted = round(len(households) * rng.uniform(*COVERAGE_TARGET))
+    wanted = min(round(len(households) * rng.uniform(*COVERAGE_TARGET)), LINKS_PER_GRID)
     capacity = {m.pk: services.households_per_member() for m in members}
     order = [m for m in members if m.person.status == Person.Status.LIVING]
     links = []

@@ -18,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from grid.models import Area, Department, Household, Person
 
+# Political status (GB/T 4762) of a registered person who is a party member: 中共党员, 中共预备党员.
+PARTY_MEMBER, PROBATIONARY_MEMBER = "01", "02"
+
 
 class Organisation(models.Model):
     """A party organisation (党组织). `path` lists the ids from the top ("/1/4/17/")."""

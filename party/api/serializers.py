@@ -2,6 +2,7 @@
 `<Model><Action>Input` and check shape only (ids the caller can see, lengths, types): the rules
 live in party/services.py. A member's person leaves masked, like everywhere in the registry."""
 
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -87,7 +88,7 @@ class OrganisationDetailSerializer(OrganisationSerializer):
     @extend_schema_field(CommitteeSeatSerializer(many=True))
     def get_committee(self, organisation):
         seats = organisation.committee_seats.select_related("member__person").order_by(
-            "ended_on", "role", "id"
+            F("ended_on").desc(nulls_first=True), "id"
         )
         return CommitteeSeatSerializer(seats, many=True).data
 

@@ -6,19 +6,16 @@ masked and reading one is audited as a view of their person. Writes call party/s
 whose errors come back next to their field.
 """
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.core.exceptions import ValidationError
+from django.db.models import Case as DbCase
+from django.db.models import Count, IntegerField, Prefetch, Q, Value, When
+from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView
 
-from governance.forms import bootstrap_classes
 from grid import registry
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
 from grid.models import Area, Person
@@ -33,8 +30,21 @@ from party.models import (
     Organisation,
     Visit,
 )
+from party.views.forms import (
+    ActivityForm,
+    AdmitForm,
+    ChildForm,
+    CommitteeForm,
+    StatusForm,
+    TransferForm,
+)
 
 MEMBER_LIMIT = 200  # members listed on an organisation's page; the API pages through all
+# 书记, then 副书记, then 委员.
+SEAT_ORDER = DbCase(
+    *(When(role=role, then=Value(rank)) for rank, role in enumerate(CommitteeSeat.Role.values)),
+    output_field=IntegerField(),
+)
 
 
 class OrganisationTreeView(LoginRequiredMixin, JurisdictionScopedMixin, ListView):
@@ -68,37 +78,6 @@ class OrganisationTreeView(LoginRequiredMixin, JurisdictionScopedMixin, ListView
         return context
 
 
-class ActivityForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("kind"), choices=Activity.Kind.choices)
-    title = forms.CharField(label=gettext_lazy("title"), max_length=100)
-    held_on = forms.DateField(
-        label=gettext_lazy("held on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    hours = forms.DecimalField(
-        label=gettext_lazy("hours"), max_digits=4, decimal_places=1, min_value=0
-    )
-    location = forms.CharField(label=gettext_lazy("location"), max_length=100, required=False)
-    attendees = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("attendees"),
-        queryset=Member.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, *args, organisation: Organisation, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = (
-            Member.objects.filter(
-                organisation__path__startswith=organisation.path,
-                person__status=Person.Status.LIVING,
-            )
-            .select_related("person")
-            .order_by("person__name")
-        )
-        self.fields["attendees"].label_from_instance = lambda m: m.person.name
-        bootstrap_classes(self.fields.values())
-
-
 class OrganisationDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
     """An organisation: where it is attached, its committee, the organisations below, its
     members (masked), this year's statistics and its latest activities; a form to record an
@@ -113,7 +92,7 @@ class OrganisationDetailView(LoginRequiredMixin, JurisdictionScopedMixin, Detail
     def get_queryset(self):
         return super().get_queryset().select_related("area", "department", "parent")
 
-    def get_context_data(self, form=None, **kwargs):
+    def get_context_data(self, forms_=None, **kwargs):
         context = super().get_context_data(**kwargs)
         organisation = self.object
         user = self.request.user
@@ -126,7 +105,7 @@ class OrganisationDetailView(LoginRequiredMixin, JurisdictionScopedMixin, Detail
         context["committee"] = (
             organisation.committee_seats.filter(ended_on__isnull=True)
             .select_related("member__person")
-            .order_by("role", "id")
+            .order_by(SEAT_ORDER, "id")
         )
         members = list(
             organisation.members.select_related("person").order_by("person__name", "id")[
@@ -144,38 +123,84 @@ class OrganisationDetailView(LoginRequiredMixin, JurisdictionScopedMixin, Detail
             .annotate(attendee_count=Count("attendances"))
             .order_by("-held_on", "-id")[:20]
         )
-        context["may_record_activity"] = policies.can_record_activity(user, organisation)
-        if context["may_record_activity"]:
-            context["form"] = form or ActivityForm(
+        forms_ = forms_ or {}
+        if policies.can_record_activity(user, organisation):
+            context["activity_form"] = forms_.get("activity") or ActivityForm(
                 organisation=organisation, initial={"held_on": today}
             )
+        if policies.can_manage_members(user, organisation):
+            context["admit_form"] = forms_.get("admit") or AdmitForm(
+                organisation=organisation, user=user, initial={"joined_on": today}
+            )
+            context["committee_form"] = forms_.get("committee") or CommitteeForm(
+                organisation=organisation
+            )
+        if policies.can_manage_organisation(user, organisation.area):
+            context["child_form"] = forms_.get("child") or ChildForm(organisation=organisation)
         return context
 
     def post(self, request, *args, **kwargs):
         self.object = organisation = self.get_object()
-        if not policies.can_record_activity(request.user, organisation):
-            raise PermissionDenied
-        form = ActivityForm(request.POST, organisation=organisation)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
+        operation = request.POST.get("operation")
+        user = request.user
+        allowed = {
+            "activity": lambda: policies.can_record_activity(user, organisation),
+            "admit": lambda: policies.can_manage_members(user, organisation),
+            "committee": lambda: policies.can_manage_members(user, organisation),
+            "child": lambda: policies.can_manage_organisation(user, organisation.area),
+        }
+        if operation not in allowed:
+            raise Http404
+        # The services check again; refusing first spares a form the user was never shown.
+        policies.require(allowed[operation]())
+        if operation == "activity":
+            form = ActivityForm(request.POST, organisation=organisation)
+
+            def write(data):
+                attendees = list(data.pop("attendees"))
                 services.record_activity(
-                    actor=request.user,
-                    organisation=organisation,
-                    kind=data["kind"],
-                    title=data["title"],
-                    held_on=data["held_on"],
-                    hours=data["hours"],
-                    location=data["location"],
-                    attendees=list(data["attendees"]),
+                    actor=user, organisation=organisation, attendees=attendees, **data
                 )
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                messages.success(request, _("The activity is recorded."))
-                return HttpResponseRedirect(reverse("party-organisation", args=[organisation.pk]))
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+            done = _("The activity is recorded.")
+        elif operation == "admit":
+            form = AdmitForm(request.POST, organisation=organisation, user=user)
+
+            def write(data):
+                services.admit_member(actor=user, organisation=organisation, **data)
+
+            done = _("The member is admitted.")
+        elif operation == "committee":
+            form = CommitteeForm(request.POST, organisation=organisation)
+
+            def write(data):
+                services.appoint_committee(organisation, actor=user, **data)
+
+            done = _("The committee is appointed.")
+        else:
+            form = ChildForm(request.POST, organisation=organisation)
+
+            def write(data):
+                services.create_organisation(actor=user, parent=organisation, **data)
+
+            done = _("The organisation is created.")
+        return _submit(self, request, form, write, done, operation)
+
+
+def _submit(view, request, form, write, done: str, operation: str):
+    """Validate `form`, call `write` with its data, and go back to the page; or show the page
+    again with the errors next to their fields (400), nothing written."""
+    if form.is_valid():
+        try:
+            write(dict(form.cleaned_data))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, done)
+            return HttpResponseRedirect(request.path)
+    context = view.get_context_data(object=view.object, forms_={operation: form})
+    return view.render_to_response(context, status=400)
 
 
 class MemberDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
@@ -219,7 +244,7 @@ class MemberDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
         registry.record_view(self.object.person, actor=request.user)
         return self.render_to_response(self.get_context_data(object=self.object))
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, forms_=None, **kwargs):
         context = super().get_context_data(**kwargs)
         member = self.object
         decorate(member.person)
@@ -232,10 +257,40 @@ class MemberDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
             .select_related("household")
             .order_by("-created_at")[:20]
         )
+        user = self.request.user
         context["person_visible"] = restrict(
-            Person.objects.filter(pk=member.person_id), self.request.user, path_field="grid__path"
+            Person.objects.filter(pk=member.person_id), user, path_field="grid__path"
         ).exists()
+        if policies.can_manage_members(user, member.organisation):
+            forms_ = forms_ or {}
+            context["transfer_form"] = forms_.get("transfer") or TransferForm(
+                member=member, user=user
+            )
+            context["status_form"] = forms_.get("status") or StatusForm(member=member)
         return context
+
+    def post(self, request, *args, **kwargs):
+        self.object = member = self.get_object()
+        operation = request.POST.get("operation")
+        user = request.user
+        if operation not in ("transfer", "status"):
+            raise Http404
+        policies.require(policies.can_manage_members(user, member.organisation))
+        if operation == "transfer":
+            form = TransferForm(request.POST, member=member, user=user)
+
+            def write(data):
+                services.transfer_member(member, actor=user, **data)
+
+            done = _("The member is transferred.")
+        else:
+            form = StatusForm(request.POST, member=member)
+
+            def write(data):
+                services.change_member_status(member, actor=user, **data)
+
+            done = _("The member's status is changed.")
+        return _submit(self, request, form, write, done, operation)
 
 
 class CoverageView(LoginRequiredMixin, JurisdictionScopedMixin, ListView):

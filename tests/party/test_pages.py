@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from grid.models import AuditEntry
 from party import services
-from party.models import HouseholdLink, Visit
+from party.models import HouseholdLink, Member, Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -53,15 +53,18 @@ def test_recording_an_activity_on_the_page(client, user, tree, members):
     client.force_login(user("grid1"))
     url = f"/party/organisations/{tree['branch1'].pk}/"
 
-    bad = client.post(url, {"kind": "volunteer", "title": "", "hours": "2", "held_on": "x"})
+    bad = client.post(
+        url,
+        {"operation": "activity", "kind": "volunteer", "title": "", "hours": "2", "held_on": "x"},
+    )
     good = client.post(
         url,
-        {"kind": "volunteer", "title": "社区清洁", "hours": "2",
+        {"operation": "activity", "kind": "volunteer", "title": "社区清洁", "hours": "2",
          "held_on": str(timezone.localdate()), "attendees": [members["head"].pk]},
     )  # fmt: skip
 
     assert bad.status_code == 400
-    assert set(bad.context["form"].errors) == {"title", "held_on"}
+    assert set(bad.context["activity_form"].errors) == {"title", "held_on"}
     assert good.status_code == 302
     assert tree["branch1"].activities.get().attendances.count() == 1
 
@@ -141,3 +144,79 @@ def test_linking_a_household_on_the_field_page(client, user, members, family, ne
     assert bad.status_code == 400  # grid2's household is not a choice for grid1
     assert good.status_code == 302
     assert HouseholdLink.objects.get().member == members["head"]
+
+
+def test_community_staff_admit_a_registered_party_member_on_the_page(client, user, tree, family):
+    person = family["spouse"]
+    person.political_status = "01"
+    person.save()
+    client.force_login(user("community"))
+    url = f"/party/organisations/{tree['branch1'].pk}/"
+
+    offered = list(client.get(url).context["admit_form"].fields["person"].queryset)
+    response = client.post(
+        url,
+        {"operation": "admit", "person": person.pk, "status": "full", "joined_on": "2001-07-01"},
+    )
+
+    assert offered == [person]
+    assert response.status_code == 302
+    assert person.party_member.organisation == tree["branch1"]
+
+
+def test_a_grid_worker_gets_no_admission_form_and_cannot_post_one(client, user, tree, family):
+    client.force_login(user("grid1"))
+    url = f"/party/organisations/{tree['branch1'].pk}/"
+
+    shown = client.get(url)
+    posted = client.post(
+        url,
+        {"operation": "admit", "person": family["head"].pk, "status": "full",
+         "joined_on": "2001-07-01"},
+    )  # fmt: skip
+
+    assert "admit_form" not in shown.context
+    assert posted.status_code == 403
+    assert not Member.objects.exists()
+
+
+def test_appointing_a_committee_and_adding_a_group_on_the_page(client, user, tree, members):
+    client.force_login(user("community"))
+    url = f"/party/organisations/{tree['branch1'].pk}/"
+
+    committee = client.post(
+        url,
+        {"operation": "committee", "secretary": members["head"].pk,
+         "committee": [members["spouse"].pk]},
+    )  # fmt: skip
+    child = client.post(
+        url,
+        {"operation": "child", "kind": "group", "name": "第一党小组",
+         "area": tree["branch1"].area_id},
+    )  # fmt: skip
+    bad_child = client.post(
+        url,
+        {"operation": "child", "kind": "committee", "name": "X", "area": tree["branch1"].area_id},
+    )
+
+    assert (committee.status_code, child.status_code, bad_child.status_code) == (302, 302, 400)
+    assert tree["branch1"].committee_seats.filter(role="secretary").get().member == members["head"]
+    assert tree["branch1"].children.get().name == "第一党小组"
+    assert "kind" in bad_child.context["child_form"].errors
+
+
+def test_transferring_a_member_and_changing_status_on_the_member_page(client, user, tree, members):
+    client.force_login(user("community"))
+    url = f"/party/members/{members['spouse'].pk}/"
+
+    moved = client.post(
+        url, {"operation": "transfer", "to": tree["branch2"].pk, "on": "2026-01-01"}
+    )
+    promoted = client.post(url, {"operation": "status", "status": "full", "on": "2026-02-01"})
+    page_ = client.get(url).content.decode()
+
+    assert (moved.status_code, promoted.status_code) == (302, 302)
+    member = Member.objects.get(pk=members["spouse"].pk)
+    assert (member.organisation, member.status) == (tree["branch2"], "full")
+    assert "第1网格党支部 → 第2网格党支部" in page_
+    assert page_.index('data-form="transfer"') > page_.index("<main")
