@@ -213,6 +213,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HouseholdKindEnum": "grid.models.Household.Kind",
         "LifeEventKindEnum": "grid.models.LifeEvent.Kind",
+        # The registry's person status keeps the name it had before party building added
+        # statuses of its own.
+        "StatusEnum": "grid.models.Person.Status",
         "PartyOrganisationKindEnum": "party.models.Organisation.Kind",
         "PartyMemberStatusEnum": "party.models.Member.Status",
         "PartyVisitStatusEnum": "party.models.Visit.Status",

@@ -31,8 +31,15 @@ def current_links(on: date | None = None) -> QuerySet[HouseholdLink]:
     )
 
 
+def active_links(on: date | None = None) -> QuerySet[HouseholdLink]:
+    """Links in force whose member still lives here: a member who died or moved out (the
+    registry's life events) links with nobody, though the link stays open until someone ends
+    it and the household is linked anew. For a past day, the member's status is today's."""
+    return current_links(on).filter(member__person__status=Person.Status.LIVING)
+
+
 def _linked(queryset: QuerySet[Household], on: date | None = None) -> QuerySet[Household]:
-    return queryset.filter(Exists(current_links(on).filter(household=OuterRef("pk"))))
+    return queryset.filter(Exists(active_links(on).filter(household=OuterRef("pk"))))
 
 
 @dataclass
@@ -150,7 +157,7 @@ def organisation_statistics(
     hours = Attendance.objects.filter(
         activity__in=activities.filter(kind=Activity.Kind.VOLUNTEER)
     ).aggregate(total=Sum("hours"))["total"]
-    linked = current_links().filter(member__organisation__path__startswith=organisation.path)
+    linked = active_links().filter(member__organisation__path__startswith=organisation.path)
     return OrganisationStatistics(
         year=year,
         members=sum(by_status.values()),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import ListView
@@ -38,6 +39,22 @@ class VisitForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         bootstrap_classes(self.fields.values())
+
+
+class PlanForm(forms.Form):
+    planned_on = forms.DateField(
+        label=gettext_lazy("Plan a visit on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrap_classes(self.fields.values())
+
+    def clean_planned_on(self):
+        day = self.cleaned_data["planned_on"]
+        if day < timezone.localdate():
+            raise ValidationError(_("The day has passed."))
+        return day
 
 
 class LinkForm(forms.Form):
@@ -91,6 +108,9 @@ class LinkedHouseholdsView(FieldPageMixin, JurisdictionScopedMixin, ListView):
             link.planned = [v for v in visits if v.status == Visit.Status.PLANNED]
             link.done = [v for v in visits if v.status == Visit.Status.DONE][:3]
             link.form = visit_forms.get(link.pk) or VisitForm(prefix=f"link{link.pk}")
+            link.plan_form = PlanForm(prefix=f"plan{link.pk}")
+            # The registry's word on the member: one who died or moved out links with nobody.
+            link.member_gone = link.member.person.status != Person.Status.LIVING
         context["link_form"] = link_form or LinkForm(user=self.request.user)
         grids = areas_visible_to(self.request.user).filter(level=Area.Level.GRID)
         context["coverage"] = selectors.coverage_by_grid(grids.order_by("code")[:GRIDS_SHOWN])
@@ -103,7 +123,32 @@ class LinkedHouseholdsView(FieldPageMixin, JurisdictionScopedMixin, ListView):
             return self._link(request)
         if operation in ("record", "complete"):
             return self._visit(request, operation)
+        if operation in ("plan", "end"):
+            return self._plan_or_end(request, operation)
         raise Http404
+
+    def _open_link(self, request) -> HouseholdLink:
+        links = restrict(HouseholdLink.objects.all(), request.user, path_field="grid__path")
+        try:
+            return links.get(pk=int(request.POST.get("link", "")), ended_on__isnull=True)
+        except (ValueError, HouseholdLink.DoesNotExist):
+            raise Http404 from None
+
+    def _plan_or_end(self, request, operation):
+        link = self._open_link(request)
+        try:
+            if operation == "end":
+                services.end_link(link, actor=request.user)
+                return self._done(_("The link is ended; the household may be linked anew."))
+            form = PlanForm(request.POST, prefix=f"plan{link.pk}")
+            if form.is_valid():
+                services.plan_visit(
+                    actor=request.user, link=link, planned_on=form.cleaned_data["planned_on"]
+                )
+                return self._done(_("The visit is planned."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return self._again(400)
 
     def _done(self, message):
         messages.success(self.request, message)
@@ -130,11 +175,7 @@ class LinkedHouseholdsView(FieldPageMixin, JurisdictionScopedMixin, ListView):
         return self._again(400, link_form=form)
 
     def _visit(self, request, operation):
-        links = restrict(HouseholdLink.objects.all(), request.user, path_field="grid__path")
-        try:
-            link = links.get(pk=int(request.POST.get("link", "")), ended_on__isnull=True)
-        except (ValueError, HouseholdLink.DoesNotExist):
-            raise Http404 from None
+        link = self._open_link(request)
         form = VisitForm(request.POST, prefix=f"link{link.pk}")
         if not form.is_valid():
             return self._again(400, visit_forms={link.pk: form})

@@ -41,11 +41,11 @@ def test_a_grid_worker_records_a_visit_on_the_phone(linked, live_server, page, s
 
     page.goto(f"{live_server.url}/field/party/")
     item = page.locator(f"[data-link='{linked.pk}']")
-    item.locator("summary").click()
-    item.locator("textarea").fill("老人身体很好")
+    item.locator("summary", has_text="记录走访").click()
+    item.locator("[data-record-visit] textarea").fill("老人身体很好")
     assert fits_the_screen(page)
     screenshot(page, "party-field-360")
-    item.locator("button[type=submit]").click()
+    item.locator("[data-record-visit] button[type=submit]").click()
 
     expect(page.locator(".alert-success")).to_contain_text("走访已记录")
     assert Visit.objects.get(link=linked).notes == "老人身体很好"

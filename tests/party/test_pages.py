@@ -220,3 +220,39 @@ def test_transferring_a_member_and_changing_status_on_the_member_page(client, us
     assert (member.organisation, member.status) == (tree["branch2"], "full")
     assert "第1网格党支部 → 第2网格党支部" in page_
     assert page_.index('data-form="transfer"') > page_.index("<main")
+
+
+def test_planning_a_visit_and_ending_a_link_on_the_field_page(client, user, linked, admin_user):
+    from datetime import timedelta
+
+    from grid import registry
+
+    client.force_login(user("grid1"))
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    planned = client.post(
+        "/field/party/",
+        {"operation": "plan", "link": linked.pk, f"plan{linked.pk}-planned_on": str(tomorrow)},
+    )
+    registry.record_death(linked.member.person, actor=admin_user)
+    shown = client.get("/field/party/")
+    ended = client.post("/field/party/", {"operation": "end", "link": linked.pk})
+
+    assert planned.status_code == 302
+    assert [link.member_gone for link in shown.context["links"]] == [True]
+    assert ended.status_code == 302
+    linked.refresh_from_db()
+    assert linked.ended_on == timezone.localdate()
+    assert Visit.objects.get().status == Visit.Status.CANCELLED
+
+
+def test_a_visit_cannot_be_planned_for_a_day_gone_by(client, user, linked):
+    client.force_login(user("grid1"))
+
+    response = client.post(
+        "/field/party/",
+        {"operation": "plan", "link": linked.pk, f"plan{linked.pk}-planned_on": "2020-01-01"},
+    )
+
+    assert response.status_code == 400
+    assert not Visit.objects.exists()

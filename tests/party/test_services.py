@@ -399,3 +399,19 @@ def test_attendees_are_members_of_the_organisation_or_below(tree, members):
 
     assert list(_errors(excinfo)) == ["attendees"]
     assert not Activity.objects.exists()
+
+
+def test_a_household_whose_member_died_counts_as_unlinked_until_linked_anew(
+    members, family, admin_user, home_grids
+):
+    link = services.link_household(
+        actor=None, member=members["head"], household=family["household"]
+    )
+    registry.record_death(members["head"].person, actor=admin_user)
+
+    after_death = selectors.coverage_by_grid(home_grids[:1])[0]
+    services.end_link(link, actor=None)
+    services.link_household(actor=None, member=members["spouse"], household=family["household"])
+    relinked = selectors.coverage_by_grid(home_grids[:1])[0]
+
+    assert (after_death.linked, relinked.linked) == (0, 1)
