@@ -256,3 +256,11 @@ def test_a_visit_cannot_be_planned_for_a_day_gone_by(client, user, linked):
 
     assert response.status_code == 400
     assert not Visit.objects.exists()
+
+
+def test_the_field_apps_visits_page_leads_to_the_linked_households(client, user, demo):
+    client.force_login(user("grid1"))
+
+    response = client.get("/field/visits/")
+
+    assert 'href="/field/party/"' in response.content.decode()
