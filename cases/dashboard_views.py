@@ -22,7 +22,7 @@ from django.views.generic import TemplateView
 from cases import metrics, reports
 from cases.metrics import Period
 from cases.models import Category
-from grid import exports
+from grid import exports, extensions
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
 from grid.models import Area, Department
 
@@ -308,6 +308,8 @@ class DashboardView(AreaPage):
             "categories": reports.categories(unit, period),
             "live": reports.live(unit, below.filter(level=child_level)),
             "labels": {k: str(m.label) for k, m in metrics.AREA_MEASURES.items()},
+            # Other apps' figures of the unit (party building, …), by grid/extensions.py.
+            "panels": extensions.panels(extensions.DASHBOARD, self.request, unit, period=period),
         }
 
 
@@ -404,6 +406,7 @@ class MonthlyReportView(AreaPage):
             categories=categories,
             department_ranking=department_ranking,
             generated_at=timezone.localtime(),
+            panels=extensions.panels(extensions.MONTHLY_REPORT, self.request, unit, month=month),
         )
         return context
 

@@ -8,6 +8,14 @@ from governance.auth import TokenViewSet
 from grid.api.imports import ImportJobViewSet
 from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
 from grid.api.views import AreaViewSet, DepartmentViewSet
+from party.api.views import (
+    ActivityViewSet,
+    CoverageViewSet,
+    HouseholdLinkViewSet,
+    MemberViewSet,
+    OrganisationViewSet,
+    VisitViewSet,
+)
 
 
 # No ".json" suffix routes: the API speaks JSON, negotiated by the Accept header.
@@ -29,3 +37,9 @@ router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("metrics", MetricsViewSet, basename="metrics")
+router.register("party/organisations", OrganisationViewSet, basename="party-organisation")
+router.register("party/members", MemberViewSet, basename="party-member")
+router.register("party/links", HouseholdLinkViewSet, basename="party-link")
+router.register("party/visits", VisitViewSet, basename="party-visit")
+router.register("party/activities", ActivityViewSet, basename="party-activity")
+router.register("party/coverage", CoverageViewSet, basename="party-coverage")

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "governance",
     "grid",
     "cases",
+    "party",
 ]
 
 MIDDLEWARE = [
@@ -213,6 +214,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HouseholdKindEnum": "grid.models.Household.Kind",
         "LifeEventKindEnum": "grid.models.LifeEvent.Kind",
+        # The registry's person status keeps the name it had before party building added
+        # statuses of its own.
+        "StatusEnum": "grid.models.Person.Status",
+        "PartyOrganisationKindEnum": "party.models.Organisation.Kind",
+        "PartyMemberStatusEnum": "party.models.Member.Status",
+        "PartyVisitStatusEnum": "party.models.Visit.Status",
+        "PartyActivityKindEnum": "party.models.Activity.Kind",
     },
 }
 
@@ -276,6 +284,9 @@ SANHUA_CATCH_UP_SECONDS = env.float("SANHUA_CATCH_UP_SECONDS", default=120.0)
 # How far outside a grid's boundary a GPS point given with that grid may lie (GPS error on the
 # boundary street): see grid/geo.py edge_tolerance_m.
 SANHUA_GRID_EDGE_TOLERANCE_M = env.float("SANHUA_GRID_EDGE_TOLERANCE_M", default=30.0)
+
+# Party building: how many households one party member links with (党员联系户).
+PARTY_HOUSEHOLDS_PER_MEMBER = env.int("SANHUA_PARTY_HOUSEHOLDS_PER_MEMBER", default=10)
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Sign-in: API tokens and failed-login lock-out (issue 11, item 12) ---------------------

@@ -5,6 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
+from grid import extensions
 from grid.filtersets import AreaFilterSet
 from grid.jurisdiction import JurisdictionScopedMixin, covers
 from grid.models import Area, Post
@@ -51,4 +52,6 @@ class AreaDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
         context["ancestors"] = [a for a in ancestors if covers(self.request.user, a)]
         context["children"] = area.children.all()
         context["posts"] = area.posts.filter(is_active=True).select_related("user")
+        # Other apps' sections of this page (party building, …), by grid/extensions.py.
+        context["panels"] = extensions.panels(extensions.AREA_PAGE, self.request, area)
         return context

@@ -8,6 +8,8 @@ reason) and has an out-of-scope sample below.
 """
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
@@ -22,6 +24,8 @@ from governance.models import ApiToken
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, Building, Department, House, Household, ImportJob, Person
+from party import services as party_services
+from party.models import Activity, HouseholdLink, Member, Organisation, Visit
 from tests.cases.conftest import make_photo
 from tests.grid import conftest as registry_fixtures
 
@@ -133,6 +137,33 @@ def _case_samples(home_grids):
     return {Case: case, Dispatch: case.dispatches.get(), CasePhoto: photo}
 
 
+def _party_samples(home_grids, neighbour):
+    """A party organisation of grid2's grid, its member (the neighbour), their linked household,
+    a visit to it and an activity."""
+    organisation = party_services.create_organisation(
+        actor=None, kind=Organisation.Kind.COMMITTEE, name="第2网格党委", area=home_grids[1]
+    )
+    member = party_services.admit_member(
+        actor=None, person=neighbour["person"], organisation=organisation,
+        status=Member.Status.FULL, joined_on=date(1980, 7, 1),
+    )  # fmt: skip
+    link = party_services.link_household(
+        actor=None, member=member, household=neighbour["household"]
+    )
+    visit = party_services.record_visit(actor=None, link=link, notes="走访")
+    activity = party_services.record_activity(
+        actor=None, organisation=organisation, kind=Activity.Kind.VOLUNTEER, title="志愿服务",
+        held_on=date(2026, 1, 5), hours=Decimal("2"), attendees=[member],
+    )  # fmt: skip
+    return {
+        Organisation: organisation,
+        Member: member,
+        HouseholdLink: link,
+        Visit: visit,
+        Activity: activity,
+    }
+
+
 def _out_of_scope_samples(home_grids, other_street, neighbour):
     """For each model behind a detail route: a row grid1 must not see."""
     return {
@@ -149,6 +180,7 @@ def _out_of_scope_samples(home_grids, other_street, neighbour):
             uploader=get_user_model().objects.get(username="grid2"),
             file_name="grid2.csv",
         ),
+        **_party_samples(home_grids, neighbour),
     }
 
 
@@ -235,7 +267,7 @@ def test_the_detail_routes_are_really_walked():
 
 @pytest.mark.parametrize(
     "model_admin",
-    [a for m, a in admin.site._registry.items() if m._meta.app_label in ("grid", "cases")],
+    [a for m, a in admin.site._registry.items() if m._meta.app_label in ("grid", "cases", "party")],
     ids=lambda a: type(a).__name__,
 )
 def test_every_admin_of_our_models_is_scoped(model_admin):

@@ -9,6 +9,8 @@ from cases.models import Category
 from grid.demo import DISTRICT_CODE, build_demo
 from grid.models import Area
 from grid.population import DEFAULT_SEED, seed_population
+from party.demo import build_party
+from party.models import HouseholdLink, Member, Organisation
 
 DEFAULT_PASSWORD = "sanhua123"
 
@@ -16,7 +18,8 @@ DEFAULT_PASSWORD = "sanhua123"
 class Command(BaseCommand):
     help = (
         "Load the demo district 黄埔区 with its departments, one login per role, the case "
-        "categories and routing rules, and buildings, houses, households and people in its grids."
+        "categories and routing rules, buildings, houses, households and people in its grids, and "
+        "its party organisations with members linked to households."
     )
 
     def add_arguments(self, parser):
@@ -66,6 +69,8 @@ class Command(BaseCommand):
         added = seed_population(
             persons=persons, seed=seed, progress=self.stderr if verbosity > 0 else None
         )
+        # After the registry: party members are residents whose political status says so.
+        build_party(seed=seed)
         filed = build_history(cases=cases, seed=seed)
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
         self.stdout.write(
@@ -75,6 +80,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Registry: added {added.persons} persons in {added.households} households, "
             f"{added.houses} houses and {added.buildings} buildings in {added.grids} grids."
+        )
+        self.stdout.write(
+            f"Party building: {Organisation.objects.count()} organisations, "
+            f"{Member.objects.count()} members, "
+            f"{HouseholdLink.objects.filter(ended_on__isnull=True).count()} linked households."
         )
         if filed:
             self.stdout.write(f"Cases: filed {filed} over the last 60 days.")
