@@ -20,6 +20,7 @@ from cases.forms import (
     VersionedForm,
     text_field,
 )
+from cases.models import Dispatch
 from grid.models import Area, Department
 
 
@@ -158,8 +159,33 @@ class ExtensionForm(DispatchStepForm):
 
 
 class DoneForm(DispatchStepForm):
+    """Report done. The lead's form also asks, while cooperating departments have not
+    reported, for the reason to go ahead without them (their dispatches then close with the
+    case); without it the report is refused and the message names them."""
+
     result = text_field(gettext_lazy("Result"), rows=3, max_length=limits.RESULT)
     photos = PhotosField()
+    go_ahead_reason = text_field(
+        gettext_lazy("Reason to resolve without them"), max_length=limits.REASON
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        dispatch = self.dispatch
+        waiting = []
+        if dispatch is not None and dispatch.role == Dispatch.Role.LEAD:
+            waiting = list(
+                Dispatch.objects.filter(case_id=dispatch.case_id, status__in=Dispatch.OPEN_STATUSES)
+                .exclude(pk=dispatch.pk)
+                .values_list("department__name", flat=True)
+                .order_by("pk")
+            )
+        if not waiting:
+            del self.fields["go_ahead_reason"]
+            return
+        self.fields["go_ahead_reason"].help_text = _(
+            "Not reported yet: %(departments)s. Their dispatches close with the case."
+        ) % {"departments": _(", ").join(waiting)}
 
 
 class ExtensionDecisionForm(DispatchStepForm):

@@ -8,13 +8,13 @@ departments and supervisors work in all day.
 - the department inbox (dispatches to my department, extension requests to decide);
 - the notification inbox, its mark-read and the unread badge of the navigation.
 
-Views are thin: a form (cases/console_forms.py) parses the post, one service in
-cases/services.py takes the step, and a refusal comes back on the same page: beside the field
-it concerns (ValidationError, 400) or as a page message (the policy says no: 403; the case has
-moved on or someone else took it first: 409). Services are atomic, so a refused step leaves
-nothing half-done. Every page is scoped like the API:
-a case is seen by the areas above its grid and by the departments it was dispatched to; any
-other id is a 404.
+Views are thin: the step is checked first (policies.check_case_step / check_dispatch_step: the
+policy says no: 403; someone else took it first, or the case has moved on: 409), then a form
+(cases/console_forms.py) parses the post and one service in cases/services.py takes the step;
+a refusal comes back on the same page, as a page message or beside the field it concerns
+(ValidationError, 400). Services are atomic, so a refused step leaves nothing half-done. Every
+page is scoped like the API: a case is seen by the areas above its grid and by the departments
+it was dispatched to; any other id is a 404.
 """
 
 from dataclasses import dataclass
@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from cases import notifications, policies, services, workflow
+from cases import notifications, policies, services
 from cases.calendar import WorkCalendar
 from cases.console_forms import (
     CallbackForm,
@@ -54,7 +54,7 @@ from cases.console_forms import (
     ReturnDownForm,
     VerifyForm,
 )
-from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.exceptions import ConcurrentCaseUpdate, CooperatingDispatchesOpen, InvalidTransition
 from cases.filtersets import (
     CaseFilterSet,
     NotificationFilterSet,
@@ -298,18 +298,28 @@ def run_step(form, service, target, actor) -> tuple[int, str]:
         return 409, STALE_MESSAGE
     except InvalidTransition:
         return 409, NOT_NOW_MESSAGE
+    except CooperatingDispatchesOpen as exc:
+        # Beside the field that lets the lead go ahead (the lead's form always has it).
+        field = "go_ahead_reason" if "go_ahead_reason" in form.fields else None
+        form.add_error(field, exc.message())
+        return 409, ""
     return 200, ""
 
 
-def refusal(form, target, possible_now: bool) -> tuple[int, str]:
-    """Why a step the user may not take now is refused: the case (or dispatch) changed since the
-    user saw it (409), the step is possible now but not for this user (403), or the case has
-    moved past it (409)."""
-    if form.is_valid() and form.cleaned_data["version"] != target.version:
+def refusal(check) -> tuple[int, str]:
+    """Run `check` (a policies.check_*_step) and say why a step is refused before its form is
+    read: the policy says no (403), the case (or dispatch) changed since the user saw it or
+    someone else took the step first (409), or the case has moved past it (409). (0, "") when
+    the step may go ahead."""
+    try:
+        check()
+    except PermissionDenied as exc:
+        return 403, str(exc) or _("You may not take this step on this case.")
+    except ConcurrentCaseUpdate:
         return 409, str(STALE_MESSAGE)
-    if possible_now:
-        return 403, _("You may not take this step on this case.")
-    return 409, str(NOT_NOW_MESSAGE)
+    except InvalidTransition:
+        return 409, str(NOT_NOW_MESSAGE)
+    return 0, ""
 
 
 STALE_MESSAGE = gettext_lazy(
@@ -776,10 +786,12 @@ class CaseStepView(ConsoleMixin, DetailView):
         if action == "reject":
             kwargs["duplicates"] = ()
         form = step.form(request.POST, request.FILES, auto_id=f"{action}-%s", **kwargs)
-        if action not in policies.step_names(policies.case_actions_for(request.user, case)):
-            status, alert = refusal(
-                form, case, action in policies.step_names(workflow.allowed_actions(case.status))
+        status, alert = refusal(
+            lambda: policies.check_case_step(
+                request.user, case, action, read_version=form.read_version()
             )
+        )
+        if status:
             return case_page(request, case, status=status, alert=alert)
         status, alert = run_step(form, step.service, case, request.user)
         if status == 200:
@@ -809,7 +821,7 @@ class DispatchFilter:
     ALL = "all"
     CHOICES = [
         (OPEN, gettext_lazy("To do")),
-        (DONE, gettext_lazy("Done or refused")),
+        (DONE, gettext_lazy("Done, refused or closed")),
         (ALL, gettext_lazy("All")),
     ]
 
@@ -835,7 +847,7 @@ def inbox_page(request, queryset, *, bound=None, status: int = 200, alert: str =
     if shown == DispatchFilter.OPEN:
         mine = mine.filter(status__in=Dispatch.OPEN_STATUSES, case__status=S.DISPATCHED)
     elif shown == DispatchFilter.DONE:
-        mine = mine.filter(status__in=[D.DONE, D.REFUSED, D.CANCELLED])
+        mine = mine.filter(status__in=[D.DONE, D.REFUSED, D.CANCELLED, D.CLOSED_WITH_CASE])
     mine = list(mine.order_by("due_at", "id")[:PAGE_SIZE])
     extensions = list(
         _dispatch_queryset(
@@ -898,12 +910,12 @@ class DispatchStepView(ConsoleMixin, DetailView):
             request.POST, request.FILES, dispatch=dispatch, auto_id=f"d{dispatch.pk}-{action}-%s"
         )
         from_case = request.POST.get("origin") == "case"
-        if action not in policies.dispatch_actions_for(request.user, dispatch):
-            possible = (
-                action in services.dispatch_actions(dispatch.status)
-                and dispatch.case.status == S.DISPATCHED
+        status, alert = refusal(
+            lambda: policies.check_dispatch_step(
+                request.user, dispatch, action, read_version=form.read_version()
             )
-            status, alert = refusal(form, dispatch, possible)
+        )
+        if status:
             if from_case:
                 return case_page(request, dispatch.case, status=status, alert=alert)
             return inbox_page(request, super().get_queryset(), status=status, alert=alert)

@@ -467,10 +467,12 @@ class TaskPhotoView(LoginRequiredMixin, JurisdictionScopedMixin, SingleObjectMix
 
 
 class TaskActionView(TaskDetailView):
-    """POST /field/tasks/{id}/{action}/: one workflow step through its service. Bad input
-    re-renders the case page with the messages beside their fields (400); a step the policy
-    refuses is a 403, one the case's status no longer allows (or a stale page) a 409. The
-    service runs in one transaction, so a refused step leaves nothing behind."""
+    """POST /field/tasks/{id}/{action}/: one workflow step through its service. The step is
+    checked before the form is read (policies.check_case_step): a step the policy refuses is a
+    403, a stale page, a step someone else took first or one the case's status no longer
+    allows a 409; then bad input re-renders the case page with the messages beside their
+    fields (400). The service runs in one transaction, so a refused step leaves nothing
+    behind."""
 
     def get(self, request, *args, **kwargs):
         self.get_object()  # out of the user's jurisdiction: 404, like every detail route
@@ -485,7 +487,18 @@ class TaskActionView(TaskDetailView):
             request.POST, request.FILES, prefix=action, user=request.user, case=case
         )
         status = 400
-        if form.is_valid():
+        try:
+            policies.check_case_step(request.user, case, action, read_version=form.read_version())
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or _("You may not take this step on this case."))
+            status = 403
+        except InvalidTransition as exc:
+            form.add_error(None, self.not_now(exc))
+            status = 409
+        except ConcurrentCaseUpdate:
+            form.add_error(None, _("Someone changed this case after you opened it; look again."))
+            status = 409
+        if status == 400 and form.is_valid():
             version = form.cleaned_data.get("version")
             try:
                 if version is not None and version != case.version:
@@ -497,11 +510,7 @@ class TaskActionView(TaskDetailView):
                 form.add_error(None, str(exc) or _("You may not take this step on this case."))
                 status = 403
             except InvalidTransition as exc:
-                form.add_error(
-                    None,
-                    _("This step is no longer possible: the case is now “%(status)s”.")
-                    % {"status": _status_label(exc.status)},
-                )
+                form.add_error(None, self.not_now(exc))
                 status = 409
             except ConcurrentCaseUpdate:
                 form.add_error(
@@ -520,6 +529,12 @@ class TaskActionView(TaskDetailView):
         else:
             context = self.get_context_data(object=case, bound=(action, form))
         return self.render_to_response(context, status=status)
+
+    @staticmethod
+    def not_now(exc: InvalidTransition) -> str:
+        return _("This step is no longer possible: the case is now “%(status)s”.") % {
+            "status": _status_label(exc.status)
+        }
 
 
 def _status_label(value: str) -> str:

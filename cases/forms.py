@@ -54,6 +54,14 @@ class VersionedForm(BootstrapForm):
         if versioned is not None and not self.is_bound:
             self.initial.setdefault("version", versioned.version)
 
+    def read_version(self) -> int | None:
+        """The version the post says the page showed, read before the form is validated (the
+        step's policy is checked first); a missing or garbled one is the form's to refuse."""
+        raw = self["version"].value()
+        if isinstance(raw, int):
+            return raw
+        return int(raw) if isinstance(raw, str) and raw.strip().isdecimal() else None
+
     def service_arguments(self) -> dict:
         """The step's fields as its service's keyword arguments; the version is the view's."""
         data = dict(self.cleaned_data)

@@ -29,6 +29,7 @@ LIMITS = {
     "result": RESULT,
     "instructions": INSTRUCTIONS,
     "reason": REASON,
+    "go_ahead_reason": REASON,  # the lead's reason to resolve before cooperating reports
     "note": NOTE,
     "comment": COMMENT,
 }

@@ -358,8 +358,10 @@ def refusal_rate(c: Counters) -> float | None:
 )
 def done_on_time_rate(c: Counters) -> float | None:
     """按期办结率 = dispatches reported done without ever being flagged overdue / (dispatches −
-    refused) × 100%."""
-    return percent(c["done_on_time"], c["dispatched"] - c["refused"])
+    refused − closed with the case before their own deadline) × 100%. A cooperating dispatch
+    still open when the lead's report resolved the case counts only if its deadline had passed
+    by then (late); otherwise the department could no longer finish it, and it is not scored."""
+    return percent(c["done_on_time"], c["dispatched"] - c["refused"] - c["closed_with_case"])
 
 
 @_measure(DEPARTMENT_MEASURES, "department_rework_rate", gettext_lazy("Rework rate"), better=LOWER)
@@ -641,6 +643,11 @@ def department_counters_from_cases(
             done=Count("pk", filter=done),
             done_on_time=Count("pk", filter=done & ~Q(pk__in=flagged)),
             reworked=Count("pk", filter=done & Q(status=Dispatch.Status.CANCELLED)),
+            closed_with_case=Count(
+                "pk",
+                filter=Q(status=Dispatch.Status.CLOSED_WITH_CASE, due_at__gt=F("closed_at"))
+                & ~Q(pk__in=flagged),
+            ),
         )
     )
     counters["overdue"] = len(flagged)

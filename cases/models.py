@@ -299,9 +299,22 @@ class CasePhoto(models.Model):
 
 
 class Dispatch(models.Model):
-    """Work sent to one department for one case: the lead (牵头) or a cooperating (配合) one.
-    Each has its own status, deadline and overdue flag; the case resolves when the lead
-    reports done."""
+    """Work sent to one department for one case: the lead (牵头, 主办) or a cooperating (配合,
+    协办) one. Each has its own status, deadline and overdue flag.
+
+        pending ──sign──▶ signed ──report_done──▶ done
+           │                │
+           ├──refuse──▶ refused
+           └────────────────┴──(the case resolves)──▶ closed_with_case
+    request/approve_extension keep the status; a lead's refusal cancels every open dispatch of
+    the round (cancelled), and so do a failed verification or a reopening the work reported
+    done (cancelled: to be redone).
+
+    Cooperating departments report to the case while it is dispatched. The lead's report
+    resolves the case; while cooperating dispatches are still open it is refused unless the lead
+    gives a reason to go ahead, and then each of them is closed with the case
+    (`closed_with_case`, with that reason): no department owes work on a case that has moved on
+    (cases/services.py, report_dispatch_done)."""
 
     class Role(models.TextChoices):
         LEAD = "lead", _("Lead")
@@ -313,6 +326,7 @@ class Dispatch(models.Model):
         REFUSED = "refused", _("Refused")
         DONE = "done", _("Reported done")
         CANCELLED = "cancelled", _("Cancelled")
+        CLOSED_WITH_CASE = "closed_with_case", _("Closed with the case")
 
     # The statuses in which a department still owes work, and its deadline runs.
     OPEN_STATUSES = (Status.PENDING, Status.SIGNED)
@@ -326,7 +340,7 @@ class Dispatch(models.Model):
     )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
     version = models.PositiveIntegerField(default=1)
     instructions = models.TextField(_("instructions"), blank=True)
@@ -345,6 +359,10 @@ class Dispatch(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched"))
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
     done_at = models.DateTimeField(_("reported done"), null=True, blank=True)
+    # Set when the case resolved while this dispatch was still open: when, and the lead's
+    # reason to go ahead without it.
+    closed_at = models.DateTimeField(_("closed with the case"), null=True, blank=True)
+    closure_reason = models.TextField(_("reason for closing with the case"), blank=True)
 
     class Meta:
         verbose_name = _("dispatch")
@@ -532,7 +550,8 @@ class HandlingRollup(models.Model):
 
 class DepartmentRollup(models.Model):
     """Counters of the work dispatched to one department on one day (Asia/Shanghai), of one
-    category: what became of each dispatch (签收, 退单, 反馈, overdue, rework)."""
+    category: what became of each dispatch (签收, 退单, 反馈, overdue, rework, closed with the
+    case before its deadline)."""
 
     day = models.DateField(_("day"))
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
@@ -546,6 +565,9 @@ class DepartmentRollup(models.Model):
     overdue = _counter(_("overdue"))
     extension_requests = _counter(_("extensions requested"))
     reworked = _counter(_("reworked"))
+    # Closed with its case before its own deadline passed: the department could no longer
+    # finish it, so it is not scored on time or late (docs/metrics.md).
+    closed_with_case = _counter(_("closed with the case in time"))
 
     class Meta:
         verbose_name = _("department rollup")

@@ -25,7 +25,7 @@ TO_HOLDER = {
 }  # fmt: skip
 TO_GRID_WORKERS = {"resolve"}
 TO_REPORTER = {"verify_pass", "self_resolve", "reject"}
-TO_DEPARTMENTS = {"dispatch", "dispatch_approve_extension"}
+TO_DEPARTMENTS = {"dispatch", "dispatch_approve_extension", "dispatch_close_with_case"}
 TO_SUPERVISORS = {"mark_overdue"}
 
 

@@ -7,10 +7,13 @@ of that level there: a grid worker for a grid, community staff for a community, 
 for a street, a district dispatcher for the district.
 """
 
+import copy
+
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from cases.models import Case, Dispatch
+from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.models import Case, CaseEvent, Dispatch
 from grid.models import Area, Post
 
 R = Post.Role
@@ -122,37 +125,135 @@ def require(allowed: bool) -> None:
         raise PermissionDenied(_("You may not take this step on this case."))
 
 
+def can_reopen_case(user, case: Case) -> bool:
+    """Who may reopen: the district and supervisors (their button), and those who call residents
+    back (a callback's unsatisfied rating may reopen the case)."""
+    return can_reopen(user, case) or can_callback(user, case)
+
+
+# The policy of each step people take on a case (the workflow's action names).
+CASE_POLICIES = {
+    "accept": can_accept,
+    "reject": can_reject,
+    "self_resolve": can_self_resolve,
+    "escalate": can_escalate,
+    "return_down": can_return_down,
+    "dispatch": can_dispatch,
+    "resolve": can_resolve,
+    "verify_pass": can_verify,
+    "verify_fail": can_verify,
+    "suspend": can_suspend,
+    "resume": can_resume,
+    "urge": can_urge,
+    "callback": can_callback,
+    "reopen": can_reopen_case,
+}
+# The buttons offered: a reopening is offered on its own to the district and supervisors only;
+# the others reopen through a callback (they may still take the step directly).
+OFFERED_POLICIES = {**CASE_POLICIES, "reopen": can_reopen}
+DISPATCH_POLICIES = {
+    "sign": can_sign,
+    "refuse": can_refuse,
+    "request_extension": can_request_extension,
+    "approve_extension": can_approve_extension,
+    "report_done": can_report_done,
+}
+
+
+def offered(case: Case, action: str) -> bool:
+    """Whether the workflow offers people `action` on the case as it stands (to whoever the
+    policy allows): its status allows the step, and nothing about the case rules it out."""
+    from cases.workflow import SYSTEM_ACTIONS, TRANSITIONS
+
+    if action in SYSTEM_ACTIONS or case.status not in TRANSITIONS.get(action, {}):
+        return False
+    if action == "resolve" and case.status == Case.Status.DISPATCHED:
+        return False  # a dispatched case resolves when its lead department reports done
+    # Nothing is above the district.
+    return not (action == "escalate" and case.level == Area.Level.DISTRICT)
+
+
 def case_actions_for(user, case: Case) -> list[str]:
     """The people's actions this user may take on the case now (for buttons and 409 bodies)."""
-    from cases.workflow import SYSTEM_ACTIONS, allowed_actions
+    from cases.workflow import allowed_actions
 
-    checks = {
-        "accept": can_accept,
-        "reject": can_reject,
-        "self_resolve": can_self_resolve,
-        "escalate": can_escalate,
-        "return_down": can_return_down,
-        "dispatch": can_dispatch,
-        "resolve": can_resolve,
-        "verify_pass": can_verify,
-        "verify_fail": can_verify,
-        "suspend": can_suspend,
-        "resume": can_resume,
-        "urge": can_urge,
-        "callback": can_callback,
-        "reopen": can_reopen,
-    }
-    actions = []
-    for action in allowed_actions(case.status):
-        if action in SYSTEM_ACTIONS:
-            continue
-        if action == "resolve" and case.status == Case.Status.DISPATCHED:
-            continue  # a dispatched case resolves when its lead department reports done
-        if action == "escalate" and case.level == Area.Level.DISTRICT:
-            continue
-        if checks[action](user, case):
-            actions.append(action)
-    return actions
+    return [
+        action
+        for action in allowed_actions(case.status)
+        if offered(case, action) and OFFERED_POLICIES[action](user, case)
+    ]
+
+
+def _earlier_version_allowing(user, case: Case, allows, since: int | None = None) -> int | None:
+    """The latest version of `case` before the current one (and from `since` on) as which
+    `allows(user, that_case)` held, from its history; None if there is none. Read only when a
+    step is refused, so it costs nothing on the way to a step taken."""
+    events = CaseEvent.objects.filter(case_id=case.pk, version__lt=case.version)
+    if since is not None:
+        events = events.filter(version__gte=since)
+    for event in events.select_related("to_holder").order_by("-version"):
+        past = copy.copy(case)  # Django copies the instance's cache too: `case` is untouched
+        past.status, past.level, past.version = event.to_status, event.to_level, event.version
+        past.holder = event.to_holder
+        if allows(user, past):
+            return event.version
+    return None
+
+
+def _workflow_action(step: str) -> str:
+    # The workflow's verify_pass and verify_fail are one step as people take it, with one policy.
+    return "verify_pass" if step == "verify" else step
+
+
+def check_case_step(user, case: Case, step: str, *, read_version: int | None = None) -> None:
+    """Refuse a step (`verify` for either outcome) `user` may not take on `case` as read now,
+    before any input is looked at, in this order:
+
+    1. the policy: if it refuses the step now but allowed it on an earlier version of the case
+       (since `read_version`, the version the user says they read, when given), someone moved
+       the case first: a lost race, ConcurrentCaseUpdate (409). Otherwise PermissionDenied (403).
+    2. a `read_version` older than the case: ConcurrentCaseUpdate (409).
+    3. the status (and level) of the case: InvalidTransition (409), with the steps the user
+       may take now.
+    Services call it first, so every interface (API, console, field app, admin, tests) gets
+    403 before 400, and a lost race as 409 however the loser read the case."""
+    action = _workflow_action(step)
+    policy = CASE_POLICIES[action]
+    if not policy(user, case):
+        earlier = _earlier_version_allowing(
+            user, case, lambda u, past: offered(past, action) and policy(u, past), read_version
+        )
+        if earlier is not None:
+            raise ConcurrentCaseUpdate(read_version or earlier, case.version)
+        require(False)
+    if read_version is not None and read_version != case.version:
+        raise ConcurrentCaseUpdate(read_version, case.version)
+    if not offered(case, action):
+        raise InvalidTransition(step, case.status, step_names(case_actions_for(user, case)))
+
+
+def check_dispatch_step(user, dispatch: Dispatch, step: str, *, read_version=None) -> None:
+    """`check_case_step` for a step on a dispatch: the policy (403; a lost race is 409), a stale
+    `read_version` (409), then the status of the dispatch and of its case (409, naming the
+    dispatch's own status while it has one that rules the step out)."""
+    policy = DISPATCH_POLICIES[step]
+    if not policy(user, dispatch):
+        # Only the decision on an extension depends on the case (who holds it): whoever held
+        # the case while it had this dispatch finds the dispatch moved on, a 409.
+        if step == "approve_extension" and _earlier_version_allowing(
+            user, dispatch.case, lambda u, past: holds(u, past)
+        ):
+            raise InvalidTransition(step, dispatch.status, [])
+        require(False)
+    if read_version is not None and read_version != dispatch.version:
+        raise ConcurrentCaseUpdate(read_version, dispatch.version)
+    allowed = dispatch_actions_for(user, dispatch)
+    if step in allowed:
+        return
+    status = dispatch.status
+    if status in Dispatch.OPEN_STATUSES and dispatch.case.status != Case.Status.DISPATCHED:
+        status = dispatch.case.status  # still open, but paused with its suspended case
+    raise InvalidTransition(step, status, allowed)
 
 
 def dispatch_actions_for(user, dispatch: Dispatch) -> list[str]:
@@ -162,17 +263,10 @@ def dispatch_actions_for(user, dispatch: Dispatch) -> list[str]:
 
     if dispatch.case.status != Case.Status.DISPATCHED:
         return []
-    checks = {
-        "sign": can_sign,
-        "refuse": can_refuse,
-        "request_extension": can_request_extension,
-        "approve_extension": can_approve_extension,
-        "report_done": can_report_done,
-    }
     return [
         action
         for action in dispatch_actions(dispatch.status)
-        if checks[action](user, dispatch)
+        if DISPATCH_POLICIES[action](user, dispatch)
         and (action != "approve_extension" or dispatch.extension_until is not None)
     ]
 

@@ -273,6 +273,11 @@ def contribution(facts: Facts, steps: Iterable[Step]) -> Contribution:
             elif action == "dispatch_overdue" and dispatch_id not in flagged:
                 flagged.add(dispatch_id)
                 department(sent, department_id, "overdue")
+            elif action == "dispatch_close_with_case":
+                # Closed with its case: scored only if its own deadline had passed by then
+                # (flagged overdue, or recorded late); otherwise it is left out of the rates.
+                if dispatch_id not in flagged and not step.data.get("late"):
+                    department(sent, department_id, "closed_with_case")
             elif action == "dispatch_report_done":
                 done[dispatch_id] = True
                 department(sent, department_id, "done")

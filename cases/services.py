@@ -4,7 +4,9 @@ deadlines, and moves the case through cases/workflow.py in one transaction.
 
 Callers pass the case as they read it (its `version` is what compare-and-set checks) or, for
 tasks, an id; errors are ValidationError (bad input, per field), PermissionDenied,
-InvalidTransition and ConcurrentCaseUpdate.
+InvalidTransition, ConcurrentCaseUpdate and CooperatingDispatchesOpen. Each person's step checks
+the policy and the status first (policies.check_case_step / check_dispatch_step: 403 or 409,
+a lost race always 409) and only then the input (400).
 """
 
 import math
@@ -23,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from cases import limits, policies, routing, workflow
 from cases.calendar import WorkCalendar, deadline
-from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.exceptions import ConcurrentCaseUpdate, CooperatingDispatchesOpen, InvalidTransition
 from cases.models import (
     Callback,
     Case,
@@ -316,9 +318,9 @@ def route_filed_case(case_id: int) -> bool:
 # People's steps
 
 
-def _step(case: Case, action: str, actor, check, **kwargs) -> CaseEvent:
-    policies.require(check(actor, case))
-    return workflow.apply(case, action, actor=actor, **kwargs)
+def _may(actor, case: Case, step: str) -> None:
+    """The policy and the status, before any input is read (policies.check_case_step)."""
+    policies.check_case_step(actor, case, step)
 
 
 def _reason(reason: str) -> str:
@@ -331,23 +333,24 @@ def _reason(reason: str) -> str:
 
 @transaction.atomic
 def accept_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
+    _may(actor, case, "accept")
     now = now or timezone.now()
     due = stage_deadline(case, "handle", level=case.level, start=now)
-    return _step(case, "accept", actor, policies.can_accept, now=now, due_at=due)
+    return workflow.apply(case, "accept", actor=actor, now=now, due_at=due)
 
 
 @transaction.atomic
 def reject_case(case: Case, *, actor, reason: str, duplicate_of: Case | None = None) -> CaseEvent:
     """Close a report as not registered (不予立案): invalid, or a duplicate of `duplicate_of`."""
+    _may(actor, case, "reject")
     reason = _reason(reason)
     if duplicate_of is not None and duplicate_of.pk == case.pk:
         raise ValidationError({"duplicate_of": [_("A case cannot duplicate itself.")]})
     extra = {"duplicate_of": duplicate_of} if duplicate_of else {}
-    return _step(
+    return workflow.apply(
         case,
         "reject",
-        actor,
-        policies.can_reject,
+        actor=actor,
         reason=reason,
         due_at=None,
         data={"duplicate_of": duplicate_of.pk} if duplicate_of else {},
@@ -357,13 +360,13 @@ def reject_case(case: Case, *, actor, reason: str, duplicate_of: Case | None = N
 
 @transaction.atomic
 def self_resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
+    _may(actor, case, "self_resolve")
     limits.check_lengths(result=result)
     _check_photos(photos, required=True, message=_("Attach a photo of the result."))
-    event = _step(
+    event = workflow.apply(
         case,
         "self_resolve",
-        actor,
-        policies.can_self_resolve,
+        actor=actor,
         reason=result,
         due_at=None,
         resolution=result,
@@ -376,8 +379,8 @@ def self_resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent
 @transaction.atomic
 def escalate_case(case: Case, *, actor, reason: str, now: datetime | None = None) -> CaseEvent:
     """Hand the case one level up (上报), where it waits to be accepted."""
+    _may(actor, case, "escalate")
     reason = _reason(reason)
-    policies.require(policies.can_escalate(actor, case))
     return _move(
         case, "escalate", routing.next_level_up(case.level), actor=actor, reason=reason, now=now
     )
@@ -388,8 +391,8 @@ def return_case(
     case: Case, *, actor, reason: str, to_level: int | None = None, now: datetime | None = None
 ) -> CaseEvent:
     """Send the case down (退回/下派), one level or to `to_level`, no lower than its grid."""
+    _may(actor, case, "return_down")
     reason = _reason(reason)
-    policies.require(policies.can_return_down(actor, case))
     target = to_level or case.level + 1
     if not case.level < target <= Level.GRID:
         raise ValidationError({"to_level": [_("Choose a level below the current one.")]})
@@ -420,15 +423,15 @@ def _move(
 
 @transaction.atomic
 def resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
-    """The holder handled the case itself (处置完成); it waits for on-site verification."""
-    if case.status == S.DISPATCHED:
-        raise InvalidTransition("resolve", case.status, ["report_done (lead department)"])
+    """The holder handled the case itself (处置完成); it waits for on-site verification. A
+    dispatched case resolves when its lead department reports done, not by this step."""
+    _may(actor, case, "resolve")
     if not (result or "").strip():
         raise ValidationError({"result": [_("Describe what was done.")]})
     limits.check_lengths(result=result)
     _check_photos(photos)
-    event = _step(
-        case, "resolve", actor, policies.can_resolve, reason=result, due_at=None, resolution=result
+    event = workflow.apply(
+        case, "resolve", actor=actor, reason=result, due_at=None, resolution=result
     )
     _attach(case, event, photos, actor)
     return event
@@ -438,28 +441,26 @@ def resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent:
 def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos=()) -> CaseEvent:
     """On-site verification (核查) by a grid worker of the case's grid, with a photo: a pass
     closes the case, a fail sends it back to its holder for rework (返工)."""
+    _may(actor, case, "verify")
     limits.check_lengths(note=note)
     _check_photos(photos, required=True, message=_("Attach a photo taken on site."))
     if passed:
-        event = _step(case, "verify_pass", actor, policies.can_verify, reason=note, due_at=None)
+        event = workflow.apply(case, "verify_pass", actor=actor, reason=note, due_at=None)
     else:
         note = _reason(note)
         now = timezone.now()
         due = stage_deadline(case, "handle", level=case.level, start=now)
-        event = _step(
+        event = workflow.apply(
             case,
             "verify_fail",
-            actor,
-            policies.can_verify,
+            actor=actor,
             now=now,
             reason=note,
             due_at=due,
             rework_count=F("rework_count") + 1,
             resolved_at=None,
         )
-        Dispatch.objects.filter(case=case, status=Dispatch.Status.DONE).update(
-            status=Dispatch.Status.CANCELLED
-        )
+        _cancel_dispatches(case, [Dispatch.Status.DONE])
     _attach(case, event, photos, actor)
     return event
 
@@ -468,22 +469,23 @@ def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos=()) -
 def suspend_case(case: Case, *, actor, reason: str, now: datetime | None = None) -> CaseEvent:
     """Stop the clock (挂账) with a reason; the time left is kept for resume, the case's and
     that of each open dispatch, so no department runs late while the case waits."""
+    _may(actor, case, "suspend")
     reason = _reason(reason)
+    open_dispatches = _lock_open_dispatches(case.pk)  # before the case, as everywhere
     now = now or timezone.now()
     remaining = None
     if case.due_at is not None:
         remaining = _time_left(case, case.due_at, now)
-    event = _step(
+    event = workflow.apply(
         case,
         "suspend",
-        actor,
-        policies.can_suspend,
+        actor=actor,
         now=now,
         reason=reason,
         due_at=None,
         remaining_seconds=remaining,
     )
-    for dispatch in Dispatch.objects.filter(case=case, status__in=Dispatch.OPEN_STATUSES):
+    for dispatch in open_dispatches:
         Dispatch.objects.filter(pk=dispatch.pk).update(
             remaining_seconds=_time_left(case, dispatch.due_at, now)
         )
@@ -512,13 +514,12 @@ def _restart_clock(case: Case, now: datetime, seconds: int) -> datetime:
 
 @transaction.atomic
 def resume_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
+    _may(actor, case, "resume")
     now = now or timezone.now()
     due = None
     if case.remaining_seconds is not None:
         due = _restart_clock(case, now, case.remaining_seconds)
-    event = _step(
-        case, "resume", actor, policies.can_resume, now=now, due_at=due, remaining_seconds=None
-    )
+    event = workflow.apply(case, "resume", actor=actor, now=now, due_at=due, remaining_seconds=None)
     paused = Dispatch.objects.filter(case=case, remaining_seconds__isnull=False)
     for dispatch in paused:
         Dispatch.objects.filter(pk=dispatch.pk).update(
@@ -530,10 +531,9 @@ def resume_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
 @transaction.atomic
 def urge_case(case: Case, *, actor, reason: str) -> CaseEvent:
     """A supervision notice (督办): recorded, counted and sent to the holder; no status change."""
+    _may(actor, case, "urge")
     reason = _reason(reason)
-    event = _step(
-        case, "urge", actor, policies.can_urge, reason=reason, urge_count=F("urge_count") + 1
-    )
+    event = workflow.apply(case, "urge", actor=actor, reason=reason, urge_count=F("urge_count") + 1)
     Supervision.objects.create(case=case, by=actor, reason=reason, level=case.level)
     return event
 
@@ -544,14 +544,14 @@ def callback_case(
 ) -> CaseEvent:
     """Record a resident's rating (回访). An unsatisfied rating (1–2) within the reopen window
     may reopen the case (重办) when asked to."""
+    _may(actor, case, "callback")
     if not isinstance(satisfaction, int) or not 1 <= satisfaction <= 5:
         raise ValidationError({"satisfaction": [_("Rate from 1 to 5.")]})
     limits.check_lengths(comment=comment)
-    event = _step(
+    event = workflow.apply(
         case,
         "callback",
-        actor,
-        policies.can_callback,
+        actor=actor,
         reason=comment,
         satisfaction=satisfaction,
         data={"satisfaction": satisfaction},
@@ -564,12 +564,12 @@ def callback_case(
 
 @transaction.atomic
 def reopen_case(case: Case, *, actor, reason: str) -> CaseEvent:
+    _may(actor, case, "reopen")
     reason = _reason(reason)
     if case.closed_at and timezone.now() - case.closed_at > REOPEN_WINDOW:
         raise ValidationError({"reason": [_("The case closed too long ago to reopen it.")]})
     now = timezone.now()
     due = stage_deadline(case, "handle", level=case.level, start=now)
-    policies.require(policies.can_reopen(actor, case) or policies.can_callback(actor, case))
     event = workflow.apply(
         case,
         "reopen",
@@ -584,9 +584,7 @@ def reopen_case(case: Case, *, actor, reason: str) -> CaseEvent:
     )
     # As after a failed verification, the work reported done is to be redone: the case may be
     # dispatched again, and only one lead dispatch may be active.
-    Dispatch.objects.filter(case=case, status=Dispatch.Status.DONE).update(
-        status=Dispatch.Status.CANCELLED
-    )
+    _cancel_dispatches(case, [Dispatch.Status.DONE])
     return event
 
 
@@ -606,6 +604,7 @@ def dispatch_case(
 ) -> CaseEvent:
     """Send the case to one lead department and any cooperating ones (派遣), each with its own
     deadline; the case's own clock stops until the lead reports done."""
+    _may(actor, case, "dispatch")
     limits.check_lengths(instructions=instructions)
     now = now or timezone.now()
     cooperating = [d for d in cooperating if d.pk != lead.pk]
@@ -617,11 +616,10 @@ def dispatch_case(
     if due_at is not None and due_at <= now:
         raise ValidationError({"due_at": [_("The deadline must be in the future.")]})
     due = due_at or WorkCalendar.load().add(now, routing.DEFAULT_DISPATCH_HOURS * 3600)
-    event = _step(
+    event = workflow.apply(
         case,
         "dispatch",
-        actor,
-        policies.can_dispatch,
+        actor=actor,
         now=now,
         due_at=None,
         reason=instructions,
@@ -664,53 +662,85 @@ def dispatch_actions(status: str) -> list[str]:
     return [a for a, moves in DISPATCH_MOVES.items() if status in moves]
 
 
-def _dispatch_step(
-    dispatch: Dispatch, action: str, actor, check, *, now=None, reason="", **fields
-) -> Dispatch:
-    """Compare-and-set a dispatch's status and record the step as an event of its case."""
-    policies.require(check(actor, dispatch))
+def _may_on_dispatch(actor, dispatch: Dispatch, step: str) -> None:
+    """The policy and the status, before any input is read (policies.check_dispatch_step)."""
+    policies.check_dispatch_step(actor, dispatch, step)
+
+
+def _lock_open_dispatches(case_id: int) -> list[Dispatch]:
+    """The case's open dispatches, locked in id order. Dispatch rows are always locked before
+    their case's row (a step on a dispatch updates the dispatch, then records the step on the
+    case; the sweeper locks a batch of due dispatches first): a step that changes several
+    dispatches of a case takes them here first, so no two steps wait on each other in
+    opposite orders."""
+    return list(
+        Dispatch.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .filter(case_id=case_id, status__in=Dispatch.OPEN_STATUSES)
+        .order_by("pk")
+    )
+
+
+def _dispatch_step(dispatch: Dispatch, action: str, actor, *, now=None, reason="", **fields):
+    """Compare-and-set a dispatch's status and record the step as an event of its case. The
+    caller has checked the policy and the status (_may_on_dispatch) on the dispatch as it read
+    it; if the dispatch or its case moved on since, nothing is written (409)."""
+    case = Case.objects.only("status").get(pk=dispatch.case_id)
+    if case.status != S.DISPATCHED:
+        raise InvalidTransition(action, case.status, [])
     moves = DISPATCH_MOVES[action]
     if dispatch.status not in moves:
         raise InvalidTransition(action, dispatch.status, dispatch_actions(dispatch.status))
-    if dispatch.case.status != S.DISPATCHED:
-        raise InvalidTransition(action, dispatch.case.status, [])
     now = now or timezone.now()
-    updated = Dispatch.objects.filter(pk=dispatch.pk, version=dispatch.version).update(
-        status=moves[dispatch.status], version=F("version") + 1, **fields
-    )
+    updated = Dispatch.objects.filter(
+        pk=dispatch.pk, version=dispatch.version, status=dispatch.status
+    ).update(status=moves[dispatch.status], version=F("version") + 1, **fields)
     if updated != 1:
-        raise ConcurrentCaseUpdate(dispatch.version)
+        current = Dispatch.objects.filter(pk=dispatch.pk).values_list("version", flat=True).first()
+        raise ConcurrentCaseUpdate(dispatch.version, current)
     dispatch.refresh_from_db()
     _record_dispatch_step(dispatch, action, actor, now, reason)
     return dispatch
 
 
-def _record_dispatch_step(dispatch: Dispatch, action: str, actor, now, reason: str) -> None:
+def _record_dispatch_step(dispatch: Dispatch, action: str, actor, now, reason: str, **data) -> None:
     # A dispatch step leaves the case's status alone but belongs in its history, as the next
     # case version like any other step, so the history has no gaps.
     case = Case.objects.get(pk=dispatch.case_id)
-    data = {"dispatch": dispatch.pk, "department": dispatch.department_id, "role": dispatch.role}
+    data = {
+        "dispatch": dispatch.pk,
+        "department": dispatch.department_id,
+        "role": dispatch.role,
+        **data,
+    }
     workflow.apply(case, f"dispatch_{action}", actor=actor, now=now, reason=reason, data=data)
+
+
+def _cancel_dispatches(case: Case, statuses) -> None:
+    # A new version, so that a step on one of them read before cannot compare-and-set after.
+    Dispatch.objects.filter(case=case, status__in=statuses).update(
+        status=Dispatch.Status.CANCELLED, version=F("version") + 1
+    )
 
 
 @transaction.atomic
 def sign_dispatch(dispatch: Dispatch, *, actor) -> Dispatch:
-    return _dispatch_step(dispatch, "sign", actor, policies.can_sign, signed_at=timezone.now())
+    _may_on_dispatch(actor, dispatch, "sign")
+    return _dispatch_step(dispatch, "sign", actor, signed_at=timezone.now())
 
 
 @transaction.atomic
 def refuse_dispatch(dispatch: Dispatch, *, actor, reason: str) -> Dispatch:
     """A department refuses a wrong dispatch (退单) with a reason. A refused lead sends the
     case back to the dispatcher's queue to be dispatched again."""
+    _may_on_dispatch(actor, dispatch, "refuse")
     reason = _reason(reason)
-    dispatch = _dispatch_step(
-        dispatch, "refuse", actor, policies.can_refuse, reason=reason, refusal_reason=reason
-    )
+    if dispatch.role == Dispatch.Role.LEAD:
+        _lock_open_dispatches(dispatch.case_id)  # all of them are cancelled below
+    dispatch = _dispatch_step(dispatch, "refuse", actor, reason=reason, refusal_reason=reason)
     if dispatch.role == Dispatch.Role.LEAD:
         case = Case.objects.get(pk=dispatch.case_id)
-        Dispatch.objects.filter(case=case, status__in=Dispatch.OPEN_STATUSES).update(
-            status=Dispatch.Status.CANCELLED
-        )
+        _cancel_dispatches(case, Dispatch.OPEN_STATUSES)
         due = stage_deadline(case, "handle", level=case.level, start=timezone.now())
         workflow.apply(case, "lead_refused", actor=None, reason=reason, due_at=due)
     return dispatch
@@ -718,6 +748,7 @@ def refuse_dispatch(dispatch: Dispatch, *, actor, reason: str) -> Dispatch:
 
 @transaction.atomic
 def request_extension(dispatch: Dispatch, *, actor, until: datetime, reason: str) -> Dispatch:
+    _may_on_dispatch(actor, dispatch, "request_extension")
     reason = _reason(reason)
     if until <= dispatch.due_at:
         raise ValidationError({"until": [_("Ask for a date after the current deadline.")]})
@@ -725,7 +756,6 @@ def request_extension(dispatch: Dispatch, *, actor, until: datetime, reason: str
         dispatch,
         "request_extension",
         actor,
-        policies.can_request_extension,
         reason=reason,
         extension_until=until,
         extension_reason=reason,
@@ -734,8 +764,10 @@ def request_extension(dispatch: Dispatch, *, actor, until: datetime, reason: str
 
 @transaction.atomic
 def approve_extension(dispatch: Dispatch, *, actor, approve: bool = True) -> Dispatch:
-    if dispatch.extension_until is None:
-        raise ValidationError({"extension": [_("No extension was requested.")]})
+    """The dispatching level decides a requested extension. With none requested (or already
+    decided by someone else) the step is not possible: a 409, like any step the state rules
+    out."""
+    _may_on_dispatch(actor, dispatch, "approve_extension")
     fields = {"extension_until": None}
     if approve:
         fields.update(due_at=dispatch.extension_until, is_overdue=False)
@@ -743,35 +775,65 @@ def approve_extension(dispatch: Dispatch, *, actor, approve: bool = True) -> Dis
         dispatch,
         "approve_extension",
         actor,
-        policies.can_approve_extension,
         reason="approved" if approve else "declined",
         **fields,
     )
 
 
 @transaction.atomic
-def report_dispatch_done(dispatch: Dispatch, *, actor, result: str, photos=()) -> Dispatch:
-    """A department reports its part done (反馈); the lead's report resolves the case."""
+def report_dispatch_done(
+    dispatch: Dispatch, *, actor, result: str, photos=(), go_ahead_reason: str = ""
+) -> Dispatch:
+    """A department reports its part done (反馈). Cooperating departments report to the case
+    while it is dispatched; the lead's report resolves it (主办办结).
+
+    While cooperating dispatches are still open the lead's report is refused
+    (CooperatingDispatchesOpen, a 409 naming them) unless the lead gives `go_ahead_reason`;
+    then each of them is closed with the case (closed_with_case, with that reason) before the
+    case resolves, so no department is left owing work on a case that has moved on. One whose
+    own deadline had already passed is first flagged overdue, as the sweeper would have: it is
+    scored late; the others are not scored (docs/metrics.md)."""
+    _may_on_dispatch(actor, dispatch, "report_done")
     if not (result or "").strip():
         raise ValidationError({"result": [_("Describe what was done.")]})
-    limits.check_lengths(result=result)
+    limits.check_lengths(result=result, go_ahead_reason=go_ahead_reason)
     _check_photos(photos)
+    go_ahead_reason = (go_ahead_reason or "").strip()
+    is_lead = dispatch.role == Dispatch.Role.LEAD
+    still_open = []
+    if is_lead:
+        # Read under lock: a cooperating report committed meanwhile is no longer open.
+        still_open = [d for d in _lock_open_dispatches(dispatch.case_id) if d.pk != dispatch.pk]
+        if still_open and not go_ahead_reason:
+            raise CooperatingDispatchesOpen(still_open)
+    now = timezone.now()
     dispatch = _dispatch_step(
-        dispatch,
-        "report_done",
-        actor,
-        policies.can_report_done,
-        reason=result,
-        result=result,
-        done_at=timezone.now(),
+        dispatch, "report_done", actor, now=now, reason=result, result=result, done_at=now
     )
-    if dispatch.role == Dispatch.Role.LEAD:
+    if is_lead:
+        for other in still_open:
+            _close_with_case(other, actor=actor, now=now, reason=go_ahead_reason)
         case = Case.objects.get(pk=dispatch.case_id)
         event = workflow.apply(
-            case, "resolve", actor=actor, reason=result, resolution=result, due_at=None
+            case, "resolve", actor=actor, now=now, reason=result, resolution=result, due_at=None
         )
         _attach(case, event, photos, actor)
     return dispatch
+
+
+def _close_with_case(dispatch: Dispatch, *, actor, now: datetime, reason: str) -> None:
+    """Close a cooperating dispatch still open when its case resolves (locked by the caller)."""
+    late = dispatch.is_overdue or dispatch.due_at <= now
+    if late and not dispatch.is_overdue:
+        Dispatch.objects.filter(pk=dispatch.pk).update(is_overdue=True)
+        _record_dispatch_step(dispatch, "overdue", None, now, "")
+    Dispatch.objects.filter(pk=dispatch.pk).update(
+        status=Dispatch.Status.CLOSED_WITH_CASE,
+        version=F("version") + 1,
+        closed_at=now,
+        closure_reason=reason,
+    )
+    _record_dispatch_step(dispatch, "close_with_case", actor, now, reason, late=late)
 
 
 # The system's steps (run by the sweeper)
@@ -856,8 +918,11 @@ def flag_dispatch_if_overdue(dispatch_id: int, *, now: datetime | None = None) -
     )
     if dispatch is None:
         return False
-    # The same conditions again in the UPDATE: a suspension committed since the read wins.
-    if not running.filter(pk=dispatch.pk).update(is_overdue=True):
+    # The same conditions again in the UPDATE: a suspension or a closing committed since the
+    # read wins.
+    if not running.filter(pk=dispatch.pk, status__in=Dispatch.OPEN_STATUSES).update(
+        is_overdue=True
+    ):
         return False
     if dispatch.case.status == S.DISPATCHED:
         _record_dispatch_step(dispatch, "overdue", None, now, "")

@@ -13,6 +13,23 @@ the step in the dashboards' rollups: cases/rollups.py).
     lead_refused: dispatched ─▶ in_progress (the dispatcher dispatches again)
     urge (督办), mark_overdue, callback (回访) and the dispatch_* steps keep the status.
 
+While dispatched, each department's dispatch has its own steps (cases/models.py, Dispatch),
+recorded in the case's history as dispatch_* steps. Cooperating departments (配合, 协办) report
+to the case while it is dispatched; the lead's report done (主办反馈) resolves it:
+
+    lead report_done ─▶ [cooperating dispatches still open? refused (409) naming them, unless
+                         the lead gives a reason to go ahead]
+                     ─▶ dispatch_close_with_case for each open one (closed_with_case, the
+                        lead's reason; dispatch_overdue first if its deadline had passed)
+                     ─▶ resolve
+
+so once the case has moved on no dispatch is left owing work.
+
+People's steps are checked in one order (cases/policies.py, check_case_step and
+check_dispatch_step), whichever interface takes them: the policy first (403), where a step the
+user could have taken on an earlier version of the case is a lost race (409); then the status
+(409); then the input (400); then the compare-and-set below (409).
+
 Every write is compare-and-set on `version` (UPDATE … WHERE id=… AND version=…) and the event
 row is unique per (case, version), so two writers racing on one case cannot both succeed:
 the loser gets ConcurrentCaseUpdate and nothing it did is kept.
@@ -65,6 +82,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
             "approve_extension",
             "report_done",
             "overdue",
+            "close_with_case",
         )
     },
 }
@@ -98,6 +116,7 @@ ACTION_LABELS = {
     "dispatch_approve_extension": _("Extension decided"),
     "dispatch_report_done": _("Department reported done"),
     "dispatch_overdue": _("Dispatch overdue"),
+    "dispatch_close_with_case": _("Dispatch closed with the case"),
 }
 # The milestone timestamp each action writes; metrics read these.
 MILESTONES = {

@@ -12,7 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.exceptions import ConcurrentCaseUpdate, CooperatingDispatchesOpen, InvalidTransition
 
 
 class StandardPagination(PageNumberPagination):
@@ -59,6 +59,21 @@ def exception_handler(exc, context):
             "code": "invalid_transition",
             "status": exc.status,
             "allowed_actions": list(exc.allowed),
+        }
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, CooperatingDispatchesOpen):
+        body = {
+            "detail": exc.message(),
+            "code": "cooperating_dispatches_open",
+            "open_dispatches": [
+                {
+                    "id": pk,
+                    "department": name,
+                    "status": value,
+                    "status_label": _status_label(value),
+                }
+                for pk, name, value in exc.dispatches
+            ],
         }
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ConcurrentCaseUpdate):

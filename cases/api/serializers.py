@@ -279,6 +279,8 @@ class DispatchSerializer(serializers.ModelSerializer):
             "dispatched_at",
             "signed_at",
             "done_at",
+            "closed_at",
+            "closure_reason",
             "allowed_actions",
         ]
 
@@ -504,6 +506,16 @@ class ReturnDownInput(ReasonInput):
 class ResultInput(StepInput):
     result = _text(max_length=limits.RESULT)
     photos = _photos()
+
+
+class DoneInput(ResultInput):
+    go_ahead_reason = _text(
+        max_length=limits.REASON,
+        help_text=gettext_lazy(
+            "Lead only: why the case may resolve while cooperating departments have not "
+            "reported; their dispatches are then closed with the case."
+        ),
+    )
 
 
 class VerifyInput(StepInput):

@@ -3,10 +3,12 @@
 Every case and dispatch queryset goes through JurisdictionScopedMixin: a case is seen by the
 areas above its grid and by the departments it was dispatched to; anything else is a 404,
 whatever the method. Each workflow step is `POST /api/cases/{id}/{action}/` (or
-`/api/dispatches/{id}/{action}/`): parse the body, refuse a stale `version`, call the one
-service, answer with the fresh case (or dispatch). The errors the services raise become 400
-(bad input, per field), 403 (the policy says no) and 409 (not in this status, or someone else
-changed it first) in governance/rest.py.
+`/api/dispatches/{id}/{action}/`): check the step (policies.check_case_step /
+check_dispatch_step) before the body is parsed, parse it, call the one service, answer with the
+fresh case (or dispatch). So the answers come in one order: 403 (the policy says no), 409 (a
+lost race: a stale `version`, or a step the user could take before someone else moved the case;
+or a step the status does not allow), then 400 (bad input, per field). governance/rest.py turns
+the exceptions into these answers.
 """
 
 from django.db.models import Prefetch
@@ -29,7 +31,7 @@ from rest_framework.response import Response
 
 from cases import notifications, policies, services
 from cases.api import serializers as s
-from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
+from cases.exceptions import InvalidTransition
 from cases.filtersets import (
     CaseFilterSet,
     CategoryFilterSet,
@@ -74,11 +76,15 @@ def _parse(serializer_class, request) -> dict:
     return dict(data.validated_data)
 
 
-def _check_version(row, version: int | None) -> None:
-    """A client that says which version it read is refused if the row moved on since; the
-    workflow's compare-and-set covers the race between this read and the write."""
-    if version is not None and version != row.version:
-        raise ConcurrentCaseUpdate(version, row.version)
+def _read_version(request) -> int | None:
+    """The version the client says it read, looked at before the body is validated (the policy
+    comes first); one that is not a whole number is the serializer's to refuse, after."""
+    raw = request.data.get("version") if hasattr(request.data, "get") else None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().isdecimal():
+        return int(raw)
+    return None
 
 
 class ScopedWorkflowViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
@@ -231,13 +237,15 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkfl
             )
         return self._detail(case.pk, status_code=201 if created else 200)
 
-    def _act(self, request, input_class, service) -> Response:
-        """Run one workflow step on the case: parse, refuse a stale version, call the service,
-        answer with the fresh case. A 409 for the status lists what the user may do now."""
+    def _act(self, request, step: str, input_class, service) -> Response:
+        """Run one workflow step on the case: check it (policy, lost race, status), parse,
+        call the service, answer with the fresh case. A 409 for the status lists what the user
+        may do now."""
         case = self.get_object()
-        data = _parse(input_class, request)
-        _check_version(case, data.pop("version", None))
         try:
+            policies.check_case_step(request.user, case, step, read_version=_read_version(request))
+            data = _parse(input_class, request)
+            data.pop("version", None)
             service(case, actor=request.user, **data)
         except InvalidTransition as exc:
             current = super().get_queryset().get(pk=case.pk)
@@ -250,81 +258,81 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkfl
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The holder takes the case on; the handling deadline starts."""
-        return self._act(request, s.StepInput, services.accept_case)
+        return self._act(request, "accept", s.StepInput, services.accept_case)
 
     @_step_schema(s.RejectInput, "reject (不予立案)")
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Close the report as not registered: invalid, or a duplicate of `duplicate_of`."""
-        return self._act(request, s.RejectInput, services.reject_case)
+        return self._act(request, "reject", s.RejectInput, services.reject_case)
 
     @_step_schema(s.ResultInput, "self_resolve (当场处置)")
     @action(detail=True, methods=["post"])
     def self_resolve(self, request, pk=None):
         """A grid worker resolved a minor case on the spot (with a photo of the result)."""
-        return self._act(request, s.ResultInput, services.self_resolve_case)
+        return self._act(request, "self_resolve", s.ResultInput, services.self_resolve_case)
 
     @_step_schema(s.ReasonInput, "escalate (上报)")
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         """Hand the case one level up, with a reason."""
-        return self._act(request, s.ReasonInput, services.escalate_case)
+        return self._act(request, "escalate", s.ReasonInput, services.escalate_case)
 
     @_step_schema(s.ReturnDownInput, "return_down (退回)")
     @action(detail=True, methods=["post"])
     def return_down(self, request, pk=None):
         """Send the case down one level (or to `to_level`), with a reason."""
-        return self._act(request, s.ReturnDownInput, services.return_case)
+        return self._act(request, "return_down", s.ReturnDownInput, services.return_case)
 
     # Not named `dispatch`: that would shadow APIView.dispatch, the entry of every request.
     @_step_schema(s.DispatchInput, "dispatch (派遣)")
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_case(self, request, pk=None):
         """Send the case to one lead department and any cooperating ones."""
-        return self._act(request, s.DispatchInput, services.dispatch_case)
+        return self._act(request, "dispatch", s.DispatchInput, services.dispatch_case)
 
     @_step_schema(s.ResultInput, "resolve (处置完成)")
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """The holder handled the case itself; it waits for on-site verification."""
-        return self._act(request, s.ResultInput, services.resolve_case)
+        return self._act(request, "resolve", s.ResultInput, services.resolve_case)
 
     @_step_schema(s.VerifyInput, "verify (核查)")
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         """On-site check by a grid worker of the case's grid, with a photo: passed closes the
         case, failed sends it back for rework (a note is required)."""
-        return self._act(request, s.VerifyInput, services.verify_case)
+        return self._act(request, "verify", s.VerifyInput, services.verify_case)
 
     @_step_schema(s.ReasonInput, "suspend (挂账)")
     @action(detail=True, methods=["post"])
     def suspend(self, request, pk=None):
         """Stop the clock, with a reason."""
-        return self._act(request, s.ReasonInput, services.suspend_case)
+        return self._act(request, "suspend", s.ReasonInput, services.suspend_case)
 
     @_step_schema(s.StepInput, "resume")
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         """Restart the clock; the case returns to where it was."""
-        return self._act(request, s.StepInput, services.resume_case)
+        return self._act(request, "resume", s.StepInput, services.resume_case)
 
     @_step_schema(s.ReasonInput, "urge (督办)")
     @action(detail=True, methods=["post"])
     def urge(self, request, pk=None):
         """A supervision notice to the holder; the status does not change."""
-        return self._act(request, s.ReasonInput, services.urge_case)
+        return self._act(request, "urge", s.ReasonInput, services.urge_case)
 
     @_step_schema(s.CallbackInput, "callback (回访)")
     @action(detail=True, methods=["post"])
     def callback(self, request, pk=None):
         """A resident's rating of a closed case, 1 to 5."""
-        return self._act(request, s.CallbackInput, services.callback_case)
+        return self._act(request, "callback", s.CallbackInput, services.callback_case)
 
     @_step_schema(s.ReasonInput, "reopen (重办)")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         """Reopen a closed case for rework, with a reason."""
-        return self._act(request, s.ReasonInput, services.reopen_case)
+        return self._act(request, "reopen", s.ReasonInput, services.reopen_case)
 
 
 def _dispatch_schema(request_class, summary: str):
@@ -348,11 +356,15 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWo
     filterset_class = DispatchFilterSet
     pagination_class = DispatchCursorPagination
 
-    def _act(self, request, input_class, service) -> Response:
+    def _act(self, request, step: str, input_class, service) -> Response:
+        """A step on the dispatch, checked in the same order as a step on a case."""
         dispatch = self.get_object()
-        data = _parse(input_class, request)
-        _check_version(dispatch, data.pop("version", None))
         try:
+            policies.check_dispatch_step(
+                request.user, dispatch, step, read_version=_read_version(request)
+            )
+            data = _parse(input_class, request)
+            data.pop("version", None)
             service(dispatch, actor=request.user, **data)
         except InvalidTransition as exc:
             exc.allowed = policies.dispatch_actions_for(request.user, self.get_object())
@@ -363,32 +375,37 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWo
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
         """The department signs for the work."""
-        return self._act(request, s.StepInput, services.sign_dispatch)
+        return self._act(request, "sign", s.StepInput, services.sign_dispatch)
 
     @_dispatch_schema(s.ReasonInput, "refuse (退单)")
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
         """The department refuses a wrong dispatch, with a reason; a refused lead sends the
         case back to its dispatcher."""
-        return self._act(request, s.ReasonInput, services.refuse_dispatch)
+        return self._act(request, "refuse", s.ReasonInput, services.refuse_dispatch)
 
     @_dispatch_schema(s.ExtensionInput, "request_extension (申请延期)")
     @action(detail=True, methods=["post"])
     def request_extension(self, request, pk=None):
         """Ask for a later deadline, with a reason."""
-        return self._act(request, s.ExtensionInput, services.request_extension)
+        return self._act(request, "request_extension", s.ExtensionInput, services.request_extension)
 
     @_dispatch_schema(s.ExtensionDecisionInput, "approve_extension (审批延期)")
     @action(detail=True, methods=["post"])
     def approve_extension(self, request, pk=None):
         """The dispatching level approves (or declines) a requested extension."""
-        return self._act(request, s.ExtensionDecisionInput, services.approve_extension)
+        return self._act(
+            request, "approve_extension", s.ExtensionDecisionInput, services.approve_extension
+        )
 
-    @_dispatch_schema(s.ResultInput, "report_done (反馈)")
+    @_dispatch_schema(s.DoneInput, "report_done (反馈)")
     @action(detail=True, methods=["post"])
     def report_done(self, request, pk=None):
-        """The department reports its part done; the lead's report resolves the case."""
-        return self._act(request, s.ResultInput, services.report_dispatch_done)
+        """The department reports its part done; the lead's report resolves the case. While
+        cooperating departments have not reported, the lead's report is a 409
+        (`cooperating_dispatches_open`, naming them) unless it gives `go_ahead_reason`: then
+        their dispatches are closed with the case (`closed_with_case`)."""
+        return self._act(request, "report_done", s.DoneInput, services.report_dispatch_done)
 
 
 class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

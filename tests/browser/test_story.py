@@ -3,7 +3,9 @@ person: grid1 files the report with a photo on the field app's report page while
 offline, and it uploads once when the network returns; the community and the street escalate it
 on the console; the district accepts it and dispatches it to the transport bureau as lead with
 the construction bureau, the parks bureau and the traffic police cooperating; transport signs
-and reports done; grid1 verifies it on site in the field app; the supervisor sees it closed.
+and reports done before the cooperating departments, with its reason to go ahead, so their
+dispatches close with the case; grid1 verifies it on site in the field app; the supervisor sees
+it closed.
 
 Saves test-artifacts/screenshots/dispatcher-case-page.png: the district's case page at 1280 px.
 """
@@ -137,6 +139,9 @@ def test_the_bus_stop_story_runs_end_to_end_in_the_browser(
         expect(card).to_have_attribute("data-dispatch-status", "signed")
         card.locator("button[data-dispatch-step='report_done']").click()
         card.locator("textarea[name=result]").fill("站台已迁移至人行道内侧，花坛已修复")
+        # The cooperating departments have not reported: the lead says why it goes ahead.
+        expect(card.locator(".form-text", has_text="区住房和城乡建设局")).to_be_visible()
+        card.locator("textarea[name=go_ahead_reason]").fill("交通局已一并完成花坛修复和交通疏导")
         card.locator("input[name=photos]").set_input_files(
             make_jpeg(tmp_path / "moved.jpg", (60, 90, 160))
         )
@@ -167,7 +172,7 @@ def test_the_bus_stop_story_runs_end_to_end_in_the_browser(
         expect(row.locator(".badge.status-closed")).to_be_visible()
         row.locator(".queue-case a").click()
         expect(supervisor.locator("[data-status]")).to_have_attribute("data-status", "closed")
-        expect(supervisor.locator("[data-timeline] [data-event]")).to_have_count(9)
+        expect(supervisor.locator("[data-timeline] [data-event]")).to_have_count(12)
     finally:
         for context in contexts:
             context.close()
@@ -182,6 +187,7 @@ def test_the_bus_stop_story_runs_end_to_end_in_the_browser(
         "dispatch",
         "dispatch_sign",
         "dispatch_report_done",
+        *["dispatch_close_with_case"] * 3,
         "resolve",
         "verify_pass",
     ]
@@ -193,6 +199,7 @@ def test_the_bus_stop_story_runs_end_to_end_in_the_browser(
         "district",
         "transport",
         "transport",
+        *["transport"] * 3,
         "transport",
         "grid1",
     ]
@@ -206,3 +213,7 @@ def test_the_bus_stop_story_runs_end_to_end_in_the_browser(
             ("黄埔交警大队", "cooperating"),
         ]
     )
+    assert sorted(case.dispatches.values_list("role", "status")) == [
+        *[("cooperating", "closed_with_case")] * 3,
+        ("lead", "done"),
+    ]

@@ -589,6 +589,120 @@ def test_a_step_the_policy_refuses_is_a_403_and_nothing_is_written(login, file_c
     assert case.version == 1
 
 
+# The order of the checks: the policy (403; a lost race is 409), then the status (409), then
+# the input (400).
+
+
+def test_a_supervisors_self_resolve_with_bad_input_is_a_403_not_a_400(login, file_case):
+    case = file_case("0101")
+
+    response = login("supervisor").post(
+        f"/api/cases/{case.pk}/self_resolve/", {"result": ""}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert (response.status_code, response.json()) == (
+        403,
+        {"detail": "You may not take this step on this case."},
+    )
+    case.refresh_from_db()
+    assert (case.status, case.version) == ("reported", 1)
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("reject", {"reason": ""}),
+        ("escalate", {"reason": " "}),
+        ("return_down", {"reason": "", "to_level": "x"}),
+        ("dispatch", {}),
+        ("verify", {"passed": "maybe"}),
+        ("callback", {"satisfaction": 9}),
+        ("accept", {"version": "x"}),
+    ],
+)
+def test_every_case_step_the_policy_refuses_is_a_403_before_its_input_is_read(
+    login, file_case, action, body
+):
+    case = file_case("0501")  # held by the community; the supervisor takes no handling step
+
+    response = login("supervisor").post(f"/api/cases/{case.pk}/{action}/", body)
+
+    assert response.status_code == 403, response.content.decode()
+    assert Case.objects.get(pk=case.pk).version == 1
+
+
+def test_the_loser_of_two_escalations_reading_the_case_after_the_winner_gets_a_409(
+    login, file_case
+):
+    case = file_case("0101")
+    first, second = login("grid1"), login("grid1")
+    first.post(f"/api/cases/{case.pk}/escalate/", {"reason": "需社区协调"})
+
+    # The second press comes without a version, after the first moved the case to the
+    # community: no longer grid1's to escalate, but a lost race, not a refusal.
+    response = second.post(
+        f"/api/cases/{case.pk}/escalate/", {"reason": "需社区协调"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "Someone changed this after you read it; reload and try again.",
+        "code": "stale_version",
+        "your_version": 1,
+        "current_version": 2,
+    }
+    assert list(case.events.values_list("action", flat=True)) == ["report", "escalate"]
+
+
+def test_a_lost_race_is_a_409_even_when_the_loser_sends_bad_input(login, file_case, user):
+    case = file_case("0101")
+    services.escalate_case(case, actor=user("grid1"), reason="需社区协调")
+
+    response = login("grid1").post(f"/api/cases/{case.pk}/escalate/", {"reason": "", "version": 1})
+
+    assert (response.status_code, response.json()["code"]) == (409, "stale_version")
+
+
+def test_a_user_who_never_could_take_the_step_still_gets_a_403(login, file_case, user):
+    case = file_case("0101")
+    services.escalate_case(case, actor=user("grid1"), reason="需社区协调")
+
+    response = login("street").post(f"/api/cases/{case.pk}/escalate/", {"reason": "需协调"})
+
+    assert response.status_code == 403
+
+
+def test_a_dispatch_step_the_policy_refuses_is_a_403_before_its_input_is_read(login, district_case):
+    lead = district_case().dispatches.get(role=Dispatch.Role.LEAD)
+
+    district = login("district")
+    done = district.post(f"/api/dispatches/{lead.pk}/report_done/", {"result": ""})
+    extension = district.post(
+        f"/api/dispatches/{lead.pk}/request_extension/", {"until": "not a date"}
+    )
+
+    assert (done.status_code, extension.status_code) == (403, 403)
+
+
+def test_the_loser_of_two_extension_decisions_gets_a_409(login, district_case, user):
+    lead = district_case().dispatches.get(role=Dispatch.Role.LEAD)
+    services.request_extension(
+        lead, actor=user("transport"), until=lead.due_at.replace(year=2100), reason="需采购"
+    )
+    first, second = login("district"), login("district")
+    first.post(f"/api/dispatches/{lead.pk}/approve_extension/", {"approve": True})
+
+    response = second.post(f"/api/dispatches/{lead.pk}/approve_extension/", {"approve": False})
+
+    assert response.status_code == 409
+    assert (response.json()["code"], response.json()["status"]) == (
+        "invalid_transition",
+        "pending",
+    )
+    lead.refresh_from_db()
+    assert lead.due_at.year == 2100
+
+
 def test_a_step_without_its_reason_is_a_400_on_reason(login, file_case):
     case = file_case("0501")
 
@@ -839,6 +953,93 @@ def test_a_stale_dispatch_version_is_a_409(login, district_case):
     assert (response.status_code, response.json()["code"]) == (409, "stale_version")
     lead.refresh_from_db()
     assert lead.status == "pending"
+
+
+def test_a_cooperating_department_reports_to_the_case_while_it_is_dispatched(login, district_case):
+    case = district_case()
+    helper = case.dispatches.get(role=Dispatch.Role.COOPERATING)
+    client = login("construction")
+    client.post(f"/api/dispatches/{helper.pk}/sign/", {})
+
+    response = client.post(f"/api/dispatches/{helper.pk}/report_done/", {"result": "已配合"})
+
+    assert (response.status_code, response.json()["status"]) == (200, "done")
+    case.refresh_from_db()
+    assert case.status == "dispatched"
+
+
+def test_the_leads_report_is_refused_while_a_cooperating_dispatch_is_open(login, district_case):
+    case = district_case()
+    lead = case.dispatches.get(role=Dispatch.Role.LEAD)
+    helper = case.dispatches.get(role=Dispatch.Role.COOPERATING)
+    client = login("transport")
+    client.post(f"/api/dispatches/{lead.pk}/sign/", {})
+
+    response = client.post(f"/api/dispatches/{lead.pk}/report_done/", {"result": "已处置"})
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "cooperating_dispatches_open"
+    assert body["open_dispatches"] == [
+        {
+            "id": helper.pk,
+            "department": "区住房和城乡建设局",
+            "status": "pending",
+            "status_label": "待签收",
+        }
+    ]
+    assert "区住房和城乡建设局" in body["detail"]
+    case.refresh_from_db()
+    lead.refresh_from_db()
+    assert (case.status, lead.status) == ("dispatched", "signed")
+
+
+def test_with_a_reason_the_lead_resolves_the_case_and_the_open_dispatches_close_with_it(
+    login, district_case
+):
+    case = district_case()
+    lead = case.dispatches.get(role=Dispatch.Role.LEAD)
+    helper = case.dispatches.get(role=Dispatch.Role.COOPERATING)
+    transport = login("transport")
+    transport.post(f"/api/dispatches/{lead.pk}/sign/", {})
+
+    transport.post(
+        f"/api/dispatches/{lead.pk}/report_done/",
+        {"result": "已处置", "go_ahead_reason": "建设局无需到场"},
+    )
+
+    helper.refresh_from_db()
+    case.refresh_from_db()
+    assert case.status == "resolved"
+    assert (helper.status, helper.closure_reason, helper.is_overdue) == (
+        "closed_with_case",
+        "建设局无需到场",
+        False,
+    )
+    assert helper.closed_at == case.resolved_at
+    closing = case.events.get(action="dispatch_close_with_case")
+    assert (closing.actor.username, closing.reason, closing.data) == (
+        "transport",
+        "建设局无需到场",
+        {"dispatch": helper.pk, "department": helper.department_id, "role": "cooperating",
+         "late": False},
+    )  # fmt: skip
+    # Its department has no step left, and says why in its own status.
+    construction = login("construction")
+    body = construction.get(f"/api/dispatches/{helper.pk}/").json()
+    assert (body["status"], body["status_label"], body["allowed_actions"]) == (
+        "closed_with_case",
+        "随案关闭",
+        [],
+    )
+    late = construction.post(f"/api/dispatches/{helper.pk}/sign/", {}, HTTP_ACCEPT_LANGUAGE="en")
+    assert late.status_code == 409
+    assert late.json() == {
+        "detail": "The step “sign” is not allowed in the status “Closed with the case”.",
+        "code": "invalid_transition",
+        "status": "closed_with_case",
+        "allowed_actions": [],
+    }
 
 
 def test_another_departments_dispatch_is_a_404(login, district_case):

@@ -532,6 +532,32 @@ def test_a_step_the_policy_does_not_allow_is_refused(signed_in, file_case):
     assert case.status == Case.Status.REPORTED
 
 
+def test_a_lost_race_is_a_409_even_when_the_losers_form_is_bad(signed_in, file_case, user):
+    case = file_case("0301")  # starts at the street
+    seen = case.version
+    services.return_case(case, actor=user("street"), reason="社区可处理")
+
+    # A second return from the page the street saw before, with no level chosen.
+    response = signed_in("street", "en").post(
+        f"/console/cases/{case.pk}/return_down/", {"version": seen, "reason": "社区可处理"}
+    )
+
+    assert response.status_code == 409
+    assert "Someone else has already handled this case" in response.content.decode()
+    assert list(case.events.values_list("action", flat=True)) == ["report", "return_down"]
+
+
+def test_a_dispatch_step_the_policy_refuses_is_a_403_before_the_form_is_read(signed_in, dispatched):
+    lead = dispatched().dispatches.get(role=Dispatch.Role.LEAD)
+
+    response = signed_in("district", "en").post(
+        f"/console/dispatches/{lead.pk}/request_extension/", {"until": "soon"}
+    )
+
+    assert response.status_code == 403
+    assert "You may not take this step on this case." in response.content.decode()
+
+
 def test_an_unknown_step_is_404(signed_in, file_case):
     case = file_case("0501")
 
@@ -767,7 +793,12 @@ def test_signing_refusing_and_reporting_done_from_the_inbox(signed_in, dispatche
     lead.refresh_from_db()
     done = transport.post(
         f"/console/dispatches/{lead.pk}/report_done/",
-        {"version": lead.version, "result": "站台已迁移", "photos": [photo()]},
+        {
+            "version": lead.version,
+            "result": "站台已迁移",
+            "photos": [photo()],
+            "go_ahead_reason": "建设局配合事项已由交通局一并完成",
+        },
     )
     refused = signed_in("construction").post(
         f"/console/dispatches/{helper.pk}/refuse/",
@@ -781,8 +812,69 @@ def test_signing_refusing_and_reporting_done_from_the_inbox(signed_in, dispatche
         "站台已迁移",
         1,
     )
-    # Once the case is resolved its dispatches are closed to further steps.
+    # Once the case is resolved its dispatches are closed: the helper's with the case.
     assert refused.status_code == 409
+    helper.refresh_from_db()
+    assert (helper.status, helper.closure_reason) == (
+        Dispatch.Status.CLOSED_WITH_CASE,
+        "建设局配合事项已由交通局一并完成",
+    )
+
+
+def test_the_leads_report_waits_for_a_reason_while_a_cooperating_department_has_not_reported(
+    signed_in, dispatched, photo
+):
+    case = dispatched()
+    lead = case.dispatches.get(role=Dispatch.Role.LEAD)
+    transport = signed_in("transport", "en")
+    transport.post(f"/console/dispatches/{lead.pk}/sign/", {"version": lead.version})
+    lead.refresh_from_db()
+    page = transport.get("/console/dispatches/").content.decode()
+
+    response = transport.post(
+        f"/console/dispatches/{lead.pk}/report_done/",
+        {"version": lead.version, "result": "站台已迁移", "photos": [photo()]},
+    )
+
+    assert 'name="go_ahead_reason"' in page
+    assert "Not reported yet: 区住房和城乡建设局." in page
+    assert response.status_code == 409
+    assert error_beside(response, "go_ahead_reason") == [
+        "Cooperating departments have not reported yet: 区住房和城乡建设局. Give a reason to "
+        "go ahead without them; their dispatches are then closed with the case."
+    ]
+    case.refresh_from_db()
+    assert case.status == Case.Status.DISPATCHED
+    assert sorted(case.dispatches.values_list("role", "status")) == [
+        ("cooperating", "pending"),
+        ("lead", "signed"),
+    ]
+
+
+def test_a_dispatch_closed_with_its_case_leaves_the_to_do_list_and_says_why(
+    signed_in, dispatched, user
+):
+    case = dispatched()
+    lead = case.dispatches.get(role=Dispatch.Role.LEAD)
+    services.sign_dispatch(lead, actor=user("transport"))
+    services.report_dispatch_done(
+        Dispatch.objects.get(pk=lead.pk),
+        actor=user("transport"),
+        result="站台已迁移",
+        go_ahead_reason="交通局已一并完成",
+    )
+    construction = signed_in("construction", "en")
+
+    to_do = construction.get("/console/dispatches/").content.decode()
+    pages = [
+        construction.get(f"/console/dispatches/?show={s}").content.decode() for s in ("done", "all")
+    ]
+
+    assert "data-dispatch=" not in to_do
+    for page in pages:
+        assert re.findall(r'data-dispatch-status="([^"]+)"', page) == ["closed_with_case"]
+        assert "Closed with the case: 交通局已一并完成" in page
+        assert "data-dispatch-step=" not in page
 
 
 def test_refusing_without_a_reason_shows_the_error_beside_it_in_the_inbox(signed_in, dispatched):

@@ -694,3 +694,31 @@ def test_the_service_worker_is_served_from_the_root_as_uncached_javascript(demo)
     assert "/static/vendor/idb-keyval-6.3.0/idb-keyval.umd.js" in config["assets"]
     assert len(config["version"]) == 16
     assert 'self.addEventListener("fetch"' in body
+
+
+def test_a_supervisors_self_resolve_without_a_photo_is_a_403_before_the_form_is_read(
+    phone, file_case
+):
+    case = file_case("0101")
+
+    response = step(
+        phone("supervisor", language="en"), case, "self_resolve", {"self_resolve-result": ""}
+    )
+
+    assert response.status_code == 403
+    assert "You may not take this step on this case." in response.content.decode()
+    case.refresh_from_db()
+    assert (case.status, case.version) == ("reported", 1)
+
+
+def test_the_loser_of_two_escalations_without_a_version_gets_a_409(phone, file_case):
+    case = file_case("0101")
+    first, second = phone("grid1"), phone("grid1", language="en")
+    step(first, case, "escalate", {"escalate-reason": "需社区协调"})
+
+    # Posted from a page drawn before the first escalation, which carried no version.
+    response = step(second, case, "escalate", {"escalate-reason": "需社区协调"})
+
+    assert response.status_code == 409
+    assert "Someone changed this case after you opened it" in response.content.decode()
+    assert list(case.events.values_list("action", flat=True)) == ["report", "escalate"]

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from cases import metrics
+from cases import metrics, services
 from cases.metrics import Counters, Period
-from cases.models import Category, ScoreWeight
+from cases.models import Category, Dispatch, ScoreWeight
 from grid.models import Department
 from tests.cases import histories
 
@@ -154,6 +154,74 @@ def test_each_department_measure_matches_the_hand_computed_value(history):
         assert metrics.department_counters(
             department, MARCH
         ) == metrics.department_counters_from_cases(department, MARCH)
+
+
+def test_a_dispatch_closed_with_its_case_is_scored_late_only_if_its_deadline_had_passed(
+    clock, file_case, user
+):
+    transport = Department.objects.get(name="区交通运输局")
+    construction = Department.objects.get(name="区住房和城乡建设局")
+
+    def dispatched_at(day: int, due_hours: int):
+        clock.set(histories.march(day, 9))
+        case = file_case("0802")  # starts at the district
+        services.accept_case(case, actor=user("district"))
+        services.dispatch_case(
+            case,
+            actor=user("district"),
+            lead=transport,
+            cooperating=[construction],
+            due_at=histories.march(day, 9 + due_hours),
+        )
+        lead = case.dispatches.get(role="lead")
+        services.sign_dispatch(lead, actor=user("transport"))
+        return case, case.dispatches.get(pk=lead.pk)
+
+    # Early: the lead resolves the case an hour in, construction's deadline still ahead.
+    early, lead = dispatched_at(2, 4)
+    clock.set(histories.march(2, 10))
+    services.report_dispatch_done(
+        lead, actor=user("transport"), result="已处置", go_ahead_reason="无需配合"
+    )
+    # Late: construction's deadline passed at 11:00, unseen by the sweeper, before the lead
+    # (given more time) resolved the case at 12:00.
+    late, lead = dispatched_at(3, 2)
+    services.request_extension(
+        lead, actor=user("transport"), until=histories.march(3, 18), reason="需采购"
+    )
+    services.approve_extension(Dispatch.objects.get(pk=lead.pk), actor=user("district"))
+    clock.set(histories.march(3, 12))
+    services.report_dispatch_done(
+        Dispatch.objects.get(pk=lead.pk),
+        actor=user("transport"),
+        result="已处置",
+        go_ahead_reason="配合部门逾期未反馈",
+    )
+
+    assert [e.action for e in late.events.order_by("version")][-4:] == [
+        "dispatch_report_done",
+        "dispatch_overdue",
+        "dispatch_close_with_case",
+        "resolve",
+    ]
+    early_helper = early.dispatches.get(department=construction)
+    late_helper = late.dispatches.get(department=construction)
+    assert (early_helper.status, early_helper.is_overdue) == ("closed_with_case", False)
+    assert (late_helper.status, late_helper.is_overdue) == ("closed_with_case", True)
+    counters = metrics.department_counters(construction, MARCH)
+    assert counters == metrics.department_counters_from_cases(construction, MARCH)
+    measured = metrics.values(metrics.DEPARTMENT_MEASURES, counters)
+    # Two received; the early one is not scored; the late one counts, late.
+    assert (measured["dispatched"], measured["overdue"], measured["done"]) == (2, 1, 0)
+    assert counters["closed_with_case"] == 1
+    assert measured["done_on_time_rate"] == 0.0
+    only_early = Period(date(2026, 3, 2), date(2026, 3, 2))
+    assert (
+        metrics.values(
+            metrics.DEPARTMENT_MEASURES, metrics.department_counters(construction, only_early)
+        )["done_on_time_rate"]
+        is None
+    )
 
 
 def test_each_grid_worker_measure_matches_the_hand_computed_value(history, home_community):

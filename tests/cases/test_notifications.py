@@ -181,3 +181,19 @@ def test_unread_notifications_are_counted_and_marked_read(file_case, user):
     assert notifications.unread_count(community) == 1
     assert notifications.mark_read(community) == 1
     assert notifications.unread_count(community) == 0
+
+
+def test_a_dispatch_closed_with_its_case_reaches_only_its_own_department(at_district, user):
+    dispatch(at_district, user)
+    lead = at_district.dispatches.get(role=Dispatch.Role.LEAD)
+    services.sign_dispatch(lead, actor=user("transport"))
+    services.report_dispatch_done(
+        Dispatch.objects.get(pk=lead.pk),
+        actor=user("transport"),
+        result="已迁移",
+        go_ahead_reason="无需配合",
+    )
+
+    closings = at_district.events.filter(action="dispatch_close_with_case").order_by("version")
+
+    assert sorted(tuple(notified(event)) for event in closings) == [("construction",), ("police",)]

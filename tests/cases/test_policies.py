@@ -113,10 +113,11 @@ STEPS = {
     ),
     "report the lead's dispatch done": Step(
         "signed_case",
+        # The cooperating department has not reported: the lead goes ahead with a reason.
         lambda case, actor, photo: services.report_dispatch_done(
-            _lead(case), actor=actor, result="已完成"
+            _lead(case), actor=actor, result="已完成", go_ahead_reason="配合事项已无需办理"
         ),
-        ("report_done", {"result": "已完成"}),
+        ("report_done", {"result": "已完成", "go_ahead_reason": "配合事项已无需办理"}),
         frozenset({"transport", "admin"}),
         on_dispatch=True,
     ),
