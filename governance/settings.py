@@ -139,6 +139,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Photos (cases/photos.py): more pixels than this is refused as a decompression bomb before it is
+# decoded; what is kept is downscaled to this many pixels on its long side.
+SANHUA_PHOTO_MAX_PIXELS = env.int("SANHUA_PHOTO_MAX_PIXELS", default=40_000_000)
+SANHUA_PHOTO_MAX_SIDE = env.int("SANHUA_PHOTO_MAX_SIDE", default=2560)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
