@@ -756,6 +756,7 @@ SHELL_STATIC = [
     "field/field.css",
     "field/field.js",
     "field/outbox.js",
+    "js/sanhua.js",
     "field/icons/icon-192.png",
     "field/icons/icon-512.png",
 ]
