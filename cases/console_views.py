@@ -81,6 +81,7 @@ from grid.models import Area, Building, Department, Household, Person, Post
 S = Case.Status
 D = Dispatch.Status
 PAGE_SIZE = 50
+MAX_PAGE = 10_000
 BULK_LIMIT = 200
 LEVEL_OF_ROLE = {role: level for level, role in policies.ROLE_OF_LEVEL.items()}
 OPEN_STATUSES = [S.REPORTED, S.IN_PROGRESS, S.DISPATCHED, S.RESOLVED, S.SUSPENDED]
@@ -103,6 +104,15 @@ def person_name(user) -> str:
     if user is None:
         return _("System")
     return user.get_full_name() or user.get_username()
+
+
+def page_number(request) -> int:
+    """?page= as a number from 1 to MAX_PAGE; anything else is the first page. Past MAX_PAGE
+    the offset would overflow the database's integers (a 500), and no one pages that far."""
+    raw = request.GET.get("page", "1")
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > len(str(MAX_PAGE)):
+        return 1
+    return min(max(1, int(raw)), MAX_PAGE)
 
 
 # Deadline traffic lights (红/黄/绿)
@@ -501,10 +511,7 @@ class CaseQueueView(ConsoleMixin, ListView):
 
     def get_context_data(self, **kwargs):
         # A page beyond the first is reached by offset; no COUNT over the whole queue.
-        try:
-            page = max(1, int(self.request.GET.get("page", "1")))
-        except ValueError:
-            page = 1
+        page = page_number(self.request)
         start = (page - 1) * PAGE_SIZE
         rows = list(self.object_list[start : start + PAGE_SIZE + 1])
         has_next = len(rows) > PAGE_SIZE
@@ -950,10 +957,7 @@ class NotificationInboxView(LoginRequiredMixin, ListView):
         return self.filterset.qs.order_by("-created_at", "-id")
 
     def get_context_data(self, **kwargs):
-        try:
-            page = max(1, int(self.request.GET.get("page", "1")))
-        except ValueError:
-            page = 1
+        page = page_number(self.request)
         start = (page - 1) * PAGE_SIZE
         rows = list(self.object_list[start : start + PAGE_SIZE + 1])
         context = super().get_context_data(object_list=rows[:PAGE_SIZE], **kwargs)

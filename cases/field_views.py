@@ -555,7 +555,8 @@ class VisitListView(FieldPageMixin, JurisdictionScopedMixin, ListView):
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("grid")
-        q = self.request.GET.get("q", "").strip()
+        # A NUL byte is no character anyone types, and PostgreSQL refuses it in a query.
+        q = self.request.GET.get("q", "").replace("\x00", "").strip()
         if q:
             queryset = queryset.filter(Q(number=q) | Q(name__icontains=q) | Q(address__icontains=q))
         return queryset
@@ -771,6 +772,7 @@ SHELL_STATIC = [
     "field/field.css",
     "field/field.js",
     "field/outbox.js",
+    "js/sanhua.js",
     "field/icons/icon-192.png",
     "field/icons/icon-512.png",
 ]

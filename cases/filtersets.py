@@ -73,8 +73,10 @@ class CategoryField(forms.CharField):
             return None
         category = find_category(value)
         if category is None:
+            # The value goes in as a parameter, never into the message itself: a "%" in it
+            # broke the formatting of the error (a 500 for ?category=%).
             raise ValidationError(
-                _("No category has the code or id “{value}”.").format(value=value)
+                _("No category has the code or id “%(value)s”."), params={"value": value}
             )
         return category
 

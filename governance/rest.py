@@ -4,6 +4,8 @@
 Kept apart from governance/api.py because DRF imports these while it loads its own views.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -46,9 +48,10 @@ def _status_label(value: str) -> str:
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ValidationError (raised by services) as a 400, and the
-    workflow's refusals as a 409: a step the current status does not allow (with the actions
-    the caller may take now), or a stale version (someone else changed the row first)."""
+    """DRF's handler, plus Django's ValidationError (raised by services) and its refusal of a
+    body over the size limit as a 400, and the workflow's refusals as a 409: a step the current
+    status does not allow (with the actions the caller may take now), or a stale version
+    (someone else changed the row first)."""
     if isinstance(exc, InvalidTransition):
         detail = _("The step “%(action)s” is not allowed in the status “%(status)s”.") % {
             "action": exc.action,
@@ -84,6 +87,13 @@ def exception_handler(exc, context):
             "current_version": exc.current_version,
         }
         return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE when DRF reads it; answered
+        # here so the API's 400 is JSON like its others, not Django's HTML error page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = exceptions.ParseError(
+            _("The request body is too large (at most %(kb)s KB).") % {"kb": limit // 1024}
+        )
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = exc.message_dict

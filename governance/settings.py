@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
     "governance.middleware.ApiNotFoundMiddleware",
 ]
 
@@ -141,6 +142,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Photos (cases/photos.py): more pixels than this is refused as a decompression bomb before it is
+# decoded; what is kept is downscaled to this many pixels on its long side.
+SANHUA_PHOTO_MAX_PIXELS = env.int("SANHUA_PHOTO_MAX_PIXELS", default=40_000_000)
+SANHUA_PHOTO_MAX_SIDE = env.int("SANHUA_PHOTO_MAX_SIDE", default=2560)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -165,6 +170,29 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(timedelta(hours=12).total_seconds())
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): the pages load only our own static files. Scripts run
+# only from files of this site: no inline script, event handler or eval (what Alpine needed, so
+# the console does without it). Style sheets likewise; style *attributes* are allowed, as the
+# charts' tooltips and a few layout widths set them and they cannot run code. Images also come
+# as data: (Bootstrap's icons) and blob: (the field app's photo previews).
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [_SELF, "data:", "blob:"],
+        "font-src": [_SELF, "data:"],
+        "connect-src": [_SELF],
+        "worker-src": [_SELF],
+        "manifest-src": [_SELF],
+        "object-src": [_NONE],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": [_NONE],
+    }
+}
 
 # Logging: plain lines on stderr. Request bodies and query strings are never logged, so personal
 # data cannot reach the log through them.
@@ -189,6 +217,12 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # DRF's JSON parser with bounds on size and nesting (a deep body was a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "governance.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "governance.rest.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.rest.exception_handler",
@@ -203,6 +237,9 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online validator badge: it is an image from swagger.io, and nothing is fetched from
+    # outside at run time (the Content-Security-Policy would refuse it anyway).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The error answers of every operation (400/401/403/404/409) are documented too.

@@ -48,7 +48,8 @@ What happens
     and the API — inside one transaction, each row in a savepoint of its own. A bad row is
     rolled back to its savepoint and reported with every problem found: line (the row number
     in the sheet, or the line in the CSV file), field, column header and message — never the
-    value, which may be personal data. Then, by mode:
+    value, which may be personal data. A value longer than its column, a number out of its
+    column's range or a location off the globe is such a problem too. Then, by mode:
       dry_run          everything is rolled back: a report, nothing written;
       all_or_nothing   (default) kept only when no row was bad, otherwise rolled back;
       keep_good_rows   the good rows are kept, the bad ones reported.
@@ -94,6 +95,7 @@ Kind = ImportJob.Kind
 Mode = ImportJob.Mode
 KIND_ORDER = (Kind.BUILDINGS, Kind.HOUSES, Kind.HOUSEHOLDS, Kind.PERSONS)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_DIGITS = 9  # a whole number in a cell fits a 32-bit integer column
 
 
 @dataclass(frozen=True)
@@ -518,6 +520,10 @@ class Cells:
             return None
         if not re.fullmatch(r"-?\d+", value):
             self.error(key, _("Enter a whole number."))
+            return None
+        if len(value.lstrip("-")) > MAX_DIGITS:
+            # Past any column's range: even a lookup by it would fail in the database.
+            self.error(key, _("This number is too large."))
             return None
         return int(value)
 

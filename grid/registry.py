@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grid import codes, idnumbers, limits
+from grid import codes, geo, idnumbers, limits
 from grid.models import (
     Area,
     AuditEntry,
@@ -63,6 +63,9 @@ PERSON_FIELDS = {
     "is_separated",
 }
 PERSONAL_FIELDS = ("id_number", "phone", "other_phone")
+_TEXT_FIELDS = sorted(
+    f for f in PERSON_FIELDS if Person._meta.get_field(f).get_internal_type() == "CharField"
+)
 _PHONE = re.compile(r"[0-9+\-() ]{5,30}")
 _CODES = {name: {entry.code for entry in table} for name, table in codes.TABLES.items()}
 
@@ -108,6 +111,9 @@ def create_building(*, actor, grid: Area, **fields) -> Building:
         raise ValidationError({"grid": [_("A building belongs to a grid.")]})
     if Building.objects.filter(grid=grid, number=fields.get("number", "")).exists():
         raise ValidationError({"number": [_("This grid already has a building with this number.")]})
+    if fields.get("lng") is not None or fields.get("lat") is not None:
+        # A location is a pair, on the globe (a spreadsheet's 1e999 is a float, but no place).
+        geo.parse_point(fields.get("lng"), fields.get("lat"))
     building = Building(grid=grid, **fields)
     building.full_clean()
     building.save()
@@ -184,6 +190,12 @@ def clean_person(data: dict, *, instance: Person | None = None, today: date | No
     merged["id_type"], merged["id_number"] = id_type, number
     if not (merged.get("name") or "").strip():
         errors["name"] = [_("A name is required.")]
+    for field in _TEXT_FIELDS:
+        # The column's length, checked here: past it the database refuses the whole write.
+        try:
+            Person._meta.get_field(field).run_validators(merged.get(field) or "")
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
     # A bad resident ID number already explains why no sex could be derived from it.
     if not merged.get("sex") and "id_number" not in errors:
         errors.setdefault("sex", [_("Give the sex, or a resident ID number to derive it from.")])

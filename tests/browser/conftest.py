@@ -3,13 +3,13 @@ downloaded browser) against the live test server. Screenshots go to test-artifac
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
@@ -25,15 +25,24 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 FITS = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
+def wait_until(page, expression: str, timeout: float = 20.0) -> bool:
+    """Poll a JavaScript expression until it is true (True) or `timeout` seconds pass (False).
+    Not page.wait_for_function: its polling evaluates the expression as a string inside the
+    page, which the Content-Security-Policy refuses (no eval); page.evaluate goes through the
+    browser's debugging protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(100)
+    return True
+
+
 def fits_the_screen(page) -> bool:
     """True when the page is no wider than the window, waiting up to 5 s for it to settle: charts
     redraw on the window's resize event, which reaches the page a moment after a viewport change,
     so an immediate reading can still see the old width."""
-    try:
-        page.wait_for_function(FITS, timeout=5_000)
-    except PlaywrightTimeoutError:
-        return False
-    return True
+    return wait_until(page, FITS, timeout=5.0)
 
 
 def pytest_collection_modifyitems(items):

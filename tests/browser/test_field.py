@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from cases import services
 from cases.models import Case, Category
-from tests.browser.conftest import fits_the_screen
+from tests.browser.conftest import fits_the_screen, wait_until
 from tests.grid import conftest as registry_fixtures
 
 # A family registered in grid1's grid (tests/grid/conftest.py).
@@ -56,7 +56,7 @@ def grid1_phone(context, live_server, sign_in, home_grids):
 def open_field_page(page, live_server, path):
     page.goto(live_server.url + path)
     # The service worker takes the page over once it has cached the app shell.
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert wait_until(page, "navigator.serviceWorker.controller !== null")
 
 
 def test_grid1_files_a_report_with_a_photo_offline_and_it_syncs_once(

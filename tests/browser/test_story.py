@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from cases.models import Case, Dispatch
-from tests.browser.conftest import fits_the_screen
+from tests.browser.conftest import fits_the_screen, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,7 +74,7 @@ def test_the_bus_stop_story_runs_end_to_end_in_the_browser(
             permissions=["geolocation"],
         )
         phone.goto(f"{live_server.url}/field/report/")
-        phone.wait_for_function("navigator.serviceWorker.controller !== null")
+        assert wait_until(phone, "navigator.serviceWorker.controller !== null")
         expect(phone.locator("#grid-status")).to_contain_text(grid.name)
         phone.context.set_offline(True)
         phone.fill("#category-search", "公交")

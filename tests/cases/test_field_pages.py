@@ -692,6 +692,8 @@ def test_the_service_worker_is_served_from_the_root_as_uncached_javascript(demo)
     ]
     assert "/static/field/outbox.js" in config["assets"]
     assert "/static/vendor/idb-keyval-6.3.0/idb-keyval.umd.js" in config["assets"]
+    # The pages' shared script (the language switch), a file since the CSP refuses inline code.
+    assert "/static/js/sanhua.js" in config["assets"]
     assert len(config["version"]) == 16
     assert 'self.addEventListener("fetch"' in body
 

@@ -694,3 +694,132 @@ def test_the_report_is_written_in_the_uploaders_language(family, grid_one, grid1
 
     job.refresh_from_db()
     assert job.errors[-1]["message"] == "No building 9 in 黄埔花园社区第1网格."
+
+
+# Over-long and out-of-range cells: a row error like any other, never the whole import
+
+LONG = "长" * 1000
+
+
+def _rows_with_each_column_too_long(kind: str, good: dict[str, str], vary) -> list[list[str]]:
+    """A header of every column of the layout, one good row, then per column one row (made
+    unique by `vary(n)`) whose value in that column is 1,000 characters long."""
+    columns = imports.LAYOUTS[kind]
+    rows = [[imports.COLUMNS[key].headers[0] for key in columns], list(good.values())]
+    for n, key in enumerate(columns, start=1):
+        row = {**good, **vary(n), key: LONG if key not in NUMERIC else "9" * 1000}
+        rows.append([row[c] for c in columns])
+    return rows
+
+
+NUMERIC = {"floors", "units", "unit", "floor", "lng", "lat", "floor_area"}
+
+
+def _assert_every_long_cell_is_its_rows_error(report, kind):
+    columns = imports.LAYOUTS[kind]
+    # Line 1 is the header, line 2 the good row, line 2 + n the row of the n-th column.
+    by_line = {}
+    for error in report.errors:
+        by_line.setdefault(error.line, set()).add(error.field)
+    assert 2 not in by_line, report.error_dicts()
+    for n, key in enumerate(columns, start=1):
+        assert key in by_line.get(2 + n, set()), (key, report.error_dicts())
+    assert report.bad_rows == len(columns)
+    assert report.written_rows == 1
+
+
+def test_an_over_long_building_cell_is_a_row_error_and_the_good_rows_are_kept(grid_one, grid1):
+    good = {
+        "grid": grid_one.code, "building": "B1", "building_name": "一号楼", "address": "黄埔花园",
+        "floors": "6", "units": "2", "lng": str(grid_one.centroid_lng),
+        "lat": str(grid_one.centroid_lat),
+    }  # fmt: skip
+    rows = _rows_with_each_column_too_long(
+        imports.Kind.BUILDINGS, good, lambda n: {"building": f"B{n + 1}"}
+    )
+    report = imports.import_file(
+        csv_bytes(rows), area=grid_one, actor=grid1, mode=Mode.KEEP_GOOD_ROWS
+    )
+    _assert_every_long_cell_is_its_rows_error(report, imports.Kind.BUILDINGS)
+    assert list(Building.objects.filter(grid=grid_one, number__startswith="B")) == [
+        Building.objects.get(number="B1")
+    ]
+
+
+def test_an_over_long_house_cell_is_a_row_error_and_the_good_rows_are_kept(family, grid_one, grid1):
+    good = {
+        "grid": grid_one.code, "building": "1", "unit": "1", "floor": "2", "room": "201",
+        "floor_area": "80.5", "use": "出租", "owner": "陈建华", "owner_phone": "13800000000",
+    }  # fmt: skip
+    rows = _rows_with_each_column_too_long(
+        imports.Kind.HOUSES, good, lambda n: {"room": f"2{n:02d}"}
+    )
+    report = imports.import_file(
+        csv_bytes(rows), area=grid_one, actor=grid1, mode=Mode.KEEP_GOOD_ROWS
+    )
+    _assert_every_long_cell_is_its_rows_error(report, imports.Kind.HOUSES)
+    assert House.objects.filter(building=family["building"], floor=2).count() == 1
+
+
+def test_an_over_long_household_cell_is_a_row_error_and_the_good_rows_are_kept(
+    family, grid_one, grid1
+):
+    good = {
+        "grid": grid_one.code, "household": "H-0500", "household_kind": "家庭户",
+        "registered_address": "广州市黄埔区", "building": "1", "unit": "1", "room": "301",
+    }  # fmt: skip
+    rows = _rows_with_each_column_too_long(
+        imports.Kind.HOUSEHOLDS, good, lambda n: {"household": f"H-05{n:02d}"}
+    )
+    report = imports.import_file(
+        csv_bytes(rows), area=grid_one, actor=grid1, mode=Mode.KEEP_GOOD_ROWS
+    )
+    _assert_every_long_cell_is_its_rows_error(report, imports.Kind.HOUSEHOLDS)
+    assert list(Household.objects.filter(number__startswith="H-05")) == [
+        Household.objects.get(number="H-0500")
+    ]
+
+
+def test_an_over_long_person_cell_is_a_row_error_and_the_good_rows_are_kept(
+    family, grid_one, grid1
+):
+    birth = date(1990, 1, 1)
+    good = {
+        "grid": grid_one.code, "building": "1", "unit": "1", "room": "601", "floor": "6",
+        "household": "H-0600", "relation": "户主", "name": "梁文", "former_name": "梁小文",
+        "id_type": "身份证", "id_number": resident_id(birth, 1), "sex": "男",
+        "birth_date": "1990-01-01", "ethnicity": "汉族", "native_place": "广东广州",
+        "marital_status": "未婚", "political_status": "群众", "education": "本科",
+        "religion": "无", "occupation": "工程师", "employer": "黄埔某公司",
+        "phone": "13700000000", "other_phone": "02000000000", "population_type": "户籍",
+        "registered_address": "广州市黄埔区", "current_address": "黄埔花园1栋601",
+        "is_separated": "否", "care_tags": "", "moved_in_on": "2024-05-01",
+    }  # fmt: skip
+    rows = _rows_with_each_column_too_long(
+        imports.Kind.PERSONS,
+        good,
+        lambda n: {
+            "room": f"6{n:02d}",
+            "household": f"H-06{n:02d}",
+            "id_number": resident_id(birth, 1 + 2 * n),  # odd sequence numbers: male
+        },  # fmt: skip
+    )
+    before = Person.objects.count()
+    report = imports.import_file(
+        csv_bytes(rows), area=grid_one, actor=grid1, mode=Mode.KEEP_GOOD_ROWS
+    )
+    _assert_every_long_cell_is_its_rows_error(report, imports.Kind.PERSONS)
+    assert Person.objects.count() == before + 1
+    assert Person.objects.filter(name="梁文").count() == 1
+
+
+def test_an_over_long_name_in_a_job_is_a_row_error_not_an_unexpected_error(family, grid_one, grid1):
+    rows = [HEADER, GOOD_AND_BAD_ROWS[1], ["1", "1", "", "501", "H-0100", "配偶", "名" * 100, ID_F]]
+    job = start_job(grid1, grid_one, csv_bytes(rows), mode=Mode.KEEP_GOOD_ROWS)
+
+    run_import(job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.written_rows, job.bad_rows) == ("done", 1, 1)
+    assert [(e["line"], e["field"]) for e in job.errors] == [(3, "name")]
+    assert Person.objects.filter(name="赵大伟").count() == 1

@@ -6,6 +6,13 @@ content type, body shape).
 Each generated request is sent as one of the roles, drawn with the rest of the request. Their
 number is bounded (EXAMPLES per operation) so the suite stays fast; more digs deeper:
 `SANHUA_FUZZ_EXAMPLES=200 pytest tests/resilience/test_api_fuzzing.py`.
+
+A second run takes the generated requests and makes them hostile where random generation
+rarely goes: some of the query parameters and of the body's text fields set to an odd value
+(LIKE and format metacharacters, quotes, a NUL byte, a very long string, a character outside
+the BMP, numbers far out of range), or the JSON body replaced by one nested 5,000 levels deep.
+The same checks apply: no 5xx, nothing off the schema (ODD_EXAMPLES per operation,
+`SANHUA_FUZZ_ODD_EXAMPLES` to change it).
 """
 
 import os
@@ -30,6 +37,12 @@ from governance.models import ApiToken
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("SANHUA_FUZZ_EXAMPLES", "16"))
+ODD_EXAMPLES = int(os.environ.get("SANHUA_FUZZ_ODD_EXAMPLES", "6"))
+ODD_VALUES = [
+    "%", "_", "\\", "'\"", "\x00", "a\x00b", "%00", "%s%(x)s{0}", "x" * 5000, "𠀀", "../..",
+    "-1", "9" * 30, "-" + "9" * 30, "1e400", "NaN",
+]  # fmt: skip
+DEEP_JSON = "[" * 5000 + "]" * 5000
 # One login per kind of post (README: demo logins), and nobody.
 ROLES = ["grid1", "community", "street", "district", "transport", "supervisor", "admin", None]
 CHECKS = [
@@ -73,3 +86,37 @@ def tokens(demo) -> dict:
 def test_no_generated_request_gets_a_server_error_or_an_answer_off_the_schema(case, role, tokens):
     headers = {"Authorization": f"Token {tokens[role]}"} if role else {}
     case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+@schema.parametrize()
+@schema.given(
+    role=st.sampled_from(ROLES),
+    odd=st.sampled_from(ODD_VALUES),
+    deep=st.booleans(),
+    data=st.data(),
+)
+@settings(
+    max_examples=ODD_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_odd_characters_and_deep_json_get_no_server_error_nor_an_answer_off_the_schema(
+    case, role, odd, deep, data, tokens
+):
+    headers = {"Authorization": f"Token {tokens[role]}"} if role else {}
+    names = [parameter.name for parameter in case.operation.query]
+    if names:
+        chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+        case.query = {**(case.query or {}), **dict.fromkeys(chosen, odd)}
+    body = {}
+    takes_json = any(
+        alternative.media_type == "application/json" for alternative in case.operation.body
+    )
+    if takes_json and deep:
+        case.media_type = "application/json"
+        body = {"data": DEEP_JSON}  # sent as it is: Schemathesis would serialise a structure
+    elif isinstance(case.body, dict):
+        texts = [key for key, value in case.body.items() if isinstance(value, str)]
+        case.body = {**case.body, **dict.fromkeys(texts, odd)}
+    case.call_and_validate(headers=headers, checks=CHECKS, **body)
