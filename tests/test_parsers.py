@@ -4,9 +4,11 @@ limit. Every operation of the schema that takes JSON is tried, signed in and ano
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
@@ -33,10 +35,12 @@ def _json_operations() -> list[tuple[str, str]]:
 
 
 def _row_counts() -> dict[str, int]:
+    """Rows of every model of the project's own apps (tokens, cases, the registry, party …)."""
     return {
         model._meta.label: model.objects.count()
-        for app in ("cases", "grid", "authtoken")
-        for model in apps.get_app_config(app).get_models()
+        for config in apps.get_app_configs()
+        if Path(config.path).is_relative_to(settings.BASE_DIR)
+        for model in config.get_models()
     }
 
 
@@ -85,8 +89,9 @@ def test_every_json_operation_refuses_deep_nesting_with_a_400_and_writes_nothing
         url = _url(path, rows)
         for body in (DEEP, DEEP_OBJECT):
             answer = signed_in.generic(method.upper(), url, body, content_type="application/json")
-            if path.startswith("/api/dispatches/"):
-                # No dispatch here: the 404 comes first, and it is no 500 either.
+            if "{id}" in path and path.split("/")[2] not in rows:
+                # No row of that kind here (dispatches, party links …): the 404 comes first,
+                # and it is no 500 either.
                 assert answer.status_code == 404, (method, path)
                 continue
             assert answer.status_code == 400, (method, path, answer.content)
