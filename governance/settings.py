@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "governance",
     "grid",
     "cases",
+    "community",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.sweep",
         "schedule": env.float("SANHUA_SWEEP_SECONDS", default=30.0),
     },
+    # Every minute: community services' overdue requests, and care-visit schedules kept in step
+    # with the registry's care tags (community/tasks.py).
+    "community": {"task": "community.sweep", "schedule": 60.0},
     # Every minute: registry imports whose message was lost are sent again.
     "imports": {"task": "grid.catch_up_imports", "schedule": 60.0},
 }

@@ -233,7 +233,11 @@ def test_the_detail_routes_are_really_walked():
 
 @pytest.mark.parametrize(
     "model_admin",
-    [a for m, a in admin.site._registry.items() if m._meta.app_label in ("grid", "cases")],
+    [
+        a
+        for m, a in admin.site._registry.items()
+        if m._meta.app_label in ("grid", "cases", "community")
+    ],
     ids=lambda a: type(a).__name__,
 )
 def test_every_admin_of_our_models_is_scoped(model_admin):
