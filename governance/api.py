@@ -4,6 +4,12 @@ from rest_framework.routers import DefaultRouter
 
 from cases.api.metrics import MetricsViewSet
 from cases.api.views import CaseViewSet, CategoryViewSet, DispatchViewSet, NotificationViewSet
+from community.api.views import (
+    CareVisitViewSet,
+    ServiceRequestViewSet,
+    ServiceViewSet,
+    VisitScheduleViewSet,
+)
 from grid.api.imports import ImportJobViewSet
 from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
 from grid.api.views import AreaViewSet, DepartmentViewSet
@@ -27,3 +33,7 @@ router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("metrics", MetricsViewSet, basename="metrics")
+router.register("services", ServiceViewSet, basename="service")
+router.register("service-requests", ServiceRequestViewSet, basename="service-request")
+router.register("visit-schedules", VisitScheduleViewSet, basename="visit-schedule")
+router.register("care-visits", CareVisitViewSet, basename="care-visit")

@@ -213,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HouseholdKindEnum": "grid.models.Household.Kind",
         "LifeEventKindEnum": "grid.models.LifeEvent.Kind",
+        "ServiceRequestStatusEnum": "community.models.ServiceRequest.Status",
+        "PersonStatusEnum": "grid.models.Person.Status",
     },
 }
 
