@@ -9,6 +9,7 @@ next date and version only by community/services.py (compare-and-set on `version
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
@@ -51,6 +52,12 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the request's language."""
+        english = (get_language() or "").lower().startswith("en")
+        return self.name_en if english and self.name_en else self.name
 
     @property
     def document_list(self) -> list[str]:

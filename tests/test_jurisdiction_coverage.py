@@ -182,7 +182,7 @@ DETAIL_ROUTES = [
 ]
 # Routes that name a photo of the case besides the case, in the path or the query.
 PHOTO_ROUTES = [(r, p) for r, p in DETAIL_ROUTES if "photo" in p.name]
-PHOTO_QUERY = {"field-task-photo": "?id={photo}"}
+PHOTO_QUERY = {"field-task-photo": "?id={photo}", "field-care-request-photo": "?id={photo}"}
 # The photo model of each model whose routes show photos (a case's by default).
 PHOTO_OF = {ServiceRequest: ServiceRequestPhoto}
 

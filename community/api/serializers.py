@@ -37,13 +37,13 @@ from grid.api.serializers import AreaBriefSerializer
 from grid.idnumbers import mask_phone
 from grid.jurisdiction import areas_visible_to
 from grid.models import Household, Person
-from grid.registry_views import care_tag_name, code_language
+from grid.registry_views import care_tag_name
 
 STATUS_LABELS = dict(ServiceRequest.Status.choices)
 
 
 def service_label(service: Service) -> str:
-    return service.name_en if code_language() == "en" and service.name_en else service.name
+    return service.label
 
 
 class ServiceSerializer(serializers.ModelSerializer):

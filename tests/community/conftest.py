@@ -27,6 +27,12 @@ admin_user, family, neighbour = (
 
 @pytest.fixture
 def catalogue(demo):
+    # A transactional test (the browser's) empties the tables the migrations had filled.
+    for code, name, name_en in [
+        ("elderly_alone", "独居老人", "Elderly living alone"),
+        ("disabled", "残疾人", "Disabled"),
+    ]:
+        CareTag.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
     build_catalogue()
     return lambda code: Service.objects.get(code=code)
 
