@@ -3,6 +3,7 @@ share (cases/forms.py): each parses a post into the keyword arguments of one ser
 community/services.py; what a step needs is the service's to say, beside the field."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy
 
 from cases.filtersets import CategoryField
@@ -94,12 +95,49 @@ class RequestStepForm(VersionedForm):
         super().__init__(*args, versioned=request, **kwargs)
 
 
+def _area_prefixes(path: str) -> list[str]:
+    """ "/1/4/17/" → ["/1/", "/1/4/", "/1/4/17/"]: the paths of an area and those above it."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+class AssigneeField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
 class AcceptForm(RequestStepForm):
+    """Accept, or assign (the same fields): who handles it (the people whose posts cover the
+    request's grid) and when they meet the resident."""
+
+    assignee = AssigneeField(
+        label=gettext_lazy("Assignee (empty: yourself)"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+    )
     appointment_at = forms.DateTimeField(
         label=gettext_lazy("Appointment"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.row is not None:
+            self.fields["assignee"].queryset = (
+                get_user_model()
+                .objects.filter(
+                    is_active=True,
+                    posts__is_active=True,
+                    posts__area__path__in=_area_prefixes(self.row.grid.path),
+                )
+                .distinct()
+                .order_by("username")
+            )
+
+
+class AssignForm(AcceptForm):
+    pass
 
 
 class CompleteForm(RequestStepForm):
@@ -142,6 +180,7 @@ class ConvertForm(RequestStepForm):
 
 STEP_FORMS = {
     "accept": AcceptForm,
+    "assign": AssignForm,
     "complete": CompleteForm,
     "decline": DeclineForm,
     "rate": RateForm,
@@ -149,9 +188,15 @@ STEP_FORMS = {
 }
 STEP_LABELS = {
     "accept": gettext_lazy("Accept"),
+    "assign": gettext_lazy("Assign or make an appointment"),
     "complete": gettext_lazy("Done"),
     "decline": gettext_lazy("Decline"),
     "rate": gettext_lazy("Satisfaction"),
     "convert": gettext_lazy("Convert to a case"),
 }
-STEP_STYLES = {"complete": "success", "decline": "danger", "convert": "warning"}
+STEP_STYLES = {
+    "assign": "secondary",
+    "complete": "success",
+    "decline": "danger",
+    "convert": "warning",
+}

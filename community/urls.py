@@ -3,7 +3,7 @@ console's under /console/community/ (community/views/)."""
 
 from django.urls import path
 
-from community.views import field
+from community.views import console, field
 
 urlpatterns = [
     path("field/care/", field.CareDueView.as_view(), name="field-care"),
@@ -32,5 +32,28 @@ urlpatterns = [
         "field/care/requests/<int:pk>/<slug:action>/",
         field.RequestStepView.as_view(),
         name="field-care-request-step",
+    ),
+    path(
+        "console/community/requests/",
+        console.RequestQueueView.as_view(),
+        name="console-service-requests",
+    ),
+    path(
+        "console/community/requests/new/",
+        console.NewRequestView.as_view(),
+        name="console-service-request-new",
+    ),
+    path(
+        "console/community/requests/<int:pk>/",
+        console.ConsoleRequestView.as_view(),
+        name="console-service-request",
+    ),
+    path(
+        "console/community/requests/<int:pk>/<slug:action>/",
+        console.ConsoleRequestView.as_view(),
+        name="console-service-request-step",
+    ),
+    path(
+        "console/community/visits/", console.VisitOverviewView.as_view(), name="console-care-visits"
     ),
 ]

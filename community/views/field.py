@@ -286,6 +286,7 @@ class RequestDetailView(CarePageMixin, JurisdictionScopedMixin, DetailView):
 
 STEP_SERVICES = {
     "accept": services.accept_request,
+    "assign": services.assign_request,
     "complete": services.complete_request,
     "decline": services.decline_request,
     "rate": services.rate_request,
@@ -293,6 +294,7 @@ STEP_SERVICES = {
 }
 STEP_DONE = {
     "accept": gettext_lazy("Accepted."),
+    "assign": gettext_lazy("Assigned."),
     "complete": gettext_lazy("Done."),
     "decline": gettext_lazy("Declined."),
     "rate": gettext_lazy("Satisfaction recorded."),
