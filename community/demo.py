@@ -152,10 +152,11 @@ NEEDS = [
 ]
 
 
+@transaction.atomic
 def build_activity(*, seed: int = 1, requests: int = 60) -> dict[str, int]:
     """Requests and visits over the last 45 days in the home community (only when there are
     none yet): schedules for every tagged person, visits for most of them, requests in every
-    state with some overdue. Returns what was made."""
+    state with some overdue. All or nothing. Returns what was made."""
     if ServiceRequest.objects.exists() or CareVisit.objects.exists():
         return {"requests": 0, "visits": 0}
     rng = random.Random(seed)
@@ -171,6 +172,14 @@ def build_activity(*, seed: int = 1, requests: int = 60) -> dict[str, int]:
     now = timezone.now()
     today = timezone.localdate()
     services.refresh_schedules(today=today)
+    # Elsewhere in the district the schedules are spread over their intervals, as if visits had
+    # been going on for a while: a few are overdue, most are due later.
+    elsewhere = VisitSchedule.objects.exclude(grid__path__startswith=community.path)
+    for schedule in elsewhere.only("pk", "every_days"):
+        offset = rng.randint(-3, schedule.every_days - 1)
+        VisitSchedule.objects.filter(pk=schedule.pk).update(
+            next_visit_on=today + timedelta(days=offset)
+        )
     visits = _visits(rng, community, grid_workers, staff, now, today)
     made = _requests(rng, community, grid_workers, staff, now, requests)
     return {"requests": made, "visits": visits}
@@ -196,7 +205,7 @@ def _visits(rng, community, grid_workers, staff, now, today) -> int:
                 )
             continue
         # A visit some days back; the next date follows from it, so some are overdue now.
-        days_ago = rng.randint(0, schedule.every_days + 5)
+        days_ago = rng.randint(0, min(schedule.every_days + 5, 29))
         at = now - timedelta(days=days_ago, hours=rng.randint(0, 6))
         building = schedule.person.house.building if schedule.person.house_id else None
         lng = lat = None
