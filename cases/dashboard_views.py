@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from cases import metrics, reports
+from cases import metrics, reports, sections
 from cases.metrics import Period
 from cases.models import Category
 from grid import exports
@@ -283,6 +283,9 @@ class DashboardView(AreaPage):
         )
         if unit is not None:
             context.update(self._area_context(unit, period, category))
+            context["extra_sections"] = sections.sections_for(
+                "dashboard", unit=unit, start=period.start, end=period.end, request=self.request
+            )
         departments = self.departments()
         if departments.exists():
             ranking = styled(reports.department_ranking(departments, period, category=category))
@@ -404,6 +407,9 @@ class MonthlyReportView(AreaPage):
             categories=categories,
             department_ranking=department_ranking,
             generated_at=timezone.localtime(),
+            extra_sections=sections.sections_for(
+                "report", unit=unit, start=month.start, end=month.end, request=self.request
+            ),
         )
         return context
 

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from cases.api.metrics import MetricsViewSet
 from cases.api.views import CaseViewSet, CategoryViewSet, DispatchViewSet, NotificationViewSet
+from community.api.metrics import CommunityMetricsViewSet
 from community.api.views import (
     CareVisitViewSet,
     ServiceRequestViewSet,
@@ -37,3 +38,4 @@ router.register("services", ServiceViewSet, basename="service")
 router.register("service-requests", ServiceRequestViewSet, basename="service-request")
 router.register("visit-schedules", VisitScheduleViewSet, basename="visit-schedule")
 router.register("care-visits", CareVisitViewSet, basename="care-visit")
+router.register("community-metrics", CommunityMetricsViewSet, basename="community-metrics")
