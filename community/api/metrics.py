@@ -5,7 +5,8 @@ per area one level down and a total. `?export=csv` or `?export=xlsx` downloads t
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
@@ -22,16 +23,15 @@ class CommunityMetricsQuery(MetricsQuery):
     category = None
 
 
-class CommunityMetricsViewSet(
-    JurisdictionScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet
-):
+class CommunityMetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
     jurisdiction_path = "path"
     queryset = Area.objects.all()
     pagination_class = None
     filter_backends = []
 
     @extend_schema(parameters=[CommunityMetricsQuery], responses=TABLE)
-    def list(self, request):
+    @action(detail=False, methods=["get"])
+    def summary(self, request):
         """The community-services table of the unit (default: the user's widest area)."""
         query = CommunityMetricsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)

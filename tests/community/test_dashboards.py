@@ -48,9 +48,9 @@ def test_the_monthly_report_shows_community_services(activity, user, home_commun
 def test_the_table_downloads_as_csv_and_xlsx(activity, login, home_community, home_grids):
     client = login("supervisor")
 
-    body = client.get(f"/api/community-metrics/?unit={home_community.pk}").json()
-    csv = client.get(f"/api/community-metrics/?unit={home_community.pk}&export=csv")
-    xlsx = client.get(f"/api/community-metrics/?unit={home_community.pk}&export=xlsx")
+    body = client.get(f"/api/community-metrics/summary/?unit={home_community.pk}").json()
+    csv = client.get(f"/api/community-metrics/summary/?unit={home_community.pk}&export=csv")
+    xlsx = client.get(f"/api/community-metrics/summary/?unit={home_community.pk}&export=xlsx")
 
     total = body["rows"][-1]
     assert (total["received"], total["done"], total["satisfaction"]) == (2, 1, 5.0)
@@ -62,6 +62,6 @@ def test_the_table_downloads_as_csv_and_xlsx(activity, login, home_community, ho
 
 
 def test_a_unit_outside_the_jurisdiction_is_404(login, other_street, catalogue):
-    response = login("community").get(f"/api/community-metrics/?unit={other_street.pk}")
+    response = login("community").get(f"/api/community-metrics/summary/?unit={other_street.pk}")
 
     assert response.status_code == 404
