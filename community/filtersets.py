@@ -16,7 +16,13 @@ from grid.models import Person
 
 
 def requests_visible_to(user):
-    return restrict(ServiceRequest.objects.all(), user, path_field="grid__path")
+    """Requests in a grid of the user's areas, and those of services their department owns."""
+    return restrict(
+        ServiceRequest.objects.all(),
+        user,
+        path_field="grid__path",
+        department_field="service__department",
+    )
 
 
 def visits_visible_to(user):

@@ -5,7 +5,7 @@ skips them.
 - Recording a request: grid workers in their grids, staff of any level above (a walk-in at
   the community office, a hotline call).
 - Handling it (accept, assign, complete, decline): the community, street and district staff
-  above its grid, and the person it is assigned to.
+  above its grid, the staff of the department that owns its service, and its assignee.
 - Converting it into a case: whoever handles it, and the grid workers of its grid (they file
   cases there anyway).
 - Rating it (满意度): whoever may call back on a case of its grid.
@@ -16,7 +16,7 @@ skips them.
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from cases.policies import _covers
+from cases.policies import _covers, _posts
 from community.models import ServiceRequest
 from grid.models import Area, Person, Post
 
@@ -29,8 +29,18 @@ def can_record(user, grid: Area) -> bool:
     return _covers(user, grid, FIELD_AND_OFFICE)
 
 
+def owns(user, request: ServiceRequest) -> bool:
+    """Whether the user is staff of the department that owns the request's service."""
+    department = request.service.department_id
+    return bool(department) and any(
+        role == R.DEPARTMENT_STAFF and held == department for role, _p, held in _posts(user)
+    )
+
+
 def can_handle(user, request: ServiceRequest) -> bool:
-    if user.is_authenticated and request.assignee_id == user.pk:
+    if not user.is_authenticated:
+        return False
+    if request.assignee_id == user.pk or owns(user, request):
         return True
     return _covers(user, request.grid, OFFICE)
 

@@ -105,9 +105,11 @@ def _step_schema(request_class, summary: str):
 class ServiceRequestViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet
 ):
-    """Residents' service requests (居民服务需求) in the caller's areas."""
+    """Residents' service requests (居民服务需求) in the caller's areas, and those of the
+    services the caller's department owns."""
 
     jurisdiction_path = "grid__path"
+    jurisdiction_department = "service__department"
     queryset = ServiceRequest.objects.select_related(
         "service",
         "grid",

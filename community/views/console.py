@@ -34,6 +34,7 @@ class RequestQueueView(ConsoleMixin, ListView):
     """/console/community/requests/: requests of my areas, open ones first by deadline."""
 
     model = ServiceRequest
+    jurisdiction_department = "service__department"
     template_name = "community/console/requests.html"
     context_object_name = "rows"
 

@@ -208,6 +208,7 @@ class RequestListView(CarePageMixin, JurisdictionScopedMixin, ListView):
     """The requests of my grids: open ones first by deadline, then recently finished ones."""
 
     jurisdiction_path = "grid__path"
+    jurisdiction_department = "service__department"
     model = ServiceRequest
     template_name = "community/field/requests.html"
 
@@ -234,6 +235,7 @@ class RequestDetailView(CarePageMixin, JurisdictionScopedMixin, DetailView):
     user may take now."""
 
     jurisdiction_path = "grid__path"
+    jurisdiction_department = "service__department"
     model = ServiceRequest
     template_name = "community/field/request.html"
     context_object_name = "row"
@@ -355,6 +357,7 @@ class RequestPhotoView(LoginRequiredMixin, JurisdictionScopedMixin, SingleObject
     """?id=N: a photo of the request (&size=thumbnail: its thumbnail), to those who see it."""
 
     jurisdiction_path = "grid__path"
+    jurisdiction_department = "service__department"
     model = ServiceRequest
 
     def get(self, request, pk):

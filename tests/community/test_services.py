@@ -307,3 +307,19 @@ def test_a_visit_without_findings_writes_nothing(elderly, user):
 def test_another_grids_worker_may_not_visit(elderly, user):
     with pytest.raises(PermissionDenied):
         services.record_visit(actor=user("grid2"), person=elderly, findings="x")
+
+
+def test_the_owning_department_handles_and_sees_its_services_requests(record, make_user, login):
+    from community.filtersets import requests_visible_to
+    from grid.models import Department
+
+    civil_affairs = Department.objects.get(name="区民政局")
+    clerk = make_user("mz_clerk", role="department_staff", department=civil_affairs)
+    theirs = record(service="elderly_allowance")
+    other = record(service="social_insurance")
+
+    services.accept_request(theirs, actor=clerk)
+    with pytest.raises(PermissionDenied):
+        services.accept_request(other, actor=clerk)
+
+    assert list(requests_visible_to(clerk)) == [theirs]
