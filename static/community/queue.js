@@ -55,11 +55,14 @@
       if (name === "csrfmiddlewaretoken" || name === "photos" || typeof value !== "string") return;
       if (value !== "") fields[name] = value;
     });
+    var kind = form.dataset.outboxKind;
+    // A visit happened when it was recorded on the phone, not when the network came back.
+    if (kind === "visit") fields.visited_at = new Date().toISOString();
     return compressAll(form.querySelector("input[type=file]")).then(function (blobs) {
       return {
         client_id: crypto.randomUUID(),
         user: USER,
-        kind: form.dataset.outboxKind,
+        kind: kind,
         api: form.dataset.api,
         done_url: form.dataset.doneUrl || "",
         label: form.dataset.label || "",

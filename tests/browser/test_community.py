@@ -120,3 +120,26 @@ def test_no_community_field_page_scrolls_sideways(
         page.goto(live_server.url + path)
         page.wait_for_load_state("networkidle")
         assert fits_the_screen(page), f"{path} scrolls sideways at 360 px"
+
+
+def test_a_visit_recorded_offline_keeps_the_time_it_was_made(
+    grid1_phone, page, live_server, elderly
+):
+    from django.utils import timezone
+
+    page.set_viewport_size(PHONE)
+    open_field_page(page, live_server, f"/field/care/persons/{elderly.pk}/visit/")
+    grid1_phone.set_offline(True)
+    page.fill("#id_findings", "独居老人身体良好")
+    page.click("#visit-form button[type=submit]")
+    expect(page.locator("#queue-flash")).to_be_visible()
+    recorded = timezone.now()
+    assert not CareVisit.objects.exists()
+
+    page.wait_for_timeout(1500)
+    grid1_phone.set_offline(False)
+    expect(page.locator("#queue-list li[data-state='sent']")).to_have_count(1)
+
+    visit = CareVisit.objects.get()
+    assert visit.visited_at <= recorded
+    assert visit.findings == "独居老人身体良好"
