@@ -12,6 +12,11 @@ urlpatterns = [
         field.VisitFormView.as_view(),
         name="field-care-visit",
     ),
+    path(
+        "field/care/visits/<int:pk>/photo/",
+        field.VisitPhotoView.as_view(),
+        name="field-care-visit-photo",
+    ),
     path("field/care/requests/", field.RequestListView.as_view(), name="field-care-requests"),
     path(
         "field/care/requests/new/",

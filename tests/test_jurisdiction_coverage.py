@@ -20,7 +20,13 @@ from cases.models import Case, CasePhoto, Category, Dispatch
 from cases.photos import store_photo
 from community import services as community_services
 from community.demo import build_catalogue
-from community.models import CareVisit, Service, ServiceRequest, ServiceRequestPhoto
+from community.models import (
+    CareVisit,
+    CareVisitPhoto,
+    Service,
+    ServiceRequest,
+    ServiceRequestPhoto,
+)
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, Building, Department, House, Household, ImportJob, Person
@@ -147,12 +153,13 @@ def _community_samples(neighbour):
         photos=[make_photo()],
     )
     visit, _created = community_services.record_visit(
-        actor=grid2, person=neighbour["person"], findings="身体良好"
+        actor=grid2, person=neighbour["person"], findings="身体良好", photos=[make_photo()]
     )
     return {
         ServiceRequest: request,
         ServiceRequestPhoto: request.photos.get(),
         CareVisit: visit,
+        CareVisitPhoto: visit.photos.get(),
     }
 
 
@@ -182,9 +189,13 @@ DETAIL_ROUTES = [
 ]
 # Routes that name a photo of the case besides the case, in the path or the query.
 PHOTO_ROUTES = [(r, p) for r, p in DETAIL_ROUTES if "photo" in p.name]
-PHOTO_QUERY = {"field-task-photo": "?id={photo}", "field-care-request-photo": "?id={photo}"}
+PHOTO_QUERY = {
+    "field-task-photo": "?id={photo}",
+    "field-care-request-photo": "?id={photo}",
+    "field-care-visit-photo": "?id={photo}",
+}
 # The photo model of each model whose routes show photos (a case's by default).
-PHOTO_OF = {ServiceRequest: ServiceRequestPhoto}
+PHOTO_OF = {ServiceRequest: ServiceRequestPhoto, CareVisit: CareVisitPhoto}
 
 
 def _sample_url(route: str, pattern: URLPattern, samples: dict) -> str:
@@ -252,7 +263,13 @@ def test_every_photo_route_shows_the_photo_only_to_those_who_see_its_case(
 
 def test_the_photo_routes_are_really_walked():
     names = {pattern.name for _route, pattern in PHOTO_ROUTES}
-    assert names >= {"console-photo", "field-task-photo", "case-photo", "service-request-photo"}
+    assert names >= {
+        "console-photo",
+        "field-task-photo",
+        "case-photo",
+        "service-request-photo",
+        "field-care-visit-photo",
+    }
 
 
 def test_the_detail_routes_are_really_walked():

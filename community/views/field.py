@@ -28,7 +28,7 @@ from cases.photos import photo_response
 from community import policies, services
 from community.filtersets import due_schedules
 from community.forms import STEP_FORMS, STEP_LABELS, STEP_STYLES, RequestForm, VisitForm
-from community.models import Service, ServiceRequest, VisitSchedule
+from community.models import CareVisit, Service, ServiceRequest, VisitSchedule
 from community.workflow import ACTION_LABELS
 from grid.idnumbers import mask_phone
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
@@ -125,7 +125,9 @@ class VisitFormView(CarePageMixin, JurisdictionScopedMixin, DetailView):
             initial={"schedule_version": schedule.version if schedule else None}
         )
         context["building"] = person.house.building if person.house_id else None
-        context["recent"] = person.care_visits.select_related("visitor")[:5]
+        context["recent"] = person.care_visits.select_related("visitor").prefetch_related("photos")[
+            :5
+        ]
         context["can_visit"] = policies.can_visit(self.request.user, person)
         return context
 
@@ -364,6 +366,21 @@ class RequestPhotoView(LoginRequiredMixin, JurisdictionScopedMixin, SingleObject
         row = self.get_object()
         photo_id = request.GET.get("id", "")
         picture = row.photos.filter(pk=int(photo_id)).first() if photo_id.isdecimal() else None
+        if picture is None:
+            raise Http404
+        return photo_response(picture, thumbnail=request.GET.get("size") == "thumbnail")
+
+
+class VisitPhotoView(LoginRequiredMixin, JurisdictionScopedMixin, SingleObjectMixin, View):
+    """?id=N: a photo of a care visit (&size=thumbnail: its thumbnail), to those who see it."""
+
+    jurisdiction_path = "grid__path"
+    model = CareVisit
+
+    def get(self, request, pk):
+        visit = self.get_object()
+        photo_id = request.GET.get("id", "")
+        picture = visit.photos.filter(pk=int(photo_id)).first() if photo_id.isdecimal() else None
         if picture is None:
             raise Http404
         return photo_response(picture, thumbnail=request.GET.get("size") == "thumbnail")

@@ -153,3 +153,15 @@ def test_the_request_list_shows_the_overdue_light(web, record):
     page = web("grid1").get("/field/care/requests/")
 
     assert 'data-light="red"' in page.content.decode()
+
+
+def test_the_visit_page_shows_the_photos_of_earlier_visits(web, elderly, user, photo):
+    visit, _created = services.record_visit(
+        actor=user("grid1"), person=elderly, findings="好", photos=[photo()]
+    )
+
+    page = web("grid1").get(f"/field/care/persons/{elderly.pk}/visit/").content.decode()
+    url = f"/field/care/visits/{visit.pk}/photo/?id={visit.photos.get().pk}"
+
+    assert url in page
+    assert web("grid1").get(url)["Content-Type"] == "image/jpeg"
