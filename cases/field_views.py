@@ -773,10 +773,20 @@ SHELL_STATIC = [
     "field/field.js",
     "field/outbox.js",
     "js/sanhua.js",
+    # Community services' visits and requests share the outbox (static/community/queue.js).
+    "community/queue.js",
     "field/icons/icon-192.png",
     "field/icons/icon-512.png",
 ]
-SHELL_PAGES = ["field-report", "field-tasks", "field-visits", "field-inbox", "field-offline"]
+SHELL_PAGES = [
+    "field-report",
+    "field-tasks",
+    "field-visits",
+    "field-care",
+    "field-care-request-new",
+    "field-inbox",
+    "field-offline",
+]
 CATEGORIES_URL = "/api/categories/?is_active=true"
 
 

@@ -4,6 +4,13 @@ from rest_framework.routers import DefaultRouter
 
 from cases.api.metrics import MetricsViewSet
 from cases.api.views import CaseViewSet, CategoryViewSet, DispatchViewSet, NotificationViewSet
+from community.api.metrics import CommunityMetricsViewSet
+from community.api.views import (
+    CareVisitViewSet,
+    ServiceRequestViewSet,
+    ServiceViewSet,
+    VisitScheduleViewSet,
+)
 from governance.auth import TokenViewSet
 from grid.api.imports import ImportJobViewSet
 from grid.api.registry import BuildingViewSet, HouseholdViewSet, HouseViewSet, PersonViewSet
@@ -43,3 +50,8 @@ router.register("party/links", HouseholdLinkViewSet, basename="party-link")
 router.register("party/visits", VisitViewSet, basename="party-visit")
 router.register("party/activities", ActivityViewSet, basename="party-activity")
 router.register("party/coverage", CoverageViewSet, basename="party-coverage")
+router.register("services", ServiceViewSet, basename="service")
+router.register("service-requests", ServiceRequestViewSet, basename="service-request")
+router.register("visit-schedules", VisitScheduleViewSet, basename="visit-schedule")
+router.register("care-visits", CareVisitViewSet, basename="care-visit")
+router.register("community-metrics", CommunityMetricsViewSet, basename="community-metrics")

@@ -40,8 +40,9 @@ def _no_row():
 
 def _status_label(value: str) -> str:
     from cases.models import Case, Dispatch
+    from community.models import ServiceRequest
 
-    for choices in (Case.Status, Dispatch.Status):
+    for choices in (Case.Status, Dispatch.Status, ServiceRequest.Status):
         if value in choices.values:
             return str(choices(value).label)
     return value

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "grid",
     "cases",
     "party",
+    "community",
 ]
 
 MIDDLEWARE = [
@@ -251,13 +252,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HouseholdKindEnum": "grid.models.Household.Kind",
         "LifeEventKindEnum": "grid.models.LifeEvent.Kind",
-        # The registry's person status keeps the name it had before party building added
-        # statuses of its own.
-        "StatusEnum": "grid.models.Person.Status",
+        # The registry's person status, named so: the case's status is another enum.
+        "PersonStatusEnum": "grid.models.Person.Status",
         "PartyOrganisationKindEnum": "party.models.Organisation.Kind",
         "PartyMemberStatusEnum": "party.models.Member.Status",
         "PartyVisitStatusEnum": "party.models.Visit.Status",
         "PartyActivityKindEnum": "party.models.Activity.Kind",
+        "ServiceRequestStatusEnum": "community.models.ServiceRequest.Status",
     },
 }
 
@@ -311,6 +312,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.sweep",
         "schedule": env.float("SANHUA_SWEEP_SECONDS", default=30.0),
     },
+    # Every minute: community services' overdue requests, and care-visit schedules kept in step
+    # with the registry's care tags (community/tasks.py).
+    "community": {"task": "community.sweep", "schedule": 60.0},
     # Every minute: registry imports whose message was lost are sent again.
     "imports": {"task": "grid.catch_up_imports", "schedule": 60.0},
 }

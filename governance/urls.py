@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("grid.urls")),
     path("console/", include("cases.console_urls")),
     path("", include("cases.field_urls")),
+    path("", include("community.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("cases.urls")),

@@ -20,6 +20,15 @@ from rest_framework.test import APIClient
 from cases import services as case_services
 from cases.models import Case, CasePhoto, Category, Dispatch
 from cases.photos import store_photo
+from community import services as community_services
+from community.demo import build_catalogue
+from community.models import (
+    CareVisit,
+    CareVisitPhoto,
+    Service,
+    ServiceRequest,
+    ServiceRequestPhoto,
+)
 from governance.models import ApiToken
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
@@ -164,9 +173,32 @@ def _party_samples(home_grids, neighbour):
     }
 
 
+def _community_samples(neighbour):
+    """A service request for grid2's neighbour with a photo of its documents, and a care visit
+    to her."""
+    grid2 = get_user_model().objects.get(username="grid2")
+    build_catalogue()
+    request, _created = community_services.record_request(
+        actor=grid2,
+        service=Service.objects.get(code="social_insurance"),
+        person=neighbour["person"],
+        photos=[make_photo()],
+    )
+    visit, _created = community_services.record_visit(
+        actor=grid2, person=neighbour["person"], findings="身体良好", photos=[make_photo()]
+    )
+    return {
+        ServiceRequest: request,
+        ServiceRequestPhoto: request.photos.get(),
+        CareVisit: visit,
+        CareVisitPhoto: visit.photos.get(),
+    }
+
+
 def _out_of_scope_samples(home_grids, other_street, neighbour):
     """For each model behind a detail route: a row grid1 must not see."""
     return {
+        **_community_samples(neighbour),
         Area: home_grids[1],
         Department: Department.objects.get(name="区交通运输局"),
         **_case_samples(home_grids),
@@ -191,14 +223,21 @@ DETAIL_ROUTES = [
 ]
 # Routes that name a photo of the case besides the case, in the path or the query.
 PHOTO_ROUTES = [(r, p) for r, p in DETAIL_ROUTES if "photo" in p.name]
-PHOTO_QUERY = {"field-task-photo": "?id={photo}"}
+PHOTO_QUERY = {
+    "field-task-photo": "?id={photo}",
+    "field-care-request-photo": "?id={photo}",
+    "field-care-visit-photo": "?id={photo}",
+}
+# The photo model of each model whose routes show photos (a case's by default).
+PHOTO_OF = {ServiceRequest: ServiceRequestPhoto, CareVisit: CareVisitPhoto}
 
 
 def _sample_url(route: str, pattern: URLPattern, samples: dict) -> str:
     """The route's URL for its model's sample: one that works for a user who can see it, so
     that a 404 says the sample is out of scope, not that the URL is wrong."""
-    photo = samples[CasePhoto].pk
-    url = _url(route, samples[_model_of(_view_class(pattern))].pk, {"photo_id": photo})
+    model = _model_of(_view_class(pattern))
+    photo = samples[PHOTO_OF.get(model, CasePhoto)].pk
+    url = _url(route, samples[model].pk, {"photo_id": photo})
     return url + PHOTO_QUERY.get(pattern.name, "").format(photo=photo)
 
 
@@ -258,7 +297,13 @@ def test_every_photo_route_shows_the_photo_only_to_those_who_see_its_case(
 
 def test_the_photo_routes_are_really_walked():
     names = {pattern.name for _route, pattern in PHOTO_ROUTES}
-    assert names >= {"console-photo", "field-task-photo", "case-photo"}
+    assert names >= {
+        "console-photo",
+        "field-task-photo",
+        "case-photo",
+        "service-request-photo",
+        "field-care-visit-photo",
+    }
 
 
 def test_the_detail_routes_are_really_walked():
@@ -267,7 +312,11 @@ def test_the_detail_routes_are_really_walked():
 
 @pytest.mark.parametrize(
     "model_admin",
-    [a for m, a in admin.site._registry.items() if m._meta.app_label in ("grid", "cases", "party")],
+    [
+        a
+        for m, a in admin.site._registry.items()
+        if m._meta.app_label in ("grid", "cases", "party", "community")
+    ],
     ids=lambda a: type(a).__name__,
 )
 def test_every_admin_of_our_models_is_scoped(model_admin):

@@ -51,3 +51,20 @@ def test_seeding_twice_adds_no_second_catalogue(demo):
     seed()
 
     assert (Category.objects.count(), RoutingRule.objects.count()) == (categories, rules)
+
+
+def test_the_demo_brings_community_services_with_requests_and_visits(demo):
+    from community.models import CareVisit, Service, ServiceRequest, VisitSchedule
+    from grid.population import seed_population
+
+    seed_population(persons=1200, seed=3)
+    out = StringIO()
+    call_command("seed_demo", persons=0, cases=40, password=DEMO_PASSWORD, force=True, stdout=out)
+
+    assert Service.objects.filter(code="elderly_allowance", department__name="区民政局").exists()
+    assert "Community services:" in out.getvalue()
+    statuses = set(ServiceRequest.objects.values_list("status", flat=True))
+    assert {"pending", "in_progress", "done"} <= statuses
+    assert ServiceRequest.objects.filter(satisfaction__isnull=False).exists()
+    assert VisitSchedule.objects.exists()
+    assert CareVisit.objects.exists()

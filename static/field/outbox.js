@@ -49,7 +49,9 @@
 
   function all() {
     return db.values(store).then(function (rows) {
-      return rows.filter(function (row) { return row && row.user === USER; });
+      // The store also holds community services' visits and requests (static/community/queue.js,
+      // with a `kind`): they go to their own API, uploaded by that script.
+      return rows.filter(function (row) { return row && row.user === USER && (!row.kind || row.kind === "case"); });
     });
   }
 

@@ -686,6 +686,8 @@ def test_the_service_worker_is_served_from_the_root_as_uncached_javascript(demo)
         "/field/report/",
         "/field/tasks/",
         "/field/visits/",
+        "/field/care/",
+        "/field/care/requests/new/",
         "/field/inbox/",
         "/field/offline/",
         "/api/categories/?is_active=true",

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.demo import build_categories, build_history
 from cases.models import Category
-from grid.demo import DISTRICT_CODE, build_demo
+from community.demo import build_activity, build_catalogue
+from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, build_demo
 from grid.models import Area
 from grid.population import DEFAULT_SEED, seed_population
 from party.demo import build_party
@@ -18,8 +19,9 @@ DEFAULT_PASSWORD = "sanhua123"
 class Command(BaseCommand):
     help = (
         "Load the demo district 黄埔区 with its departments, one login per role, the case "
-        "categories and routing rules, buildings, houses, households and people in its grids, and "
-        "its party organisations with members linked to households."
+        "categories and routing rules, the community-service catalogue, buildings, houses, "
+        "households and people in its grids, and its party organisations with members linked to "
+        "households (with --cases: service requests and care visits)."
     )
 
     def add_arguments(self, parser):
@@ -72,6 +74,9 @@ class Command(BaseCommand):
         # After the registry: party members are residents whose political status says so.
         build_party(seed=seed)
         filed = build_history(cases=cases, seed=seed)
+        # The community-service catalogue always; requests and visits with the cases' history.
+        services = build_catalogue()
+        activity = build_activity(seed=seed, requests=max(20, cases // 5)) if cases else None
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
         self.stdout.write(
             f"Case categories: {Category.objects.filter(parent__isnull=False).count()} in "
@@ -88,6 +93,12 @@ class Command(BaseCommand):
         )
         if filed:
             self.stdout.write(f"Cases: filed {filed} over the last 60 days.")
+        self.stdout.write(f"Community services: {services} in the catalogue.")
+        if activity and activity["requests"]:
+            self.stdout.write(
+                f"Community services: {activity['requests']} requests and "
+                f"{activity['visits']} care visits in {HOME_COMMUNITY}."
+            )
         self.stdout.write(f"Demo logins (password for all: {password}):")
         for login in logins:
             self.stdout.write(
