@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from community.models import CareVisit, Service, ServiceRequest, VisitSchedule
-from grid.filtersets import SubtreeFilter
+from grid.filtersets import FilterSet, SubtreeFilter
 from grid.jurisdiction import restrict
 from grid.models import Person
 
@@ -54,7 +54,7 @@ def _person_filter():
     return django_filters.ModelChoiceFilter(queryset=_persons_of_request, label=_("person"))
 
 
-class ServiceRequestFilterSet(django_filters.FilterSet):
+class ServiceRequestFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ServiceRequest.Status.choices)
     service = django_filters.ModelChoiceFilter(queryset=Service.objects.all(), label=_("service"))
     area = SubtreeFilter(path_field="grid__path", label=_("area (and below)"))
@@ -92,7 +92,7 @@ class ServiceRequestFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(number=value) | Q(description__icontains=value))
 
 
-class VisitScheduleFilterSet(django_filters.FilterSet):
+class VisitScheduleFilterSet(FilterSet):
     area = SubtreeFilter(path_field="grid__path", label=_("area (and below)"))
     due = django_filters.ChoiceFilter(
         method="filter_due",
@@ -114,7 +114,7 @@ class VisitScheduleFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class CareVisitFilterSet(django_filters.FilterSet):
+class CareVisitFilterSet(FilterSet):
     area = SubtreeFilter(path_field="grid__path", label=_("area (and below)"))
     visited_after = django_filters.DateFilter(
         field_name="visited_at", lookup_expr="date__gte", label=_("visited from")

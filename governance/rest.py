@@ -5,7 +5,7 @@ Kept apart from governance/api.py because DRF imports these while it loads its o
 """
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -94,6 +94,17 @@ def exception_handler(exc, context):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = exceptions.ParseError(
             _("The request body is too large (at most %(kb)s KB).") % {"kb": limit // 1024}
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        # A form body with more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS: JSON, as above.
+        exc = exceptions.ParseError(
+            _("The request has too many fields (at most %(count)s).")
+            % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+        )
+    if isinstance(exc, TooManyFilesSent):
+        exc = exceptions.ParseError(
+            _("The request has too many files (at most %(count)s).")
+            % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
         )
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):

@@ -5,7 +5,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from grid.filtersets import SubtreeFilter
+from grid.filtersets import FilterSet, SubtreeFilter
 from grid.jurisdiction import restrict
 from grid.models import Area
 from party.models import Activity, HouseholdLink, Member, Organisation, Visit
@@ -41,7 +41,7 @@ class OrganisationSubtreeFilter(django_filters.ModelChoiceFilter):
         return qs.filter(**{f"{self.path_field}__startswith": value.path})
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
+class OrganisationFilterSet(FilterSet):
     kind = django_filters.ChoiceFilter(choices=Organisation.Kind.choices)
     parent = django_filters.ModelChoiceFilter(queryset=_organisations_of_request)
     within = SubtreeFilter(path_field="area__path", label=_("In the area and below"))
@@ -52,7 +52,7 @@ class OrganisationFilterSet(django_filters.FilterSet):
         fields = ["kind", "parent", "within", "q"]
 
 
-class MemberFilterSet(django_filters.FilterSet):
+class MemberFilterSet(FilterSet):
     organisation = OrganisationSubtreeFilter(
         path_field="organisation__path", label=_("Organisation and below")
     )
@@ -68,7 +68,7 @@ class MemberFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(person__name__icontains=value))
 
 
-class HouseholdLinkFilterSet(django_filters.FilterSet):
+class HouseholdLinkFilterSet(FilterSet):
     member = IdFilter(field_name="member_id")
     grid = SubtreeFilter(path_field="grid__path", label=_("In the area"))
     current = django_filters.BooleanFilter(
@@ -80,7 +80,7 @@ class HouseholdLinkFilterSet(django_filters.FilterSet):
         fields = ["member", "grid", "current"]
 
 
-class VisitFilterSet(django_filters.FilterSet):
+class VisitFilterSet(FilterSet):
     member = IdFilter(field_name="member_id")
     household = IdFilter(field_name="household_id")
     status = django_filters.ChoiceFilter(choices=Visit.Status.choices)
@@ -91,7 +91,7 @@ class VisitFilterSet(django_filters.FilterSet):
         fields = ["member", "household", "status", "grid"]
 
 
-class ActivityFilterSet(django_filters.FilterSet):
+class ActivityFilterSet(FilterSet):
     organisation = OrganisationSubtreeFilter(
         path_field="organisation__path", label=_("Organisation and below")
     )
@@ -105,7 +105,7 @@ class ActivityFilterSet(django_filters.FilterSet):
         fields = ["organisation", "kind", "year"]
 
 
-class CoverageFilterSet(django_filters.FilterSet):
+class CoverageFilterSet(FilterSet):
     within = SubtreeFilter(label=_("In the area and below"))
 
     class Meta:

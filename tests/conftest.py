@@ -1,14 +1,17 @@
 """Shared fixtures: the demo district (loaded once per test database), API clients signed in as
 each demo login, and small helpers to make users with posts."""
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from cases.demo import build_categories
 from grid import services
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, HOME_STREET, build_demo
-from grid.models import Area
+from grid.models import Area, CareTag
 
 DEMO_PASSWORD = "demo-pass"
 
@@ -20,9 +23,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
         build_categories(Area.objects.get(code=DISTRICT_CODE))
 
 
+def _code_tables_loaded() -> None:
+    """The code tables and care tags a migration loads (grid 0003): a transactional test's flush
+    empties them with everything else, so they are loaded again with the demo."""
+    if not CareTag.objects.exists():
+        migration = importlib.import_module("grid.migrations.0003_code_tables")
+        migration.load(django_apps, None)
+
+
 @pytest.fixture
 def demo(db):
     """The demo district, rebuilt if a transactional test emptied the database."""
+    _code_tables_loaded()
     if not Area.objects.filter(code=DISTRICT_CODE).exists():
         build_demo(DEMO_PASSWORD)
         build_categories(Area.objects.get(code=DISTRICT_CODE))

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from cases.console_views import QueueFilterSet
 from cases.dashboard_views import DashboardFilter, MonthFilter
 from cases.filtersets import NotificationFilterSet
+from community.filtersets import ServiceRequestFilterSet
 from grid.filtersets import AreaFilterSet
 from grid.registry_filtersets import BuildingFilterSet, PersonFilterSet
 
@@ -79,6 +80,15 @@ PAGES = {
     "/dashboard/wall/": ("supervisor", ["unit"]),
     "/dashboard/report/": ("supervisor", [*_fields(MonthFilter), "unit"]),
     "/dashboard/population/": ("supervisor", ["unit"]),
+    "/console/community/requests/": ("community", [*_fields(ServiceRequestFilterSet), "page"]),
+    "/console/community/requests/new/": ("community", ["person"]),
+    "/console/community/visits/": ("community", ["area"]),
+    "/field/care/": ("grid1", []),
+    "/field/care/requests/": ("grid1", []),
+    "/field/care/requests/new/": ("grid1", ["person"]),
+    "/field/party/": ("grid1", []),
+    "/party/": ("community", []),
+    "/party/coverage/": ("community", []),
 }
 # Page routes without a path parameter that are no list: what they are instead.
 NOT_LISTS = {

@@ -140,6 +140,20 @@ def test_a_json_body_over_the_size_limit_is_refused_with_a_400(demo, settings):
     assert "too large" in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["/api/cases/", "/api/party/activities/", "/api/auth/token/"])
+def test_a_form_with_too_many_fields_is_a_json_400_not_an_html_page(login, path):
+    fields = {f"f{i}": "x" for i in range(1001)}  # DATA_UPLOAD_MAX_NUMBER_FIELDS is 1,000
+    client = login("admin") if path != "/api/auth/token/" else APIClient()
+    before = _row_counts()
+
+    answer = client.post(path, fields, format="multipart", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json() == {"detail": "The request has too many fields (at most 1000)."}
+    assert _row_counts() == before
+
+
 def test_depth_counts_levels_of_lists_and_objects():
     assert depth_of(1) == 0
     assert depth_of([]) == 1

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView
 
+from cases.console_views import page_number
 from community import metrics, services
 from community.filtersets import ServiceRequestFilterSet, due_schedules
 from community.forms import RequestForm
@@ -51,10 +52,7 @@ class RequestQueueView(ConsoleMixin, ListView):
         )
 
     def get_context_data(self, **kwargs):
-        try:
-            page = max(1, int(self.request.GET.get("page", "1")))
-        except ValueError:
-            page = 1
+        page = page_number(self.request)
         rows = list(self.object_list[(page - 1) * PAGE : page * PAGE + 1])
         context = super().get_context_data(object_list=rows[:PAGE], **kwargs)
         context.update(

@@ -82,6 +82,13 @@ def file_with(client, grid, *photos):
     )
 
 
+@pytest.fixture(autouse=True)
+def own_media_root(settings, tmp_path):
+    """Photos of this module go to a folder of the test's own: other test processes write to the
+    shared media folder at the same time, and "nothing was written" is read off a folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 def stored_files() -> list[Path]:
     return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
 
