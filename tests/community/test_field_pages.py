@@ -165,3 +165,12 @@ def test_the_visit_page_shows_the_photos_of_earlier_visits(web, elderly, user, p
 
     assert url in page
     assert web("grid1").get(url)["Content-Type"] == "image/jpeg"
+
+
+def test_the_care_forms_offer_their_blank_choices_in_words(web, elderly):
+    visit = web("grid1").get(f"/field/care/persons/{elderly.pk}/visit/").content.decode()
+    request = web("grid1").get("/field/care/requests/new/").content.decode()
+
+    assert "---------" not in visit + request
+    assert '<option value="" selected>无</option>' in visit
+    assert '<option value="" selected>请选择…</option>' in request
