@@ -2,6 +2,8 @@
 steps (accept with an assignee, convert into a case), recording a walk-in, and the visit
 overview with coverage per grid."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -148,3 +150,16 @@ def test_the_queue_s_open_filter_picks_open_finished_or_both(web, record):
     assert listed("open=true") == {open_request.pk}
     assert listed("open=false") == {finished.pk}
     assert listed("open=&q=") == {open_request.pk, finished.pk}
+
+
+def test_the_steps_are_named_as_steps_not_as_statuses(web, record, user):
+    request = record()
+    services.accept_request(request, actor=user("community"))
+
+    page = web("community").get(f"/console/community/requests/{request.pk}/").content.decode()
+    steps = re.findall(r'<summary class="fw-semibold">([^<]*)</summary>', page)
+
+    assert "办结" in steps
+    assert "不予办理" in steps
+    assert "已办结" not in steps
+    assert "不同意" not in steps
