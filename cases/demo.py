@@ -20,6 +20,7 @@ from PIL import Image
 
 from cases import services
 from cases.models import Case, Category, RoutingRule
+from grid.demo import HOME_COMMUNITY
 from grid.models import Area, Department
 
 G, C, S, D = Area.Level.GRID, Area.Level.COMMUNITY, Area.Level.STREET, Area.Level.DISTRICT
@@ -265,6 +266,57 @@ def _one_case(rng, clock, filed, end, admin, grids, categories, departments) -> 
     if passed:
         case.refresh_from_db()
         _call_back(rng, clock, end, case, admin)
+
+
+# Work the departments still have in hand when the demo starts (the history's dispatches are all
+# answered by then): the bus-stop story of DOMAIN.md, at the district, sent to the transport
+# bureau with construction cooperating — once waiting to be signed, once signed.
+OPEN_DISPATCHES = [
+    ("0501", "地铁站出口公交站点离路口太近，候车乘客挤占非机动车道", False),
+    ("0501", "公交站台遮阳棚破损，雨天候车无处避雨，站点需迁移改造", True),
+]
+
+
+def build_open_dispatches() -> int:
+    """Leave the OPEN_DISPATCHES cases with their departments, filed now in a grid of the home
+    community through the services as `admin`, so the department logins' inboxes have work on
+    first start. Call it once, with a fresh history (seed_demo does). Returns how many it filed."""
+    admin = get_user_model().objects.get(username="admin")
+    district = Area.objects.get(level=Area.Level.DISTRICT)
+    departments = {d.code.rsplit("-", 1)[-1]: d for d in Department.objects.filter(area=district)}
+    grid = (
+        Area.objects.filter(level=Area.Level.GRID, parent__name=HOME_COMMUNITY)
+        .exclude(centroid_lng=None)
+        .order_by("code")
+        .first()
+    )
+    for code, description, signed in OPEN_DISPATCHES:
+        category = Category.objects.get(code=code)
+        case, _created = services.report_case(
+            reporter=admin,
+            category=category,
+            title=category.name,
+            description=description,
+            grid=grid,
+            lng=grid.centroid_lng,
+            lat=grid.centroid_lat,
+        )
+        while case.level > Area.Level.DISTRICT:
+            services.escalate_case(case, actor=admin, reason="涉及多个部门，需区级派遣")
+            case.refresh_from_db()
+        services.accept_case(case, actor=admin)
+        case.refresh_from_db()
+        lead = category.lead_department
+        services.dispatch_case(
+            case,
+            actor=admin,
+            lead=lead,
+            cooperating=[departments["JS"]],
+            instructions="请现场查勘，牵头提出站点调整方案",
+        )
+        if signed:
+            services.sign_dispatch(case.dispatches.get(department=lead), actor=admin)
+    return len(OPEN_DISPATCHES)
 
 
 def _call_back(rng, clock, end, case, admin) -> None:

@@ -189,8 +189,10 @@ STEP_FORMS = {
 STEP_LABELS = {
     "accept": gettext_lazy("Accept"),
     "assign": gettext_lazy("Assign or make an appointment"),
-    "complete": pgettext_lazy("service request", "Done"),
-    "decline": gettext_lazy("Decline"),
+    # Steps in their own context: "Done" is also the status (已办结) and "Decline" the
+    # dispatcher's answer to an extension (不同意); as buttons they read 办结 and 不予办理.
+    "complete": pgettext_lazy("service request step", "Done"),
+    "decline": pgettext_lazy("service request step", "Decline"),
     "rate": gettext_lazy("Satisfaction"),
     "convert": gettext_lazy("Convert to a case"),
 }

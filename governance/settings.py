@@ -206,6 +206,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# django-filter: a filter select left blank filters nothing, so it reads "all" (全部), not
+# Django's "---------". A filter that means something narrower names its own empty_label.
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
+
 # REST framework
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -5,6 +5,7 @@ grid, who is overdue a visit). Scoped like the cases' console; every write is on
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.generic import ListView, TemplateView
 
 from cases.console_views import page_number
@@ -20,11 +22,46 @@ from community.filtersets import ServiceRequestFilterSet, due_schedules
 from community.forms import RequestForm
 from community.models import CareVisit, ServiceRequest, VisitSchedule
 from community.views.field import RequestDetailView, run_step
+from governance.forms import bootstrap_classes
 from grid.jurisdiction import JurisdictionScopedMixin, areas_visible_to, restrict
 from grid.models import Area
 from grid.registry_views import decorate
 
 PAGE = 50
+
+
+class RequestQueueFilterSet(ServiceRequestFilterSet):
+    """The queue's filters in the office's words (the API keeps ServiceRequestFilterSet's):
+    each select says what its blank choice means, the yes/no filters what yes and no are, and
+    the dates are pickers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["service"].extra["empty_label"] = gettext_lazy("All services")
+        self.filters["area"].extra["empty_label"] = gettext_lazy("All my areas")
+        self.filters["open"].label = pgettext_lazy("service request filter", "open")
+        self.filters["open"].extra["widget"] = forms.Select(
+            choices=[
+                ("", gettext_lazy("Open and finished")),
+                ("true", gettext_lazy("Open only")),
+                ("false", gettext_lazy("Finished only")),
+            ]
+        )
+        self.filters["overdue"].extra["widget"] = forms.Select(
+            choices=[
+                ("", gettext_lazy("Any deadline")),
+                ("true", gettext_lazy("Overdue")),
+                ("false", gettext_lazy("Not overdue")),
+            ]
+        )
+        for name in ("received_after", "received_before"):
+            self.filters[name].extra["widget"] = forms.DateInput(attrs={"type": "date"})
+
+    @property
+    def form(self):
+        form = super().form
+        bootstrap_classes(form.fields.values())
+        return form
 
 
 class ConsoleMixin(LoginRequiredMixin, JurisdictionScopedMixin):
@@ -44,7 +81,7 @@ class RequestQueueView(ConsoleMixin, ListView):
         data = self.request.GET.copy()
         if not data:
             data["open"] = "true"
-        self.filterset = ServiceRequestFilterSet(data, queryset=queryset, request=self.request)
+        self.filterset = RequestQueueFilterSet(data, queryset=queryset, request=self.request)
         if not self.filterset.is_valid():
             return queryset.none()
         return self.filterset.qs.select_related("service", "grid", "person", "assignee").order_by(

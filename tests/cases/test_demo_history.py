@@ -4,11 +4,13 @@ the levels and the ways a case can go, consistent with the rollups, and loaded o
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db.models import Max, Min
+from django.test import Client
 from django.utils import timezone
 
 from cases import rollups
-from cases.demo import build_history
+from cases.demo import build_history, build_open_dispatches
 from cases.models import Callback, Case, CaseEvent, Dispatch
 from grid.models import Area
 from tests.cases.test_rollups import snapshot
@@ -57,3 +59,17 @@ def test_a_district_with_cases_gets_no_second_history(demo):
 
     assert build_history(cases=10, days=5) == 0
     assert Case.objects.count() == 10
+
+
+def test_the_demo_leaves_the_transport_bureau_work_in_its_inbox(demo):
+    assert build_open_dispatches() == 2
+
+    leads = Dispatch.objects.filter(department__code__endswith="-JT")
+    assert sorted(leads.values_list("status", flat=True)) == ["pending", "signed"]
+    assert set(leads.values_list("case__status", flat=True)) == {"dispatched"}
+    cooperating = Dispatch.objects.filter(department__code__endswith="-JS")
+    assert cooperating.count() == 2
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="transport"))
+    inbox = client.get("/console/dispatches/").content.decode()
+    assert all(f'data-dispatch="{d.pk}"' in inbox for d in leads)

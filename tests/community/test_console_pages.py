@@ -2,6 +2,8 @@
 steps (accept with an assignee, convert into a case), recording a walk-in, and the visit
 overview with coverage per grid."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -117,3 +119,47 @@ def test_the_visit_overview_shows_coverage_and_who_is_overdue(web, elderly, home
     assert page.status_code == 200
     assert 'id="coverage-table"' in html
     assert "陈建华" not in html.split('id="overdue-visits"')[1].split("</ul>")[0]
+
+
+def test_the_queue_filters_speak_the_office_s_words(web, record):
+    record()
+
+    page = web("community").get("/console/community/requests/").content.decode()
+
+    assert "---------" not in page
+    assert "未知" not in page
+    assert "全部服务" in page
+    assert "我的全部辖区" in page
+    assert '<option value="true" selected>在办</option>' in page
+    assert '<option value="" selected>全部时限状态</option>' in page
+    assert 'type="date" name="received_after"' in page
+    assert "<th>受理日期</th>" in page
+    assert "受理数" not in page
+    assert "在办数" not in page
+
+
+def test_the_queue_s_open_filter_picks_open_finished_or_both(web, record):
+    open_request = record()
+    finished = record(service="legal_advice")
+    ServiceRequest.objects.filter(pk=finished.pk).update(status=ServiceRequest.Status.DONE)
+
+    def listed(query):
+        page = web("community").get(f"/console/community/requests/?{query}").content.decode()
+        return {r.pk for r in (open_request, finished) if f'data-request="{r.pk}"' in page}
+
+    assert listed("open=true") == {open_request.pk}
+    assert listed("open=false") == {finished.pk}
+    assert listed("open=&q=") == {open_request.pk, finished.pk}
+
+
+def test_the_steps_are_named_as_steps_not_as_statuses(web, record, user):
+    request = record()
+    services.accept_request(request, actor=user("community"))
+
+    page = web("community").get(f"/console/community/requests/{request.pk}/").content.decode()
+    steps = re.findall(r'<summary class="fw-semibold">([^<]*)</summary>', page)
+
+    assert "办结" in steps
+    assert "不予办理" in steps
+    assert "已办结" not in steps
+    assert "不同意" not in steps

@@ -1,6 +1,7 @@
 """The field app's community pages: whom to visit today, recording a visit and a request
 without the script (plain posts), and the request's steps with their 400/403/409 answers."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from community import services
 from community.models import CareVisit, ServiceRequest, VisitSchedule
+from grid.models import Person
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +167,29 @@ def test_the_visit_page_shows_the_photos_of_earlier_visits(web, elderly, user, p
 
     assert url in page
     assert web("grid1").get(url)["Content-Type"] == "image/jpeg"
+
+
+def test_the_care_forms_offer_their_blank_choices_in_words(web, elderly):
+    visit = web("grid1").get(f"/field/care/persons/{elderly.pk}/visit/").content.decode()
+    request = web("grid1").get("/field/care/requests/new/").content.decode()
+
+    assert "---------" not in visit + request
+    assert '<option value="" selected>无</option>' in visit
+    assert '<option value="" selected>请选择…</option>' in request
+
+
+def _due_line_parts(client, person) -> list[str]:
+    html = client.get("/field/care/").content.decode()
+    line = re.search(rf'data-person="{person.pk}".*?</a>', html, re.S).group(0)
+    return re.findall(r'<span class="dot-sep">([^<]*)</span>', line)
+
+
+def test_the_due_list_joins_only_the_parts_a_person_has(web, elderly):
+    house = f"{elderly.house.unit}-{elderly.house.number}"
+    with_phone = _due_line_parts(web("grid1"), elderly)
+    Person.objects.filter(pk=elderly.pk).update(phone="")
+    without_phone = _due_line_parts(web("grid1"), elderly)
+
+    assert with_phone[:2] == [house, "138****5678"]
+    assert re.fullmatch(r"\d+ 岁", with_phone[2])
+    assert without_phone == [house, with_phone[2]]

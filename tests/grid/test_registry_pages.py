@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -52,6 +53,15 @@ def test_the_search_page_shows_no_list_before_a_search(browser, family):
 
     assert response.status_code == 200
     assert "陈建华" not in response.content.decode()
+
+
+def test_the_search_filters_left_blank_read_all_not_none_or_dashes(browser, family):
+    body = browser("grid1").get("/registry/").content.decode()
+
+    for name in ("building", "population_type", "sex"):
+        select = re.search(rf'<select name="{name}".*?</select>', body, re.S).group(0)
+        assert re.search(r'<option value="" selected>全部</option>', select), name
+    assert "---------" not in body
 
 
 def test_the_search_page_filters_by_building_care_tag_and_population_type(

@@ -2,10 +2,12 @@
 grid, the grid page's party section, and the field app's linked households with visits whose
 second completion is refused. Every page is scoped: another grid's rows are 404."""
 
+import re
+
 import pytest
 from django.utils import timezone
 
-from grid.models import AuditEntry
+from grid.models import AuditEntry, Person
 from party import services
 from party.models import HouseholdLink, Member, Visit
 
@@ -47,6 +49,16 @@ def test_an_organisation_page_shows_members_masked_and_statistics(page, tree, me
     assert "138****5678" in text
     assert "13812345678" not in text
     assert response.context["statistics"].members == 2
+
+
+def test_a_member_without_a_phone_is_listed_without_an_empty_phone(page, tree, members, family):
+    Person.objects.filter(pk=family["spouse"].pk).update(phone="")
+
+    text = page("community", f"/party/organisations/{tree['branch1'].pk}/").content.decode()
+
+    assert "<code></code>" not in text
+    assert re.search(r'<span class="small text-secondary">\s*·', text) is None
+    assert "138****5678</code> · " in text
 
 
 def test_recording_an_activity_on_the_page(client, user, tree, members):

@@ -4,7 +4,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.demo import build_categories, build_history
+from cases.demo import build_categories, build_history, build_open_dispatches
 from cases.models import Category
 from community.demo import build_activity, build_catalogue
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, build_demo
@@ -74,6 +74,9 @@ class Command(BaseCommand):
         # After the registry: party members are residents whose political status says so.
         build_party(seed=seed)
         filed = build_history(cases=cases, seed=seed)
+        if filed:
+            # The history's dispatches are all answered: leave the departments some work.
+            filed += build_open_dispatches()
         # The community-service catalogue always; requests and visits with the cases' history.
         services = build_catalogue()
         activity = build_activity(seed=seed, requests=max(20, cases // 5)) if cases else None

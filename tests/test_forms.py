@@ -1,0 +1,41 @@
+"""The form styling every app shares (governance/forms.py)."""
+
+import pytest
+from django import forms
+from django.utils import translation
+
+from governance.forms import bootstrap_classes
+from grid.models import Area
+
+pytestmark = pytest.mark.django_db
+
+
+class _AreaForm(forms.Form):
+    required_area = forms.ModelChoiceField(queryset=Area.objects.all())
+    optional_area = forms.ModelChoiceField(queryset=Area.objects.all(), required=False)
+    labelled_area = forms.ModelChoiceField(
+        queryset=Area.objects.all(), required=False, empty_label="全部区域"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrap_classes(self.fields.values())
+
+
+def _first_option(form, name):
+    return next(iter(form.fields[name].choices))
+
+
+def test_model_selects_offer_a_blank_choice_in_words_not_dashes(demo):
+    with translation.override("zh-hans"):
+        form = _AreaForm()
+        html = str(form)
+
+        assert "---------" not in html
+        assert _first_option(form, "required_area") == ("", "请选择…")
+        assert _first_option(form, "optional_area") == ("", "无")
+        assert _first_option(form, "labelled_area") == ("", "全部区域")
+        assert 'class="form-select"' in html
+
+    with translation.override("en"):
+        assert _first_option(_AreaForm(), "required_area") == ("", "Choose…")
