@@ -133,13 +133,13 @@ def _reencode(image: Image.Image, kind: str) -> CleanPhoto:
     return CleanPhoto(kind=kind, image=kept.getvalue(), thumbnail=thumbnail.getvalue())
 
 
-def store_photo(*, case: Case, event: CaseEvent | None, upload, user) -> CasePhoto:
+def save_photo_files(photo, upload):
+    """Fill `photo`'s image and thumbnail from `upload`, cleaned (upright, downscaled, without
+    EXIF or other metadata), and save it. Any model with `image` and `thumbnail` file fields:
+    case photos here, service-request and care-visit photos in community."""
     clean = _clean(upload)
     # Stored under a name of our own: the uploaded name is the phone's and may say anything.
     name = f"{uuid.uuid4().hex}.{FORMATS[clean.kind]}"
-    photo = CasePhoto(
-        case=case, event=event, uploaded_by=user if user and user.is_authenticated else None
-    )
     photo.image.save(name, ContentFile(clean.image), save=False)
     photo.thumbnail.save(
         f"thumb-{photo.image.name.rsplit('/', 1)[-1]}.jpg",
@@ -148,6 +148,11 @@ def store_photo(*, case: Case, event: CaseEvent | None, upload, user) -> CasePho
     )
     photo.save()
     return photo
+
+
+def store_photo(*, case: Case, event: CaseEvent | None, upload, user) -> CasePhoto:
+    uploader = user if user and user.is_authenticated else None
+    return save_photo_files(CasePhoto(case=case, event=event, uploaded_by=uploader), upload)
 
 
 def photo_response(photo: CasePhoto, *, thumbnail: bool = False) -> FileResponse:

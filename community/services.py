@@ -10,21 +10,18 @@ as it treats a case's. Each use case runs in one transaction: a refused step lea
 import math
 import uuid
 from datetime import date, datetime, timedelta
-from io import BytesIO
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image
 
 from cases import services as case_services
 from cases.calendar import WORKDAY_SECONDS, WorkCalendar
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.models import Case, Category
-from cases.photos import FORMATS, MAX_PHOTOS_PER_STEP, THUMBNAIL_SIZE, check_photo
+from cases.photos import MAX_PHOTOS_PER_STEP, check_photo, save_photo_files
 from community import policies, workflow
 from community.models import (
     CareVisit,
@@ -62,25 +59,10 @@ def _check_photos(photos) -> None:
         check_photo(upload)
 
 
-def _store_photo(photo, upload) -> None:
-    kind = check_photo(upload)
-    # Our own name: the uploaded one is the phone's and may say anything.
-    photo.image.save(f"{uuid.uuid4().hex}.{FORMATS[kind]}", upload, save=False)
-    upload.seek(0)
-    with Image.open(upload) as image:
-        image = image.convert("RGB")
-        image.thumbnail(THUMBNAIL_SIZE)
-        buffer = BytesIO()
-        image.save(buffer, format="JPEG", quality=80)
-    name = photo.image.name.rsplit("/", 1)[-1]
-    photo.thumbnail.save(f"thumb-{name}.jpg", ContentFile(buffer.getvalue()), save=False)
-    photo.save()
-
-
 def _attach(request: ServiceRequest, event: ServiceRequestEvent, photos, user) -> None:
     for upload in photos:
         uploader = user if user is not None and user.is_authenticated else None
-        _store_photo(
+        save_photo_files(
             ServiceRequestPhoto(request=request, event=event, uploaded_by=uploader), upload
         )
 
@@ -501,7 +483,7 @@ def record_visit(
             return CareVisit.objects.get(client_id=client_id), False
         raise
     for upload in photos:
-        _store_photo(CareVisitPhoto(visit=visit, uploaded_by=actor), upload)
+        save_photo_files(CareVisitPhoto(visit=visit, uploaded_by=actor), upload)
     if need_service is not None:
         record_request(
             actor=actor,
