@@ -164,8 +164,47 @@ def _photo_schema(summary: str):
     )
 
 
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet):
+class PhotoActionsMixin:
+    """`photos/{photo_id}/` and `photos/{photo_id}/thumbnail/` of a row with `photos` (cases
+    here, service requests in community): the file, to those who see the row; the thumbnail
+    where it has one. Another row's photo, or none, is the same 404."""
+
+    missing_photo = ""  # each viewset says whose photo is missing
+
+    def _photo(self, photo_id: str):
+        row = self.get_object()
+        photo = row.photos.filter(pk=int(photo_id)).first() if photo_id.isdecimal() else None
+        if photo is None:
+            raise NotFound(self.missing_photo)
+        return photo
+
+    @_photo_schema(gettext_lazy("A photo (the file)"))
+    @action(
+        detail=True,
+        url_path=r"photos/(?P<photo_id>[^/.]+)",
+        url_name="photo",
+        content_negotiation_class=PhotoNegotiation,
+    )
+    def photo(self, request, pk=None, photo_id=None):
+        return photo_response(self._photo(photo_id))
+
+    @_photo_schema(gettext_lazy("A photo, small (its thumbnail, or the photo)"))
+    @action(
+        detail=True,
+        url_path=r"photos/(?P<photo_id>[^/.]+)/thumbnail",
+        url_name="photo-thumbnail",
+        content_negotiation_class=PhotoNegotiation,
+    )
+    def photo_thumbnail(self, request, pk=None, photo_id=None):
+        return photo_response(self._photo(photo_id), thumbnail=True)
+
+
+class CaseViewSet(
+    PhotoActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet
+):
     """Cases (网格事件) in the user's areas and those dispatched to the user's department."""
+
+    missing_photo = gettext_lazy("No such photo of this case.")
 
     jurisdiction_path = "grid__path"
     jurisdiction_department = "dispatches__department"
@@ -188,35 +227,6 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkfl
             s.CaseDetailSerializer(case, context=self.get_serializer_context()).data,
             status=status_code,
         )
-
-    def _photo(self, photo_id: str):
-        case = self.get_object()
-        photo = case.photos.filter(pk=int(photo_id)).first() if photo_id.isdecimal() else None
-        if photo is None:
-            raise NotFound(_("No such photo of this case."))
-        return photo
-
-    @_photo_schema(gettext_lazy("A photo of the case (the file)"))
-    @action(
-        detail=True,
-        url_path=r"photos/(?P<photo_id>[^/.]+)",
-        url_name="photo",
-        content_negotiation_class=PhotoNegotiation,
-    )
-    def photo(self, request, pk=None, photo_id=None):
-        """The file of a photo of the case, to those who see the case."""
-        return photo_response(self._photo(photo_id))
-
-    @_photo_schema(gettext_lazy("A photo of the case, small (its thumbnail, or the photo)"))
-    @action(
-        detail=True,
-        url_path=r"photos/(?P<photo_id>[^/.]+)/thumbnail",
-        url_name="photo-thumbnail",
-        content_negotiation_class=PhotoNegotiation,
-    )
-    def photo_thumbnail(self, request, pk=None, photo_id=None):
-        """The thumbnail of a photo of the case (the photo itself where it has none)."""
-        return photo_response(self._photo(photo_id), thumbnail=True)
 
     @extend_schema(
         request={

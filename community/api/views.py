@@ -15,18 +15,16 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from cases.api.views import (
     CaseCursorPagination,
-    PhotoNegotiation,
+    PhotoActionsMixin,
     ScopedWorkflowViewSet,
     _parse,
-    _photo_schema,
 )
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
-from cases.photos import photo_response
 from community import policies, services
 from community.api import serializers as s
 from community.filtersets import (
@@ -109,10 +107,12 @@ def _step_schema(request_class, summary: str):
 
 
 class ServiceRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet
+    PhotoActionsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWorkflowViewSet
 ):
     """Residents' service requests (居民服务需求) in the caller's areas, and those of the
     services the caller's department owns."""
+
+    missing_photo = gettext_lazy("No such photo of this request.")
 
     jurisdiction_path = "grid__path"
     jurisdiction_department = "service__department"
@@ -216,33 +216,6 @@ class ServiceRequestViewSet(
     def convert(self, request, pk=None):
         """The request is a problem (a hazard, a dispute): file it as a case, linked both ways."""
         return self._act(request, s.ConvertInput, services.convert_request)
-
-    def _photo(self, photo_id: str):
-        row = self.get_object()
-        photo = row.photos.filter(pk=int(photo_id)).first() if photo_id.isdecimal() else None
-        if photo is None:
-            raise NotFound(_("No such photo of this request."))
-        return photo
-
-    @_photo_schema(gettext_lazy("A photo of the request (the file)"))
-    @action(
-        detail=True,
-        url_path=r"photos/(?P<photo_id>[^/.]+)",
-        url_name="photo",
-        content_negotiation_class=PhotoNegotiation,
-    )
-    def photo(self, request, pk=None, photo_id=None):
-        return photo_response(self._photo(photo_id))
-
-    @_photo_schema(gettext_lazy("A photo of the request, small"))
-    @action(
-        detail=True,
-        url_path=r"photos/(?P<photo_id>[^/.]+)/thumbnail",
-        url_name="photo-thumbnail",
-        content_negotiation_class=PhotoNegotiation,
-    )
-    def photo_thumbnail(self, request, pk=None, photo_id=None):
-        return photo_response(self._photo(photo_id), thumbnail=True)
 
 
 class VisitScheduleViewSet(mixins.ListModelMixin, ScopedWorkflowViewSet):
