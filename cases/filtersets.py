@@ -58,6 +58,8 @@ def find_category(value) -> Category | None:
     if isinstance(value, int):
         return Category.objects.filter(pk=value).first()
     text = str(value).strip()
+    if "\x00" in text:  # no code has one, and PostgreSQL refuses it in a query (a 500)
+        return None
     found = Category.objects.filter(code=text).first()
     if found is None and text.isascii() and text.isdecimal():
         found = Category.objects.filter(pk=int(text)).first()

@@ -157,3 +157,13 @@ def test_a_grid_without_a_boundary_takes_the_point_given_with_it(user, category,
     )
 
     assert case.grid == grid1
+
+
+def test_a_category_with_a_nul_character_is_a_400_not_a_server_error(login, home_grids):
+    grid = home_grids[0]
+
+    response = report(login("grid1"), grid=grid.pk, category="05\x0001")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["category"]
+    assert not Case.objects.exists()

@@ -113,8 +113,13 @@ def test_odd_characters_and_deep_json_get_no_server_error_nor_an_answer_off_the_
     takes_json = any(
         alternative.media_type == "application/json" for alternative in case.operation.body
     )
-    if takes_json and deep:
+    if takes_json:
+        # This test is about the values (odd text, deep nesting), not the media type: a nested
+        # body drawn for a form encoding cannot be sent as one, and DRF answers 415 for it.
         case.media_type = "application/json"
+        if not isinstance(case.body, dict | list):
+            case.body = {}  # an optional body left out would go without its media type
+    if takes_json and deep:
         body = {"data": DEEP_JSON}  # sent as it is: Schemathesis would serialise a structure
     elif isinstance(case.body, dict):
         texts = [key for key, value in case.body.items() if isinstance(value, str)]
