@@ -351,6 +351,16 @@ def record(event: CaseEvent) -> None:
     _count({event.case_id: event.version})
 
 
+def record_cases(case_ids) -> None:
+    """record() for many cases at once (bulk writers, e.g. the sweeper's set-based batches):
+    count the steps recorded for these cases. Idempotent, like record()."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.update(case_ids)
+        return
+    _count(dict.fromkeys(case_ids))
+
+
 # The cases whose steps a deferred() block will count at its end (None: count at once).
 _pending: ContextVar[set[int] | None] = ContextVar("rollups_pending", default=None)
 
