@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from cases.models import Case, Category, Dispatch, Notification, Urgency
 from grid.filtersets import FilterSet, SubtreeFilter
 from grid.jurisdiction import restrict
+from grid.memo import Memo
 from grid.models import Area, Department
 
 
@@ -50,19 +51,27 @@ def _departments_of_request(request):
     )
 
 
+def _load_categories() -> tuple[dict[str, Category], dict[int, Category]]:
+    categories = list(Category.objects.select_related("parent"))
+    return {c.code: c for c in categories}, {c.pk: c for c in categories}
+
+
+# Every filing names its category; the table changes a few times a year (grid/memo.py).
+CATEGORIES = Memo("categories", _load_categories, models=(Category,))
+
+
 def find_category(value) -> Category | None:
     """A category by code ("0501") or id. A JSON number is an id; a string is a code first
     (codes and small ids can look alike: "10" is the main class 民生诉求), then an id."""
     if isinstance(value, bool):
         return None
+    by_code, by_id = CATEGORIES.get()
     if isinstance(value, int):
-        return Category.objects.filter(pk=value).first()
+        return by_id.get(value)
     text = str(value).strip()
-    if "\x00" in text:  # no code has one, and PostgreSQL refuses it in a query (a 500)
-        return None
-    found = Category.objects.filter(code=text).first()
+    found = by_code.get(text)
     if found is None and text.isascii() and text.isdecimal():
-        found = Category.objects.filter(pk=int(text)).first()
+        found = by_id.get(int(text))
     return found
 
 

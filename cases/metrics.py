@@ -45,6 +45,7 @@ from cases.rollups import (
     OPEN_STATUSES,
     SATISFIED,
     TABLES,
+    fold_if_pending,
     handling_hours,
 )
 from grid.jurisdiction import has_role
@@ -437,6 +438,7 @@ def _area_sums(level: int) -> dict:
 
 
 def _area_rows(period: Period | None, category: Category | None) -> QuerySet:
+    fold_if_pending()
     rows = AreaRollup.objects.filter(_category_filter(category))
     if period is not None:
         rows = rows.filter(day__range=(period.start, period.end))
@@ -456,6 +458,7 @@ def handling_histogram(
     area: Area, period: Period, *, category: Category | None = None
 ) -> dict[int, int]:
     """Hours → closed cases of `area` in the period (see HandlingRollup)."""
+    fold_if_pending()
     rows = HandlingRollup.objects.filter(
         _category_filter(category), area=area, day__range=(period.start, period.end)
     )
@@ -500,6 +503,7 @@ def area_categories(
 def live_counts(area: Area) -> dict[int, Counters]:
     """Level → open and overdue-now cases of `area`'s subtree held at that level, whenever
     they were reported (the command centre's live figures)."""
+    fold_if_pending()
     rows = AreaRollup.objects.filter(area=area, open__gt=0).values("level")
     grouped = rows.annotate(n_open=Sum("open"), n_overdue_open=Sum("overdue_open")).order_by()
     return {row.pop("level"): Counters.of(row) for row in grouped}
@@ -507,6 +511,7 @@ def live_counts(area: Area) -> dict[int, Counters]:
 
 def live_map(areas: QuerySet[Area]) -> dict[int, Counters]:
     """Area id → open and overdue-now cases of each of `areas` (its subtree)."""
+    fold_if_pending()
     rows = AreaRollup.objects.filter(area__in=areas, open__gt=0).values("area_id")
     grouped = rows.annotate(n_open=Sum("open"), n_overdue_open=Sum("overdue_open")).order_by()
     return {row.pop("area_id"): Counters.of(row) for row in grouped}
@@ -519,6 +524,7 @@ def _sums(table: str) -> dict:
 def department_counters(
     department: Department, period: Period, *, category: Category | None = None
 ) -> Counters:
+    fold_if_pending()
     rows = DepartmentRollup.objects.filter(
         _category_filter(category), department=department, day__range=(period.start, period.end)
     )
@@ -528,6 +534,7 @@ def department_counters(
 def department_table(
     departments: QuerySet[Department], period: Period, *, category: Category | None = None
 ) -> dict[int, Counters]:
+    fold_if_pending()
     rows = DepartmentRollup.objects.filter(
         _category_filter(category),
         department__in=departments,
@@ -539,6 +546,7 @@ def department_table(
 
 def worker_table(area: Area, period: Period) -> dict[int, Counters]:
     """User id → counters of the field work in `area`'s grids in the period."""
+    fold_if_pending()
     rows = WorkerRollup.objects.filter(
         grid__path__startswith=area.path, day__range=(period.start, period.end)
     )

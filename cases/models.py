@@ -617,6 +617,18 @@ class CaseRollupState(models.Model):
         return f"case {self.case_id} counted to v{self.version}"
 
 
+class RollupLedger(models.Model):
+    """A case with steps not yet counted in the rollups. A step appends a row here (no lock on
+    any shared row); the fold (cases/rollups.py fold) takes rows off and counts their cases.
+    No foreign key: the append checks nothing and takes no lock on the case."""
+
+    id = models.BigAutoField(primary_key=True)
+    case_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} to count"
+
+
 class ScoreWeight(models.Model):
     """The weight of one measure in the composite score (综合得分) of a kind of unit; editable
     by administrators. Without rows the defaults of cases/metrics.py apply."""

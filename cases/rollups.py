@@ -1,13 +1,17 @@
 """Rollups (决策信息库): the counters dashboards read, kept current as cases move.
 
 A case's contribution to the rollups is a pure function of its history (`contribution`): the
-day it was reported, its chain of areas, its category, and what each of its steps did. When a
-step is recorded, cases/workflow.py calls `record(event)` in the step's transaction; it replaces
-the case's previous contribution by the new one, adding the difference to the rows with one
-INSERT … ON CONFLICT DO UPDATE per table (rows in key order, so two steps never wait on each
-other in opposite orders). CaseRollupState keeps the last version counted: recording a step
-twice changes nothing, and a step recorded late also counts the ones before it. The sweeper
-moves many cases in one transaction and counts them together at the end (`deferred`).
+day it was reported, its chain of areas, its category, and what each of its steps did.
+
+Counting happens after the step, not in it. When a step is recorded, cases/workflow.py calls
+`record(event)` in the step's transaction, which appends the case to a ledger (RollupLedger):
+one INSERT, no shared row locked, so a filing never waits for another one's rollup rows. The
+fold (`fold`, every few seconds from Celery beat, and before any dashboard reads the rollups:
+`fold_if_pending`) takes rows off the ledger and, for their cases, replaces each case's
+previous contribution by the new one, adding the difference to the rows with one
+INSERT … ON CONFLICT DO UPDATE per table (rows in key order, so two folds never wait on each
+other in opposite orders). CaseRollupState keeps the last version counted: counting a case
+twice changes nothing, and a fold counts every step recorded so far.
 
 `rebuild()` (`manage.py rebuild_rollups`) recomputes every row from the case histories. Both
 ways give the same rows: tests/cases/test_rollups.py proves it on random histories.
@@ -16,6 +20,7 @@ Which day, area and level each counter goes to, and what it counts, is in docs/m
 """
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -25,6 +30,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import NamedTuple
 
+from django.core.cache import cache
 from django.db import connection, models, transaction
 from django.db.models import Q
 
@@ -37,9 +43,12 @@ from cases.models import (
     DepartmentRollup,
     Dispatch,
     HandlingRollup,
+    RollupLedger,
     WorkerRollup,
 )
 from grid.models import Area
+
+log = logging.getLogger(__name__)
 
 S = Case.Status
 OPEN_STATUSES = frozenset({S.REPORTED, S.IN_PROGRESS, S.DISPATCHED, S.RESOLVED})
@@ -341,39 +350,54 @@ def _dispatch_days(queryset) -> dict[int, dict[int, date]]:
 
 
 def record(event: CaseEvent) -> None:
-    """Count `event` (and any earlier step of its case not yet counted) in the rollups. Called
-    by cases/workflow.py in the transaction that records the step; idempotent. Inside a
-    `deferred()` block the counting waits for the end of the block."""
-    pending = _pending.get()
-    if pending is not None:
-        pending.add(event.case_id)
-        return
-    _count({event.case_id: event.version})
+    """Have `event` (and any earlier step of its case not yet counted) counted in the rollups:
+    called by cases/workflow.py in the transaction that records the step. It appends the case
+    to the ledger, which the fold counts after the commit; inside a `deferred()` block the
+    append waits for the end of the block."""
+    record_cases([event.case_id])
 
 
 def record_cases(case_ids) -> None:
     """record() for many cases at once (bulk writers, e.g. the sweeper's set-based batches):
-    count the steps recorded for these cases. Idempotent, like record()."""
+    one INSERT into the ledger."""
     pending = _pending.get()
     if pending is not None:
         pending.update(case_ids)
         return
-    _count(dict.fromkeys(case_ids))
+    _append(case_ids)
 
 
-# The cases whose steps a deferred() block will count at its end (None: count at once).
+def _append(case_ids) -> None:
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    RollupLedger.objects.bulk_create([RollupLedger(case_id=case_id) for case_id in ids])
+    # Readers fold what is pending before they read (fold_if_pending): tell them now, which
+    # covers a reader in this same transaction, and again once it commits, for the readers
+    # that cleared the mark meanwhile without seeing these rows.
+    _mark_pending()
+    transaction.on_commit(_mark_pending)
+
+
+def _mark_pending() -> None:
+    try:
+        cache.set(PENDING_KEY, 1, timeout=None)
+    except Exception as error:
+        # The step stands; the periodic fold counts it within seconds.
+        log.warning("rollups: shared cache unreachable (%s); the periodic fold counts it", error)
+
+
+# The cases whose steps a deferred() block will append at its end (None: append at once).
 _pending: ContextVar[set[int] | None] = ContextVar("rollups_pending", default=None)
 
 
 @contextmanager
 def deferred() -> Iterator[None]:
-    """Count the steps recorded inside this block at its end, all at once, in the caller's
-    transaction (the sweeper's batches). Counting step by step would update the same rows
-    again and again when many cases of one area and day move together, each update leaving
-    a row version behind for the next one to step over; and the rows would stay locked from
-    the first step to the commit, making concurrent sweepers wait for each other. If the block
-    fails nothing is counted (its transaction is rolled back); a step whose savepoint was
-    rolled back is simply not found. Nested blocks count at the end of the outermost one."""
+    """Append the cases whose steps are recorded inside this block at its end, in one INSERT,
+    in the caller's transaction (the sweeper's batches). If the block fails nothing is
+    appended (its transaction is rolled back); a step whose savepoint was rolled back is
+    simply found counted already, or not found. Nested blocks append at the end of the
+    outermost one."""
     if _pending.get() is not None:
         yield
         return
@@ -383,7 +407,62 @@ def deferred() -> Iterator[None]:
         yield
     finally:
         _pending.reset(token)
-    _count(dict.fromkeys(pending))
+    _append(pending)
+
+
+# Set (in the shared cache) while the ledger may hold rows; cleared by the fold that takes them.
+PENDING_KEY = "rollups:pending"
+FOLD_BATCH = 5000
+
+
+def fold(*, limit: int = FOLD_BATCH) -> int:
+    """Count the cases of up to `limit` ledger rows in the rollups, in one transaction: the
+    rows are taken off the ledger (FOR UPDATE SKIP LOCKED, so two folds never take the same
+    ones) and their cases counted (_count: one write per table, idempotent). Returns how many
+    rows were taken. The periodic task (cases.tasks.fold_rollups) runs it every few seconds;
+    filing and the steps never wait on a rollup row's lock."""
+    qn = connection.ops.quote_name
+    table = qn(RollupLedger._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT %s"
+                " FOR UPDATE SKIP LOCKED) RETURNING case_id",
+                [limit],
+            )
+            taken = [row[0] for row in cursor.fetchall()]
+        else:  # SQLite: the transaction holds the database's write lock
+            cursor.execute(f"SELECT id, case_id FROM {table} ORDER BY id LIMIT %s", [limit])
+            rows = cursor.fetchall()
+            if rows:
+                cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [rows[-1][0]])
+            taken = [case_id for _id, case_id in rows]
+        _count(dict.fromkeys(taken))
+    return len(taken)
+
+
+def fold_all() -> int:
+    """Fold until the ledger is empty (what was appended meanwhile too); returns the rows."""
+    total = 0
+    while done := fold():
+        total += done
+        if done < FOLD_BATCH:
+            break
+    return total
+
+
+def fold_if_pending() -> None:
+    """Before the rollups are read: fold what the ledger holds, if anything, so a dashboard
+    shows every committed step (and, in the reader's own transaction, its own). One cache
+    read when nothing is pending."""
+    try:
+        if not cache.get(PENDING_KEY):
+            return
+        # Cleared first: a step appended while this fold runs marks it again.
+        cache.delete(PENDING_KEY)
+    except Exception as error:
+        log.warning("rollups: shared cache unreachable (%s); folding anyway", error)
+    fold_all()
 
 
 def _count(upto: dict[int, int | None]) -> None:
@@ -471,7 +550,9 @@ def rebuild(*, batch: int = 10_000, progress=None) -> int:
     add(), at the end. The departments' rows, keyed by the day of each dispatch, are written
     at the end too: there are few of them."""
     _lock_out_steps()
-    for model in (AreaRollup, HandlingRollup, DepartmentRollup, WorkerRollup, CaseRollupState):
+    # The ledger's cases are counted by the rebuild (steps appended later stay on it).
+    models_emptied = (AreaRollup, HandlingRollup, DepartmentRollup, WorkerRollup, CaseRollupState)
+    for model in (*models_emptied, RollupLedger):
         model.objects.all().delete()
     counted = 0
     written_before: date = date.min  # every day before this one has its rows written

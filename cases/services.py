@@ -14,11 +14,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from cases import limits, policies, routing, workflow
 from cases.calendar import WorkCalendar, deadline
 from cases.exceptions import ConcurrentCaseUpdate, CooperatingDispatchesOpen, InvalidTransition
 from cases.models import (
+    CalendarDay,
     Callback,
     Case,
     CaseEvent,
@@ -39,54 +39,52 @@ from cases.models import (
 from cases.photos import check_photo, store_photo
 from grid import geo
 from grid.jurisdiction import covers
+from grid.memo import Memo
 from grid.models import Area, Department
 
 Level = Area.Level
 S = Case.Status
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_WINDOW = timedelta(hours=72)
+# The most recent candidates in the box looked at, and the nearest of them kept: a flood of
+# reports at one spot (a burst pipe) must not make each new one read them all.
+DUPLICATE_SCAN = 200
+DUPLICATE_LIMIT = 20
 REOPEN_WINDOW = timedelta(days=15)
 
 
 # Deadlines
 
-# Inside a sweep_batch(): what the batch has read once (the routing rules, the work calendar).
-_batch_reads: ContextVar[dict | None] = ContextVar("batch_reads", default=None)
+
+def _load_rules() -> dict[int, list[routing.Rule]]:
+    by_category = defaultdict(list)
+    rules = RoutingRule.objects.filter(is_active=True).select_related("area")
+    for r in rules:
+        by_category[r.category_id].append(
+            routing.Rule(
+                category_id=r.category_id,
+                urgency=r.urgency,
+                area_path=r.area.path if r.area_id else "",
+                start_level=r.start_level,
+                notify_all_levels=r.notify_all_levels,
+                time_factor=r.time_factor,
+            )
+        )
+    return dict(by_category)
+
+
+# Read on every filing and every step with a deadline; edited a few times a year
+# (grid/memo.py). A rule names its area by path, so an area's edit reloads them too.
+RULES = Memo("routing-rules", _load_rules, models=(RoutingRule, Area))
+CALENDAR = Memo("work-calendar", WorkCalendar.load, models=(CalendarDay,))
 
 
 def _rules_for(category: Category) -> list[routing.Rule]:
-    batch = _batch_reads.get()
-    if batch is None:
-        return _rules(RoutingRule.objects.filter(category=category))
-    if "rules" not in batch:
-        by_category = defaultdict(list)
-        for rule in _rules(RoutingRule.objects.all()):
-            by_category[rule.category_id].append(rule)
-        batch["rules"] = by_category
-    return batch["rules"].get(category.pk, [])
-
-
-def _rules(queryset) -> list[routing.Rule]:
-    return [
-        routing.Rule(
-            category_id=r.category_id,
-            urgency=r.urgency,
-            area_path=r.area.path if r.area_id else "",
-            start_level=r.start_level,
-            notify_all_levels=r.notify_all_levels,
-            time_factor=r.time_factor,
-        )
-        for r in queryset.filter(is_active=True).select_related("area")
-    ]
+    return RULES.get().get(category.pk, [])
 
 
 def _calendar() -> WorkCalendar:
-    batch = _batch_reads.get()
-    if batch is None:
-        return WorkCalendar.load()
-    if "calendar" not in batch:
-        batch["calendar"] = WorkCalendar.load()
-    return batch["calendar"]
+    return CALENDAR.get()
 
 
 def decide_route(category: Category, urgency: str, grid: Area) -> routing.RoutingDecision:
@@ -118,7 +116,6 @@ def case_number(now: datetime, district_code: str, sequence: int) -> str:
     return f"{timezone.localtime(now):%Y}{district_code}{sequence:08d}"
 
 
-@transaction.atomic
 def report_case(
     *,
     reporter,
@@ -143,19 +140,53 @@ def report_case(
 
     The grid is the one containing the GPS point, or the chosen one (a point given with it
     must lie in it: _grid_of_report); routing puts the case at its start level with the accept
-    deadline of that level.
+    deadline of that level. The returned case holds what was written (its photos in
+    `filed_photos`): the caller answers from it without reading it back.
+
+    A filing is a handful of statements (tests/cases/test_filing_speed.py counts them): the
+    rules, the calendar, the categories and the grids come from memory (RULES, CALENDAR,
+    CATEGORIES, geo.SHAPES), the rollups count it later (rollups.record), and one message
+    after the commit does the rest (cases.tasks.route_case).
     """
     if client_id is not None:
         existing = Case.objects.filter(client_id=client_id).first()
         if existing is not None:
             return existing, False
-    now = now or timezone.now()
-    errors = limits.length_errors(title=title, description=description, address=address)
-    if not (title or "").strip():
+    try:
+        return _file(
+            reporter=reporter,
+            category=category,
+            title=title,
+            description=description,
+            urgency=urgency,
+            source=source,
+            lng=lng,
+            lat=lat,
+            grid=grid,
+            address=address,
+            client_id=client_id,
+            photos=photos,
+            relations={"buildings": buildings, "households": households, "persons": persons},
+            now=now or timezone.now(),
+        ), True
+    except IntegrityError:
+        # Two retries of one report raced past the lookup above: the first one wins.
+        existing = Case.objects.filter(client_id=client_id).first() if client_id else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+@transaction.atomic
+def _file(*, reporter, category, grid, lng, lat, photos, relations, now, **fields) -> Case:
+    errors = limits.length_errors(
+        title=fields["title"], description=fields["description"], address=fields["address"]
+    )
+    if not (fields["title"] or "").strip():
         errors["title"] = [_("Give the case a title.")]
-    if urgency not in Urgency.values:
+    if fields["urgency"] not in Urgency.values:
         errors["urgency"] = [_("Unknown urgency.")]
-    if source not in Case.Source.values:
+    if fields["source"] not in Case.Source.values:
         errors["source"] = [_("Unknown source.")]
     if not category.is_active or category.parent_id is None:
         errors["category"] = [_("Choose an active subcategory.")]
@@ -166,54 +197,61 @@ def report_case(
     _check_photos(photos)
     policies.require(policies.can_file(reporter, grid))
 
-    decision = decide_route(category, urgency, grid)
-    holder = Area.objects.get(pk=routing.holder_at(decision.start_level, grid.path))
+    decision = decide_route(category, fields["urgency"], grid)
     case = Case(
-        number="",
-        client_id=client_id,
+        **fields,
         category=category,
-        urgency=urgency,
-        source=source,
-        title=title,
-        description=description,
         lng=lng,
         lat=lat,
-        address=address,
         grid=grid,
         level=decision.start_level,
-        holder=holder,
+        holder=geo.area_by_id(routing.holder_at(decision.start_level, grid.path)),
         status=S.REPORTED,
         reporter=reporter,
         reported_at=now,
     )
     case.due_at = stage_deadline(case, "accept", level=case.level, start=now)
-    # The number holds the row id, which exists only after the insert; until then a unique
-    # placeholder that fits the field (32 characters).
-    case.number = f"new-{uuid.uuid4().hex[:28]}"
-    try:
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:
-        # Two retries of one report raced past the lookup above: the first one wins.
-        if client_id is not None and Case.objects.filter(client_id=client_id).exists():
-            return Case.objects.get(client_id=client_id), False
-        raise
-    case.number = case_number(now, grid.code[:6], case.pk)
-    Case.objects.filter(pk=case.pk).update(number=case.number)
-    case.buildings.set(buildings)
-    case.households.set(households)
-    case.persons.set(persons)
+    # The number holds the row id: taken from the sequence first, the row is written once.
+    case.pk = _next_case_id()
+    case.number = case_number(now, grid.code[:6], case.pk) if case.pk else _placeholder()
+    case.save(force_insert=True)
+    if not case.number.isdecimal():  # no sequence to draw from (SQLite): number the row now
+        case.number = case_number(now, grid.code[:6], case.pk)
+        Case.objects.filter(pk=case.pk).update(number=case.number)
+    for name, rows in relations.items():
+        if rows:  # no statement at all for the usual report that links nothing
+            link = getattr(Case, name).through
+            column = getattr(Case, name).field.m2m_reverse_field_name()
+            link.objects.bulk_create(
+                link(case_id=case.pk, **{f"{column}_id": row.pk}) for row in dict.fromkeys(rows)
+            )
     event = workflow.record_report(
         case,
         actor=reporter,
         now=now,
         data={"notify_all_levels": decision.notify_all_levels, "start_level": decision.start_level},
     )
-    _attach(case, event, photos, reporter)
+    case.filed_photos = _attach(case, event, photos, reporter)
     from cases.tasks import route_case
 
+    # One message: duplicates, then the report's notifications.
     route_case.delay_on_commit(case.pk)
-    return case, True
+    return case
+
+
+def _next_case_id() -> int | None:
+    """The next id of cases_case from its sequence (PostgreSQL), or None where there is none."""
+    if connection.vendor != "postgresql":
+        return None
+    table = Case._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
+        return cursor.fetchone()[0]
+
+
+def _placeholder() -> str:
+    # Unique, and fits the field (32 characters), until the row has its id.
+    return f"new-{uuid.uuid4().hex[:28]}"
 
 
 def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None, dict]:
@@ -256,9 +294,8 @@ def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None,
     return None, {"lng": [message.format(found=found[0].name)]}
 
 
-def _attach(case: Case, event: CaseEvent, photos, user) -> None:
-    for upload in photos:
-        store_photo(case=case, event=event, upload=upload, user=user)
+def _attach(case: Case, event: CaseEvent, photos, user) -> list:
+    return [store_photo(case=case, event=event, upload=upload, user=user) for upload in photos]
 
 
 def _check_photos(photos, *, required: bool = False, message: str = "") -> None:
@@ -269,16 +306,20 @@ def _check_photos(photos, *, required: bool = False, message: str = "") -> None:
         check_photo(upload)
 
 
-def possible_duplicates(case: Case):
-    """Open cases of the same category within 50 m and 72 h before this one."""
+def possible_duplicates(case: Case) -> list[int]:
+    """Ids of open cases of the same category within 50 m and 72 h before this one, nearest
+    first (at most DUPLICATE_LIMIT).
+
+    One query, bounded in SQL: the category and the time window (served by case_category_idx),
+    the bounding box of the radius, a limit; then the exact distance of those few rows."""
     if case.lng is None or case.lat is None:
-        return Case.objects.none()
+        return []
     # A degree of latitude is ~111 km; longitude shrinks with the cosine of the latitude.
     dlat = DUPLICATE_RADIUS_M / 111_000
     dlng = DUPLICATE_RADIUS_M / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
     candidates = (
         Case.objects.filter(
-            category=case.category,
+            category_id=case.category_id,
             reported_at__gte=case.reported_at - DUPLICATE_WINDOW,
             reported_at__lte=case.reported_at,
             lng__range=(case.lng - dlng, case.lng + dlng),
@@ -286,13 +327,20 @@ def possible_duplicates(case: Case):
         )
         .exclude(pk=case.pk)
         .exclude(status__in=[S.CLOSED, S.REJECTED])
+        .order_by("-reported_at")
+        .values_list("pk", "lng", "lat")[:DUPLICATE_SCAN]
     )
-    return [c for c in candidates if _metres(case, c) <= DUPLICATE_RADIUS_M]
+    near = sorted(
+        (distance, pk)
+        for pk, lng, lat in candidates
+        if (distance := _metres(case.lng, case.lat, lng, lat)) <= DUPLICATE_RADIUS_M
+    )
+    return [pk for _distance, pk in near[:DUPLICATE_LIMIT]]
 
 
-def _metres(a: Case, b: Case) -> float:
-    dy = (a.lat - b.lat) * 111_000
-    dx = (a.lng - b.lng) * 111_000 * math.cos(math.radians((a.lat + b.lat) / 2))
+def _metres(lng_a: float, lat_a: float, lng_b: float, lat_b: float) -> float:
+    dy = (lat_a - lat_b) * 111_000
+    dx = (lng_a - lng_b) * 111_000 * math.cos(math.radians((lat_a + lat_b) / 2))
     return math.hypot(dx, dy)
 
 
@@ -305,12 +353,12 @@ def route_filed_case(case_id: int) -> bool:
     )
     if not updated:
         return False
-    case = Case.objects.select_related("category").get(pk=case_id)
-    duplicates = [c.pk for c in possible_duplicates(case)]
+    case = Case.objects.only("category_id", "lng", "lat", "reported_at").get(pk=case_id)
+    duplicates = possible_duplicates(case)
     if duplicates:
-        report = case.events.get(action="report")
-        report.data = {**report.data, "possible_duplicates": duplicates}
+        report = CaseEvent.objects.get(case_id=case_id, action="report")
         # The report event is written once and only extended here, by this one-time step.
+        report.data = {**report.data, "possible_duplicates": duplicates}
         CaseEvent.objects.filter(pk=report.pk).update(data=report.data)
     return True
 
@@ -841,16 +889,11 @@ def _close_with_case(dispatch: Dispatch, *, actor, now: datetime, reason: str) -
 
 @contextmanager
 def sweep_batch() -> Iterator[None]:
-    """One batch of the sweeper's steps, inside the caller's transaction. The routing rules and
-    the work calendar are read once for the whole batch (an edit made meanwhile applies from
-    the next batch); the steps are counted in the rollups and notified together at the end
-    (workflow.batch)."""
-    token = _batch_reads.set({})
-    try:
-        with workflow.batch():
-            yield
-    finally:
-        _batch_reads.reset(token)
+    """One batch of the sweeper's steps, inside the caller's transaction: the steps are counted
+    in the rollups and notified together at the end (workflow.batch). The routing rules and
+    the work calendar come from each process's memory (RULES, CALENDAR)."""
+    with workflow.batch():
+        yield
 
 
 def overdue_cases(now: datetime):

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cases import notifications, services
+from cases import notifications, rollups, services
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.models import Case, CaseEvent, Dispatch
 from cases.workflow import OPEN_STAGES
@@ -29,8 +29,19 @@ DRAIN_SECONDS = 45
 
 @shared_task(name="cases.route_case", base=OnCommitTask)
 def route_case(case_id: int, **kwargs) -> None:
-    """Post-filing work of a new case: duplicate check, then mark it routed."""
+    """Post-filing work of a new case, the one message of a filing: duplicate check and mark it
+    routed, then the report's notifications."""
     services.route_filed_case(case_id)
+    report = CaseEvent.objects.filter(case_id=case_id, version=1, notified_at__isnull=True)
+    for event_id in report.values_list("pk", flat=True):
+        notifications.notify(event_id)
+
+
+@shared_task(name="cases.fold_rollups")
+def fold_rollups(**kwargs) -> int:
+    """Count the steps on the rollup ledger (beat, every SANHUA_FOLD_SECONDS); returns how many
+    ledger rows were folded."""
+    return rollups.fold_all()
 
 
 @shared_task(name="cases.notify_event", base=OnCommitTask)

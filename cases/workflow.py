@@ -229,9 +229,10 @@ def _written(case: Case, changes: dict) -> None:
         case.refresh_from_db(fields=computed)
 
 
-@transaction.atomic
 def record_report(case: Case, *, actor, now: datetime, data: dict | None = None) -> CaseEvent:
-    """The first event of a case just inserted (version 1) by cases/services.report_case."""
+    """The first event of a case just inserted (version 1), in cases/services.report_case's
+    transaction. Its notifications go out with the filing's one message (cases.tasks.route_case)
+    rather than one of their own."""
     event = CaseEvent.objects.create(
         case=case,
         action="report",
@@ -247,7 +248,6 @@ def record_report(case: Case, *, actor, now: datetime, data: dict | None = None)
         version=case.version,
     )
     rollups.record(event)
-    _after_commit(event)
     return event
 
 

@@ -316,6 +316,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.sweep",
         "schedule": env.float("SANHUA_SWEEP_SECONDS", default=30.0),
     },
+    # Every 2 seconds: the steps on the rollup ledger counted in the dashboards' rollups
+    # (cases/rollups.py; a dashboard also folds what is pending before it reads).
+    "fold-rollups": {
+        "task": "cases.fold_rollups",
+        "schedule": env.float("SANHUA_FOLD_SECONDS", default=2.0),
+    },
     # Every minute: community services' overdue requests, and care-visit schedules kept in step
     # with the registry's care tags (community/tasks.py).
     "community": {"task": "community.sweep", "schedule": 60.0},

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from grid.memo import Memo
 from grid.models import Area
 
 BOUNDARY_TYPES = ("Polygon", "MultiPolygon")
@@ -153,6 +154,38 @@ def lies_in(area: Area, lng: float, lat: float, *, tolerance_m: float | None = N
     return distance <= (edge_tolerance_m() if tolerance_m is None else tolerance_m)
 
 
+@dataclass(frozen=True)
+class GridShapes:
+    """Every grid with its shape, for the point → grid lookup from memory."""
+
+    grids: tuple[tuple[Area, BaseGeometry | None], ...]
+    areas: dict[int, Area]
+
+
+def _load_shapes() -> GridShapes:
+    areas = {area.pk: area for area in Area.objects.order_by("code")}
+    grids = tuple(
+        (area, shape(area.boundary) if area.boundary else None)
+        for area in areas.values()
+        if area.level == Area.Level.GRID
+    )
+    for _area, geometry in grids:
+        if geometry is not None:
+            shapely.prepare(geometry)
+    return GridShapes(grids, areas)
+
+
+# Every filing looks its point up among the grids; boundaries change a few times a year. A
+# district holds a few thousand areas at most: their shapes take a few megabytes per process.
+SHAPES = Memo("grid-shapes", _load_shapes, models=(Area,))
+
+
+def area_by_id(area_id: int) -> Area:
+    """An area from memory (SHAPES), read-only: the holder of a case being filed."""
+    found = SHAPES.get().areas.get(area_id)
+    return found if found is not None else Area.objects.get(pk=area_id)
+
+
 def grids_at(lng: float, lat: float, *, tolerance_m: float | None = None) -> list[Area]:
     """The grids the point lies in, or within the edge tolerance of, nearest first (the ones
     covering it, in code order, then the others by distance)."""
@@ -161,16 +194,18 @@ def grids_at(lng: float, lat: float, *, tolerance_m: float | None = None) -> lis
     # a handful of candidates.
     dlat = tolerance / METRES_PER_DEGREE
     dlng = tolerance / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    candidates = Area.objects.filter(
-        level=Area.Level.GRID,
-        min_lng__lte=lng + dlng,
-        max_lng__gte=lng - dlng,
-        min_lat__lte=lat + dlat,
-        max_lat__gte=lat - dlat,
-    ).order_by("code")
+    point = Point(lng, lat)
     near = []
-    for grid in candidates:
-        distance = distance_m(grid, lng, lat)
+    for grid, geometry in SHAPES.get().grids:
+        if geometry is None or not (
+            grid.min_lng <= lng + dlng
+            and grid.max_lng >= lng - dlng
+            and grid.min_lat <= lat + dlat
+            and grid.max_lat >= lat - dlat
+        ):
+            continue
+        # Most points lie inside a grid: the prepared shape answers that without measuring.
+        distance = 0.0 if geometry.covers(point) else distance_m(grid, lng, lat)
         if distance is not None and distance <= tolerance:
             near.append((distance, grid.code, grid))
     return [grid for _distance, _code, grid in sorted(near, key=lambda row: row[:2])]

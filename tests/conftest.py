@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from cases.demo import build_categories
-from grid import services
+from grid import memo, services
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, HOME_STREET, build_demo
 from grid.models import Area, CareTag
 
@@ -21,6 +21,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         build_demo(DEMO_PASSWORD)
         build_categories(Area.objects.get(code=DISTRICT_CODE))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memos():
+    """Each test starts with nothing in the process's memos (grid/memo.py): a transactional
+    test's flush empties the tables without a signal, and the next test rebuilds the demo."""
+    memo.forget_all()
 
 
 def _code_tables_loaded() -> None:

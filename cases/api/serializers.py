@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from cases import limits, policies
@@ -312,6 +312,36 @@ class CallbackSerializer(serializers.ModelSerializer):
     class Meta:
         model = Callback
         fields = ["id", "by", "satisfaction", "comment", "created_at"]
+
+
+class CaseFiledSerializer(CaseSerializer):
+    """The answer to a filing: the case as a list shows it, from the row just written (no
+    read back), with its photos and the links to follow (its detail, its page)."""
+
+    photos = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "client_id", "photos", "links"]
+
+    @extend_schema_field(CasePhotoSerializer(many=True))
+    def get_photos(self, case) -> list:
+        photos = getattr(case, "filed_photos", None)
+        if photos is None:  # a repeat of a filing: the photos of the first one
+            photos = case.photos.all()
+        return CasePhotoSerializer(photos, many=True, context=self.context).data
+
+    @extend_schema_field(
+        inline_serializer(
+            "CaseLinks", {"self": serializers.URLField(), "page": serializers.URLField()}
+        )
+    )
+    def get_links(self, case) -> dict:
+        request = self.context["request"]
+        return {
+            "self": request.build_absolute_uri(reverse("case-detail", kwargs={"pk": case.pk})),
+            "page": request.build_absolute_uri(reverse("console-case", kwargs={"pk": case.pk})),
+        }
 
 
 class CaseDetailSerializer(CaseSerializer):

@@ -233,19 +233,26 @@ class CaseViewSet(
             "application/json": s.CaseReportInput,
             "multipart/form-data": s.CaseReportInput,
         },
-        responses={201: s.CaseDetailSerializer, 200: s.CaseDetailSerializer},
+        responses={201: s.CaseFiledSerializer, 200: s.CaseFiledSerializer},
     )
     def create(self, request):
-        """File a case (上报). A repeat with a client id seen before answers 200 with the first
-        case and writes nothing; the first answer is 201."""
+        """File a case (上报). The answer is the case as written (the list's fields, its photos
+        and its links; GET its `links.self` for the history). A repeat with a client id seen
+        before answers 200 with the first case and writes nothing; the first answer is 201."""
         data = _parse(s.CaseReportInput, request)
         case, created = services.report_case(reporter=request.user, **data)
-        if not created and not cases_visible_to(request.user).filter(pk=case.pk).exists():
-            # Someone else's client id: say nothing about their case.
-            raise ValidationError(
-                {"client_id": [_("This client id belongs to another report; make a new one.")]}
-            )
-        return self._detail(case.pk, status_code=201 if created else 200)
+        if not created:
+            if not cases_visible_to(request.user).filter(pk=case.pk).exists():
+                # Someone else's client id: say nothing about their case.
+                raise ValidationError(
+                    {"client_id": [_("This client id belongs to another report; make a new one.")]}
+                )
+            case = super().get_queryset().get(pk=case.pk)
+        context = self.get_serializer_context()
+        return Response(
+            s.CaseFiledSerializer(case, context=context).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
     def _act(self, request, step: str, input_class, service) -> Response:
         """Run one workflow step on the case: check it (policy, lost race, status), parse,
