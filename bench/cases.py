@@ -103,7 +103,7 @@ def main() -> None:
     tag = uuid.uuid4().hex[:8]
     with Processes(tag, options) as processes:
         results = {
-            "filing": bench_filing(processes.web_url, fixtures, options.filings),
+            "filing": bench_filing(processes, fixtures, options.filings),
             "import": bench_import(fixtures, options.import_persons),
             "dashboard": bench_dashboard(processes.web_url, fixtures, options),
             "sweep": bench_sweep(fixtures, options.sweep_cases),
@@ -266,6 +266,23 @@ class Processes:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def cpu_seconds(parent: int) -> float:
+    """User + system CPU seconds of `parent` and its living children (gunicorn's master and
+    workers; Celery's main process, its beat and its pool)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (field 2) may hold spaces: split after its closing bracket.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(stat.parent.name)
+        if pid == parent or fields[1] == str(parent):  # fields[1] is the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def _children_peak_rss(parent: int) -> list[float]:
     """VmHWM (peak resident set) in MB of each child process of `parent`."""
     peaks = []
@@ -337,8 +354,8 @@ def ratio(value: float, baseline: float) -> float | None:
 # 1. Filing
 
 
-def bench_filing(web_url: str, fx: Fixtures, count: int) -> dict:
-    host = urlsplit(web_url)
+def bench_filing(processes: Processes, fx: Fixtures, count: int) -> dict:
+    host = urlsplit(processes.web_url)
     token = fx.tokens["grid1"]
     grid1, community = fx.users["grid1"].pk, fx.users["community"].pk
 
@@ -410,10 +427,21 @@ def bench_filing(web_url: str, fx: Fixtures, count: int) -> dict:
             )
 
     community_area = fx.community.pk
-    results = {}
+    results = {"queries_per_filing": filing_queries(fx)}
     for concurrency in CONCURRENCY:
         baseline = run_concurrently(plain, count, concurrency)
+        wait_until_routed()
+        web_before = cpu_seconds(processes.web.pid)
+        worker_before = cpu_seconds(processes.worker.pid)
         measured = run_concurrently(api, count, concurrency)
+        # The work after filing (route_case: duplicates, notifications) counts too.
+        wait_until_routed()
+        web_cpu = cpu_seconds(processes.web.pid) - web_before
+        worker_cpu = cpu_seconds(processes.worker.pid) - worker_before
+        measured["cpu_ms_per_filing"] = {
+            "web": round(web_cpu * 1000 / count, 2),
+            "celery": round(worker_cpu * 1000 / count, 2),
+        }
         measured["per_second_ratio_to_baseline"] = ratio(
             baseline["per_second"], measured["per_second"]
         )
@@ -424,6 +452,47 @@ def bench_filing(web_url: str, fx: Fixtures, count: int) -> dict:
             f"{baseline['per_second']}/s plain"
         )
     return results
+
+
+def wait_until_routed(timeout: float = 120) -> None:
+    """Until the worker has done the post-filing work of every case filed (route_case)."""
+    deadline = time.monotonic() + timeout
+    # The API's filings (the plain baseline's rows are never routed).
+    while Case.objects.filter(routed_at__isnull=True, title__startswith="压测上报").exists():
+        if time.monotonic() > deadline:
+            sys.exit("the Celery worker did not route the filed cases within two minutes")
+        time.sleep(0.2)
+
+
+def filing_queries(fx: Fixtures, samples: int = 5) -> dict:
+    """SQL statements of one filing through the API (in this process, DEBUG off, after a
+    warm-up filing) and of its post-filing task, median of `samples`."""
+    from django.db import reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from cases import tasks
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {fx.tokens['grid1']}")
+    web, worker = [], []
+    for n in range(samples + 1):
+        body = {
+            "category": "0501",
+            "title": f"计数 {n}",
+            "lng": fx.grid.centroid_lng,
+            "lat": fx.grid.centroid_lat,
+            "client_id": str(uuid.uuid4()),
+        }
+        reset_queries()
+        with CaptureQueriesContext(connection) as request:
+            response = client.post("/api/cases/", json.dumps(body), content_type="application/json")
+        assert response.status_code == 201, response.content[:300]
+        with CaptureQueriesContext(connection) as task:
+            tasks.route_case(response.json()["id"])
+        if n:  # the first fills the process's memos
+            web.append(len(request.captured_queries))
+            worker.append(len(task.captured_queries))
+    return {"web": statistics.median(web), "celery": statistics.median(worker)}
 
 
 # 2. Dashboard
@@ -799,11 +868,15 @@ def bench_import(fx: Fixtures, count: int) -> dict:
 def print_table(results: dict) -> None:
     print("\n| benchmark | way | rate /s | p50 ms | p95 ms | p99 ms | ratio to baseline |")
     print("|---|---|---:|---:|---:|---:|---:|")
-    for level, figures in results["filing"].items():
+    filing = dict(results["filing"])
+    queries = filing.pop("queries_per_filing")
+    for level, figures in filing.items():
         for way, values in figures.items():
             note = values.get("per_second_ratio_to_baseline", "1")
+            cpu = values.get("cpu_ms_per_filing")
+            cpu = f" (CPU ms/filing: web {cpu['web']}, Celery {cpu['celery']})" if cpu else ""
             print(
-                f"| filing {level} | {way} | {values['per_second']} | {values['p50_ms']} | "
+                f"| filing {level} | {way}{cpu} | {values['per_second']} | {values['p50_ms']} | "
                 f"{values['p95_ms']} | {values['p99_ms']} | rate ÷{note} |"
             )
     dashboard = results["dashboard"]
@@ -831,6 +904,7 @@ def print_table(results: dict) -> None:
             f"| import ({values['rows']:,} persons) | {way} | {values['per_second']} | | | | "
             f"rate ÷{note} |"
         )
+    print(f"\nSQL statements per filing: request {queries['web']}, Celery {queries['celery']}")
     memory = results["memory"]
     print(
         f"\npeak RSS (MB): gunicorn workers {memory['gunicorn_worker_peak_rss_mb']}, "
