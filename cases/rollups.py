@@ -372,10 +372,11 @@ def _append(case_ids) -> None:
     if not ids:
         return
     RollupLedger.objects.bulk_create([RollupLedger(case_id=case_id) for case_id in ids])
-    # Readers fold what is pending before they read (fold_if_pending): tell them now, which
-    # covers a reader in this same transaction, and again once it commits, for the readers
-    # that cleared the mark meanwhile without seeing these rows.
-    _mark_pending()
+    # Readers fold what is pending before they read (fold_if_pending). A reader in this
+    # process (this very transaction, say) learns it from a flag; the others from the shared
+    # cache, once the rows are committed and they can see them.
+    global _appended_here
+    _appended_here = True
     transaction.on_commit(_mark_pending)
 
 
@@ -412,6 +413,8 @@ def deferred() -> Iterator[None]:
 
 # Set (in the shared cache) while the ledger may hold rows; cleared by the fold that takes them.
 PENDING_KEY = "rollups:pending"
+# This process appended rows since its last fold_if_pending.
+_appended_here = False
 FOLD_BATCH = 5000
 
 
@@ -455,10 +458,12 @@ def fold_if_pending() -> None:
     """Before the rollups are read: fold what the ledger holds, if anything, so a dashboard
     shows every committed step (and, in the reader's own transaction, its own). One cache
     read when nothing is pending."""
+    global _appended_here
     try:
-        if not cache.get(PENDING_KEY):
+        if not (_appended_here or cache.get(PENDING_KEY)):
             return
         # Cleared first: a step appended while this fold runs marks it again.
+        _appended_here = False
         cache.delete(PENDING_KEY)
     except Exception as error:
         log.warning("rollups: shared cache unreachable (%s); folding anyway", error)

@@ -5,7 +5,8 @@ the sweeper reads the rules and the calendar for every batch. They change a few 
 (an admin edits a rule, a holiday, a boundary), so each gunicorn worker and Celery process keeps
 them in memory (a `Memo`) and reloads them only when their version changed. The version lives in
 the shared cache (Redis, or the file cache of a laptop install), so an edit made in one process
-is seen by every other at its next read: one cache GET instead of the queries.
+is seen by every other within CHECK_SECONDS: a process asks the cache at most once a second
+per memo, rather than once per read (a filing reads four memos, some twice).
 
 The version is bumped by the models' save and delete signals once the editing transaction
 commits (a process reloading earlier would find the old rows). Until then, the editing
@@ -31,6 +32,9 @@ T = TypeVar("T")
 _memos: dict[str, "Memo"] = {}
 log = logging.getLogger(__name__)
 MAX_AGE = 300  # seconds
+# How long a process trusts the version it last read. An edit reaches the other processes within
+# this time; the editing process drops its own copy at once.
+CHECK_SECONDS = 1.0
 
 
 class Memo(Generic[T]):
@@ -44,7 +48,7 @@ class Memo(Generic[T]):
         self._lock = threading.Lock()
         self._version: str | None = None
         self._value: T | None = None
-        self._loaded_at = 0.0
+        self._loaded_at = self._checked_at = 0.0
         _memos[name] = self
         for model in models:
             post_save.connect(self._edited, sender=model, weak=False)
@@ -53,6 +57,9 @@ class Memo(Generic[T]):
     def get(self) -> T:
         if self._edited_here():
             return self._load()
+        now = time.monotonic()
+        if self._version is not None and now - self._checked_at < CHECK_SECONDS:
+            return self._value
         # The version first, then the rows: rows read after an edit committed are at least as
         # new as the version they are kept under.
         try:
@@ -63,15 +70,13 @@ class Memo(Generic[T]):
         except Exception as error:  # the cache is down: no version to trust
             log.warning("memo %s: shared cache unreachable (%s); read afresh", self.name, error)
             return self._load()
-        if (
-            version is not None
-            and version == self._version
-            and time.monotonic() - self._loaded_at < MAX_AGE
-        ):
+        if version is not None and version == self._version and now - self._loaded_at < MAX_AGE:
+            self._checked_at = now
             return self._value
         value = self._load()
         with self._lock:
-            self._version, self._value, self._loaded_at = version, value, time.monotonic()
+            self._version, self._value = version, value
+            self._loaded_at = self._checked_at = now
         return value
 
     def changed(self) -> None:

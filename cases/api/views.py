@@ -248,9 +248,8 @@ class CaseViewSet(
                     {"client_id": [_("This client id belongs to another report; make a new one.")]}
                 )
             case = super().get_queryset().get(pk=case.pk)
-        context = self.get_serializer_context()
         return Response(
-            s.CaseFiledSerializer(case, context=context).data,
+            s.filed_case_body(case, request),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from kombu.exceptions import OperationalError
 
 from cases import services, tasks
@@ -200,34 +199,3 @@ def test_two_retries_of_one_report_at_once_make_one_case(user, category, home_gr
     case = Case.objects.get(client_id=client_id)
     assert sorted(results.values(), key=lambda r: r[1]) == [(case.pk, False), (case.pk, True)]
     assert CaseEvent.objects.filter(case=case).count() == 1
-
-
-def test_a_filing_through_the_api_is_at_most_ten_statements_and_one_message(
-    login, home_grids, django_capture_on_commit_callbacks, monkeypatch
-):
-    client = login("grid1")
-    grid = home_grids[0]
-    body = {"category": "0101", "title": "暴露垃圾", "lng": grid.centroid_lng,
-            "lat": grid.centroid_lat, "client_id": str(uuid.uuid4())}  # fmt: skip
-    client.post("/api/cases/", body, format="json")  # the process's memos are filled
-    sent = []
-    task_class = type(tasks.route_case._get_current_object())
-    monkeypatch.setattr(task_class, "apply_async", lambda self, args, kw, **o: sent.append(args))
-
-    body["client_id"] = str(uuid.uuid4())
-    with (
-        CaptureQueriesContext(connection) as filing,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        response = client.post("/api/cases/", body, format="json")
-
-    assert response.status_code == 201
-    # The test's own transaction makes the filing's a savepoint; a server's has none.
-    statements = [q["sql"] for q in filing.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) <= 10, "\n".join(statements)
-    # No rollup row is touched (the fold counts it later), no empty relation is written.
-    rollup_tables = ("arearollup", "handlingrollup", "departmentrollup", "workerrollup")
-    rollup_tables += ("caserollupstate",)
-    assert not [sql for sql in statements if any(table in sql for table in rollup_tables)]
-    assert not [sql for sql in statements if "cases_case_" in sql]
-    assert sent == [(response.json()["id"],)]
