@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -348,12 +348,21 @@ def _metres(lng_a: float, lat_a: float, lng_b: float, lat_b: float) -> float:
 def route_filed_case(case_id: int) -> bool:
     """The work after filing (safe to run twice): look for possible duplicates and mark the
     case routed. Returns False if it had already been done."""
-    updated = Case.objects.filter(pk=case_id, routed_at__isnull=True).update(
-        routed_at=timezone.now()
-    )
-    if not updated:
+    table = connection.ops.quote_name(Case._meta.db_table)
+    with connection.cursor() as cursor:
+        # Marked and read in one statement (RETURNING: PostgreSQL, and SQLite since 3.35).
+        cursor.execute(
+            f"UPDATE {table} SET routed_at = %s WHERE id = %s AND routed_at IS NULL"
+            " RETURNING category_id, lng, lat, reported_at",
+            [connection.ops.adapt_datetimefield_value(timezone.now()), case_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return False
-    case = Case.objects.only("category_id", "lng", "lat", "reported_at").get(pk=case_id)
+    category_id, lng, lat, reported_at = row
+    if reported_at.tzinfo is None:  # SQLite keeps UTC without saying so
+        reported_at = reported_at.replace(tzinfo=UTC)
+    case = Case(pk=case_id, category_id=category_id, lng=lng, lat=lat, reported_at=reported_at)
     duplicates = possible_duplicates(case)
     if duplicates:
         report = CaseEvent.objects.get(case_id=case_id, action="report")

@@ -30,6 +30,7 @@ def _connections_checked(task=None, **kwargs) -> None:
     if not getattr(getattr(task, "request", None), "is_eager", False):
         close_old_connections()
 
+
 HEARTBEAT_CACHE_KEY = "sanhua:worker-heartbeat"
 
 
