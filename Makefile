@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry
+.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-peer
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -16,7 +16,7 @@ help:
 	@echo "make lint      ruff, import contracts, migrations check"
 	@echo "make format    ruff format and import sorting"
 	@echo "make messages  refresh and compile the Chinese translations"
-	@echo "make bench     filing, dashboard, sweep, import, memory and the registry at a million persons"
+	@echo "make bench     filing (and beside django-helpdesk), dashboard, sweep, import, memory, registry"
 	@echo "               (needs DATABASE_URL, PostgreSQL, and REDIS_URL; bench/README.md)"
 
 $(RUNTIME): requirements.txt
@@ -61,7 +61,18 @@ messages: $(DEV)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 # Both need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
-bench: bench-cases bench-registry
+bench: bench-cases bench-registry bench-peer
+
+# Filing side by side with django-helpdesk's ticket creation, in one run with one load generator
+# (../shared/peers/side, beside the repository; skipped where it is not). It clones this
+# checkout's committed HEAD, uses its own databases, Redis db 10 and ports 8751-8752.
+PEER_SIDE ?= $(CURDIR)/../shared/peers/side
+bench-peer:
+	@if [ ! -x "$(PEER_SIDE)/repeat.sh" ]; then echo "no peer at $(PEER_SIDE): skipped"; exit 0; fi; \
+	side=$$(mktemp -d); \
+	PROJECT_DIR=$(CURDIR) SIDE_DIR=$$side "$(PEER_SIDE)/repeat.sh" $$side/side.jsonl \
+	  || echo "(the peer's script stopped early; its measurements so far follow)"; \
+	python3 "$(PEER_SIDE)/summarize.py" $$side/side.jsonl
 
 bench-cases: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/cases.py $(BENCH_CASES_ARGS)

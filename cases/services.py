@@ -145,8 +145,8 @@ def report_case(
 
     A filing is a handful of statements (tests/cases/test_filing_speed.py counts them): the
     rules, the calendar, the categories and the grids come from memory (RULES, CALENDAR,
-    CATEGORIES, geo.SHAPES), the rollups count it later (rollups.record), and one message
-    after the commit does the rest (cases.tasks.route_case).
+    CATEGORIES, geo.SHAPES), the rollups count it later (rollups.record), and the worker's
+    next round routes and notifies it with the others filed meanwhile (cases.tasks.route_new).
     """
     if client_id is not None:
         existing = Case.objects.filter(client_id=client_id).first()
@@ -232,10 +232,8 @@ def _file(*, reporter, category, grid, lng, lat, photos, relations, now, **field
         data={"notify_all_levels": decision.notify_all_levels, "start_level": decision.start_level},
     )
     case.filed_photos = _attach(case, event, photos, reporter)
-    from cases.tasks import route_case
-
-    # One message: duplicates, then the report's notifications.
-    route_case.delay_on_commit(case.pk)
+    # No message: the worker's next round (cases.tasks.route_new, every second) routes and
+    # notifies every case filed meanwhile, as a set.
     return case
 
 
@@ -370,6 +368,29 @@ def route_filed_case(case_id: int) -> bool:
         report.data = {**report.data, "possible_duplicates": duplicates}
         CaseEvent.objects.filter(pk=report.pk).update(data=report.data)
     return True
+
+
+@transaction.atomic
+def route_filed_cases(*, limit: int) -> list[int]:
+    """The work after filing for up to `limit` cases not yet routed, as a set: take them
+    (FOR UPDATE SKIP LOCKED, so two workers never take the same), mark them routed in one
+    UPDATE, and look for possible duplicates of those with a location (one bounded query
+    each). Returns their ids; their reports' notifications are the caller's next step."""
+    unrouted = Case.objects.filter(routed_at__isnull=True).order_by("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        unrouted = unrouted.select_for_update(skip_locked=True)
+    ids = list(unrouted.values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    Case.objects.filter(pk__in=ids).update(routed_at=timezone.now())
+    located = Case.objects.filter(pk__in=ids, lng__isnull=False, lat__isnull=False)
+    for case in located.only("category_id", "lng", "lat", "reported_at"):
+        duplicates = possible_duplicates(case)
+        if duplicates:
+            report = CaseEvent.objects.get(case_id=case.pk, action="report")
+            report.data = {**report.data, "possible_duplicates": duplicates}
+            CaseEvent.objects.filter(pk=report.pk).update(data=report.data)
+    return ids
 
 
 # People's steps

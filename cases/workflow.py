@@ -231,8 +231,8 @@ def _written(case: Case, changes: dict) -> None:
 
 def record_report(case: Case, *, actor, now: datetime, data: dict | None = None) -> CaseEvent:
     """The first event of a case just inserted (version 1), in cases/services.report_case's
-    transaction. Its notifications go out with the filing's one message (cases.tasks.route_case)
-    rather than one of their own."""
+    transaction. Its notifications are written once the case is routed (cases.tasks.route_new),
+    with those of the other cases filed meanwhile, rather than by a message of their own."""
     event = CaseEvent.objects.create(
         case=case,
         action="report",

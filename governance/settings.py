@@ -316,11 +316,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.sweep",
         "schedule": env.float("SANHUA_SWEEP_SECONDS", default=30.0),
     },
+    # Every second: the work after filing (duplicates, the report's notifications) of the
+    # cases filed since the last round, as a set (cases.tasks.route_new).
+    "route-new": {
+        "task": "cases.route_new",
+        "schedule": env.float("SANHUA_ROUTE_SECONDS", default=1.0),
+        # A round still queued when the next is due is dropped: the next does its work.
+        "options": {"expires": 10},
+    },
     # Every 2 seconds: the steps on the rollup ledger counted in the dashboards' rollups
     # (cases/rollups.py; a dashboard also folds what is pending before it reads).
     "fold-rollups": {
         "task": "cases.fold_rollups",
         "schedule": env.float("SANHUA_FOLD_SECONDS", default=2.0),
+        "options": {"expires": 10},
     },
     # Every minute: community services' overdue requests, and care-visit schedules kept in step
     # with the registry's care tags (community/tasks.py).

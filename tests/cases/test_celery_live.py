@@ -64,7 +64,7 @@ def test_a_real_worker_routes_a_filed_case_and_its_beat_escalates_an_overdue_one
 ):
     worker = LiveWorker(tmp_path, broker_url())
     with publishing_to(worker), running(worker):
-        # Starts at the community: routing must find its staff; the message is the only
+        # Starts at the community: routing must find its staff; the beat's round is the only
         # path, since the sweeper's catch-up waits its default two minutes.
         filed = grid1_files("0501", title="公交站点设置不合理")
         overdue = grid1_files("0101", now=LONG_AGO)
@@ -79,8 +79,8 @@ def test_a_real_worker_routes_a_filed_case_and_its_beat_escalates_an_overdue_one
     assert (overdue.level, overdue.escalation_count, overdue.version) == (3, 1, 2)
     assert len(_escalations(overdue)) == 1
     log = worker.log()
-    # One message per filing (routing, then its notifications); one per sweep batch.
-    assert "Task cases.route_case[" in log
+    # Filing sends no message: the beat's rounds route new cases; one message per sweep batch.
+    assert "Task cases.route_new[" in log
     assert "Task cases.notify_events[" in log
     assert "Task cases.sweep[" in log
 
@@ -138,5 +138,5 @@ def test_cases_filed_while_the_broker_is_down_are_routed_notified_and_escalated_
         (escalation,) = _escalations(case)
         assert _recipients(escalation) == ["community"], case.title
     unsent = [r.getMessage() for r in caplog.records if r.name == "governance.oncommit"]
-    assert len(unsent) == 5 + 1  # one per case filed down (route, then notify), one for the step
+    assert len(unsent) == 1  # the step's notifications (filing sends none)
     assert all(m.startswith("broker unreachable") for m in unsent)
