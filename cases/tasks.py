@@ -41,9 +41,8 @@ def notify_event(event_id: int, **kwargs) -> None:
 
 @shared_task(name="cases.notify_events", base=OnCommitTask)
 def notify_events(event_ids: list[int], **kwargs) -> None:
-    """notify_event for each of many events (a sweeper's batch), in one message."""
-    for event_id in event_ids:
-        notifications.notify(event_id)
+    """notify_event for many events (a sweeper's batch) as one set, in one message."""
+    notifications.notify_many(event_ids)
 
 
 def _due_ids(queryset, limit: int) -> list[int]:
@@ -127,12 +126,19 @@ def catch_up(now=None, *, limit: int = SWEEP_BATCH) -> int:
         except Exception:
             log.exception("catch-up routing failed for case %s", case_id)
     unnotified = CaseEvent.objects.filter(notified_at__isnull=True, at__lte=stale)
-    for event_id in unnotified.order_by("pk").values_list("pk", flat=True)[:limit]:
+    event_ids = list(unnotified.order_by("pk").values_list("pk", flat=True)[:limit])
+    if event_ids:
         try:
-            notifications.notify(event_id)
-            done += 1
+            notifications.notify_many(event_ids)
+            done += len(event_ids)
         except Exception:
-            log.exception("catch-up notification failed for event %s", event_id)
+            log.exception("catch-up notification failed for %s events; one by one", len(event_ids))
+            for event_id in event_ids:
+                try:
+                    notifications.notify(event_id)
+                    done += 1
+                except Exception:
+                    log.exception("catch-up notification failed for event %s", event_id)
     return done
 
 

@@ -99,14 +99,20 @@ def test_catching_up_twice_or_after_the_task_ran_changes_nothing(file_case):
 def test_one_event_that_fails_to_notify_does_not_stop_the_catch_up(file_case, monkeypatch):
     broken, fine = file_case("0501", now=FILED), file_case("0501", now=FILED)
     Case.objects.update(routed_at=FILED)
-    notify = tasks.notifications.notify
+    notify, notify_many = tasks.notifications.notify, tasks.notifications.notify_many
 
     def fails_for_broken(event_id):
         if event_id == broken.events.get().pk:
             raise RuntimeError("boom")
         return notify(event_id)
 
+    def fails_with_broken(event_ids):
+        if broken.events.get().pk in event_ids:
+            raise RuntimeError("boom")
+        return notify_many(event_ids)
+
     monkeypatch.setattr(tasks.notifications, "notify", fails_for_broken)
+    monkeypatch.setattr(tasks.notifications, "notify_many", fails_with_broken)
 
     assert tasks.catch_up(now=FILED + LONG_AGO) == 1
     assert CaseEvent.objects.get(case=fine).notified_at is not None
