@@ -905,6 +905,46 @@ def apply_deadline_rule(case: Case, *, now: datetime) -> str:
     return "mark_overdue"
 
 
+def apply_deadline_rules(cases: list[Case], *, now: datetime) -> list[CaseEvent]:
+    """apply_deadline_rule for many cases read (from overdue_cases) in the caller's transaction,
+    as one set (workflow.apply_many): each one's step and new deadline are worked out as
+    apply_deadline_rule does, then written together, with one insert of the supervisions (督办)
+    of the cases marked overdue at the district. Returns the events recorded; a case that moved
+    on since it was read is left out (its step is judged by a later sweep). No savepoint of its
+    own: the caller's keeps the set together."""
+    escalated = _("The deadline at this level passed.")
+    overdue = _("The district's deadline passed.")
+    moves = []
+    for case in cases:
+        above = routing.next_level_up(case.level)
+        if above is not None:
+            move = workflow.Move(
+                case,
+                "auto_escalate",
+                level=above,
+                holder_id=_holder_id(case, above),
+                due_at=stage_deadline(case, "accept", level=above, start=now),
+                reason=escalated,
+                # The compare-and-set on the version guarantees the count read is the current one.
+                fields={"escalation_count": case.escalation_count + 1},
+            )
+        else:
+            move = workflow.Move(
+                case, "mark_overdue", due_at=None, reason=overdue, fields={"is_overdue": True}
+            )
+        moves.append(move)
+    with transaction.atomic(savepoint=False):
+        events = workflow.apply_many(moves, now=now)
+        supervised = [event for event in events if event.action == "mark_overdue"]
+        if supervised:
+            reason = _("Overdue at the district.")
+            Supervision.objects.bulk_create(
+                Supervision(case_id=e.case_id, reason=reason, is_automatic=True, level=e.to_level)
+                for e in supervised
+            )
+    return events
+
+
 @transaction.atomic
 def flag_dispatch_if_overdue(dispatch_id: int, *, now: datetime | None = None) -> bool:
     """Mark a dispatch overdue once its deadline passed while still open and running (not
@@ -927,3 +967,41 @@ def flag_dispatch_if_overdue(dispatch_id: int, *, now: datetime | None = None) -
     if dispatch.case.status == S.DISPATCHED:
         _record_dispatch_step(dispatch, "overdue", None, now, "")
     return True
+
+
+@transaction.atomic(savepoint=False)
+def flag_overdue_dispatches(dispatch_ids: list[int], *, now: datetime) -> int:
+    """flag_dispatch_if_overdue for many dispatches (the sweeper's batch, locked by it), as one
+    set: one UPDATE flags those still open, running and past their deadline, and their steps
+    are recorded in their cases' histories with workflow.apply_many (a case with two of them
+    gets two steps). Returns how many were flagged. Should a case have moved on since it was
+    read, ConcurrentCaseUpdate: the caller's savepoint undoes the set, and it goes one by one."""
+    position = {pk: n for n, pk in enumerate(dispatch_ids)}
+    running = Dispatch.objects.filter(
+        pk__in=dispatch_ids,
+        is_overdue=False,
+        remaining_seconds__isnull=True,
+        status__in=Dispatch.OPEN_STATUSES,
+    )
+    due = sorted(
+        running.filter(due_at__lte=now).values_list("pk", "case_id", "department_id", "role"),
+        key=lambda row: position[row[0]],
+    )
+    if not due:
+        return 0
+    if running.filter(pk__in=[row[0] for row in due]).update(is_overdue=True) != len(due):
+        raise ConcurrentCaseUpdate(None, None)  # not while the caller holds the rows' locks
+    cases = Case.objects.filter(pk__in={row[1] for row in due}, status=S.DISPATCHED).in_bulk()
+    moves = [
+        workflow.Move(
+            cases[case_id],
+            "dispatch_overdue",
+            data={"dispatch": pk, "department": department_id, "role": role},
+        )
+        for pk, case_id, department_id, role in due
+        if case_id in cases
+    ]
+    events = workflow.apply_many(moves, now=now)
+    if len(events) != len(moves):
+        raise ConcurrentCaseUpdate(None, None)
+    return len(due)

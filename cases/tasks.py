@@ -61,36 +61,61 @@ def _due_ids(queryset, limit: int) -> list[int]:
 
 def sweep_cases(now=None, *, limit: int = SWEEP_BATCH) -> int:
     """Apply the deadline rule to one batch of cases whose stage deadline passed; returns how
-    many were escalated or marked overdue."""
+    many were escalated or marked overdue.
+
+    The batch is one set (services.apply_deadline_rules: one UPDATE, one INSERT of its events)
+    in one savepoint. Should the set fail, the savepoint undoes it and the cases go one by one,
+    each in its own savepoint, so that one bad case does not hold the others back."""
     now = now or timezone.now()
-    done = 0
     with transaction.atomic(), services.sweep_batch():
         ids = _due_ids(Case.objects.filter(status__in=OPEN_STAGES, due_at__lte=now), limit)
         # Locked above (or, on SQLite, behind the write lock): read once for the whole batch.
+        # A case missing from the read is no longer due: someone acted on it before we locked it.
         cases = services.overdue_cases(now).in_bulk(ids)
-        for case_id in ids:
-            if case_id not in cases:
-                continue  # no longer due: someone acted on it before we locked it
-            # Each case in its own savepoint: one failure must not undo the batch.
-            try:
-                with transaction.atomic():
-                    services.apply_deadline_rule(cases[case_id], now=now)
-                done += 1
-            except (ConcurrentCaseUpdate, InvalidTransition):
-                # Someone acted on the case between our read and our write: their step stands,
-                # and the deadline it set (if any) is judged by a later sweep.
-                log.info("case %s changed under the sweeper; left to the next sweep", case_id)
-            except SoftTimeLimitExceeded:
-                raise  # the task's time is up: the batch is rolled back, a later sweep redoes it
-            except Exception:
-                log.exception("deadline rule failed for case %s", case_id)
+        due = [cases[case_id] for case_id in ids if case_id in cases]
+        if not due:
+            return 0
+        try:
+            with transaction.atomic():
+                events = services.apply_deadline_rules(due, now=now)
+        except SoftTimeLimitExceeded:
+            raise  # the task's time is up: the batch is rolled back, a later sweep redoes it
+        except Exception:
+            log.exception("deadline rule failed for a batch of %s cases; one by one", len(due))
+            return _sweep_cases_one_by_one([case.pk for case in due], now)
+        lost = {case.pk for case in due} - {event.case_id for event in events}
+        if lost:
+            # Someone acted on these cases between our read and our write: their step stands,
+            # and the deadline it set (if any) is judged by a later sweep.
+            log.info("cases %s changed under the sweeper; left to the next sweep", sorted(lost))
+        return len(events)
+
+
+def _sweep_cases_one_by_one(ids: list[int], now) -> int:
+    """The deadline rule case by case, each in its own savepoint, within the caller's batch."""
+    done = 0
+    # Read again: the failed set may have left its marks on the cases it had read.
+    cases = services.overdue_cases(now).in_bulk(ids)
+    for case_id in ids:
+        if case_id not in cases:
+            continue
+        try:
+            with transaction.atomic():
+                services.apply_deadline_rule(cases[case_id], now=now)
+            done += 1
+        except (ConcurrentCaseUpdate, InvalidTransition):
+            log.info("case %s changed under the sweeper; left to the next sweep", case_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            log.exception("deadline rule failed for case %s", case_id)
     return done
 
 
 def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH) -> int:
-    """Flag one batch of open dispatches whose deadline passed; returns how many."""
+    """Flag one batch of open dispatches whose deadline passed; returns how many. As one set
+    (services.flag_overdue_dispatches) in one savepoint, or one by one should the set fail."""
     now = now or timezone.now()
-    done = 0
     with transaction.atomic(), services.sweep_batch():
         open_dispatches = Dispatch.objects.filter(
             is_overdue=False,
@@ -98,7 +123,20 @@ def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH) -> int:
             due_at__lte=now,
             status__in=Dispatch.OPEN_STATUSES,
         )
-        for dispatch_id in _due_ids(open_dispatches, limit):
+        ids = _due_ids(open_dispatches, limit)
+        if not ids:
+            return 0
+        try:
+            with transaction.atomic():
+                return services.flag_overdue_dispatches(ids, now=now)
+        except SoftTimeLimitExceeded:
+            raise
+        except ConcurrentCaseUpdate:
+            log.info("a case changed under the sweeper's %s dispatches; one by one", len(ids))
+        except Exception:
+            log.exception("overdue flags failed for a batch of %s dispatches; one by one", len(ids))
+        done = 0
+        for dispatch_id in ids:
             try:
                 with transaction.atomic():
                     done += services.flag_dispatch_if_overdue(dispatch_id, now=now)
