@@ -4,6 +4,7 @@ used up its hourly allowance of personal data (grid's AccessAlert, heard through
 grid.signals.access_limit_reached, which cases/apps.py connects: grid never imports cases)."""
 
 from collections import Counter, defaultdict
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,53 +37,84 @@ TO_SUPERVISORS = {"mark_overdue"}
 Audience = tuple
 
 
-def audiences(event: CaseEvent, case) -> set[Audience]:
-    """Whom `event` of `case` concerns: ("area", area id, role) for the staff of an area,
+class Step(NamedTuple):
+    """What notifying reads of an event and its case: one row of one query per batch."""
+
+    pk: int
+    action: str
+    data: dict
+    actor_id: int | None
+    to_level: int
+    to_holder_id: int
+    case_id: int
+    number: str
+    title: str
+    grid_id: int
+    grid_path: str
+    reporter_id: int | None
+
+    @classmethod
+    def of(cls, event: CaseEvent) -> "Step":
+        case = event.case
+        return cls(
+            event.pk, event.action, event.data, event.actor_id, event.to_level,
+            event.to_holder_id, case.pk, case.number, case.title, case.grid_id, case.grid.path,
+            case.reporter_id,
+        )  # fmt: skip
+
+
+STEP_FIELDS = (
+    "pk", "action", "data", "actor_id", "to_level", "to_holder_id", "case_id", "case__number",
+    "case__title", "case__grid_id", "case__grid__path", "case__reporter_id",
+)  # fmt: skip
+
+
+def audiences(step: Step) -> set[Audience]:
+    """Whom an event concerns: ("area", area id, role) for the staff of an area,
     ("department", id) for a department's staff, ("supervisors",) for every supervisor and
-    ("user", id) for one person. `case` needs grid_id, grid's path and reporter_id. A dispatch
-    step's department is the event's ("department_of", dispatch id), resolved by recipients_of."""
+    ("user", id) for one person. A dispatch step's department is ("department_of", dispatch
+    id), which recipients_of resolves."""
     found: set[Audience] = set()
-    if event.action in TO_HOLDER:
-        found.add(("area", event.to_holder_id, ROLE_OF_LEVEL[event.to_level]))
-    if event.action == "report" and event.data.get("notify_all_levels"):
-        ids = [int(part) for part in case.grid.path.strip("/").split("/")]
+    if step.action in TO_HOLDER:
+        found.add(("area", step.to_holder_id, ROLE_OF_LEVEL[step.to_level]))
+    if step.action == "report" and step.data.get("notify_all_levels"):
+        ids = [int(part) for part in step.grid_path.strip("/").split("/")]
         for level, area_id in enumerate(ids, start=1):
             found.add(("area", area_id, ROLE_OF_LEVEL[level]))
-    if event.action in TO_GRID_WORKERS:
-        found.add(("area", case.grid_id, Post.Role.GRID_WORKER))
-    if event.action in TO_REPORTER and case.reporter_id:
-        found.add(("user", case.reporter_id))
-    if event.action in TO_DEPARTMENTS:
-        if "lead" in event.data:
+    if step.action in TO_GRID_WORKERS:
+        found.add(("area", step.grid_id, Post.Role.GRID_WORKER))
+    if step.action in TO_REPORTER and step.reporter_id:
+        found.add(("user", step.reporter_id))
+    if step.action in TO_DEPARTMENTS:
+        if "lead" in step.data:
             # The departments of this dispatch only: after a lead's refusal the case is
             # dispatched again, and the departments of the earlier round are not concerned.
-            for department_id in [event.data["lead"], *event.data.get("cooperating", [])]:
+            for department_id in [step.data["lead"], *step.data.get("cooperating", [])]:
                 found.add(("department", department_id))
-        elif event.data.get("dispatch") is not None:
-            found.add(("department_of", event.data["dispatch"]))
-    if event.action in TO_SUPERVISORS:
+        elif step.data.get("dispatch") is not None:
+            found.add(("department_of", step.data["dispatch"]))
+    if step.action in TO_SUPERVISORS:
         found.add(("supervisors",))
     return found
 
 
-def recipients_of(events: list[CaseEvent]) -> dict[int, list[int]]:
+def recipients_of(steps: list[Step]) -> dict[int, list[int]]:
     """Event id → user ids to notify of it (active users only, never the event's own actor),
-    for many events in at most three queries: the dispatches named, the posts, the users
-    named. Each event's case must be loaded with its grid (select_related("case__grid"))."""
-    wanted = {event.pk: audiences(event, event.case) for event in events}
+    for many events in at most three queries whatever their number: the dispatches named, the
+    posts, the users named."""
+    wanted = {step.pk: audiences(step) for step in steps}
     keys = set().union(*wanted.values())
     dispatches = [key[1] for key in keys if key[0] == "department_of"]
-    department_of = {}
     if dispatches:
         department_of = dict(
             Dispatch.objects.filter(pk__in=dispatches).values_list("pk", "department_id")
         )
-    for audience in wanted.values():
-        for key in [k for k in audience if k[0] == "department_of"]:
-            audience.discard(key)
-            if key[1] in department_of:
-                audience.add(("department", department_of[key[1]]))
-    keys = set().union(*wanted.values())
+        for audience in wanted.values():
+            for key in [k for k in audience if k[0] == "department_of"]:
+                audience.discard(key)
+                if key[1] in department_of:
+                    audience.add(("department", department_of[key[1]]))
+        keys = set().union(*wanted.values())
     members: dict[Audience, set[int]] = defaultdict(set)
     condition = Q()
     areas = {key[1] for key in keys if key[0] == "area"}
@@ -110,32 +142,33 @@ def recipients_of(events: list[CaseEvent]) -> dict[int, list[int]]:
         for user_id in active.values_list("pk", flat=True):
             members[("user", user_id)].add(user_id)
     found = {}
-    for event in events:
-        ids = set().union(*(members.get(key, set()) for key in wanted[event.pk]))
-        ids.discard(event.actor_id)
-        found[event.pk] = sorted(ids)
+    for step in steps:
+        ids = set().union(*(members.get(key, ()) for key in wanted[step.pk]))
+        ids.discard(step.actor_id)
+        found[step.pk] = sorted(ids)
     return found
 
 
 def recipients(event: CaseEvent) -> list[int]:
     """User ids to notify of `event`, never its own actor."""
-    return recipients_of([event])[event.pk]
+    return recipients_of([Step.of(event)])[event.pk]
 
 
 def text_of(event: CaseEvent) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _text(event)
+    """The notification's text of `event`, in the site's language."""
+    return _texts([Step.of(event)])[event.pk]
 
 
-def _text(event: CaseEvent) -> str:
-    # In the site's language, which the caller has switched to.
+def _texts(steps: list[Step]) -> dict[int, str]:
     from cases.workflow import ACTION_LABELS
 
-    label = str(ACTION_LABELS.get(event.action, event.action))
-    text = _("%(number)s %(action)s: %(title)s") % {
-        "number": event.case.number, "action": label, "title": event.case.title,
-    }  # fmt: skip
-    return text[:200]
+    with translation.override(settings.LANGUAGE_CODE):
+        template = _("%(number)s %(action)s: %(title)s")
+        labels = {s.action: str(ACTION_LABELS.get(s.action, s.action)) for s in steps}
+    return {
+        s.pk: (template % {"number": s.number, "action": labels[s.action], "title": s.title})[:200]
+        for s in steps
+    }
 
 
 @transaction.atomic
@@ -146,22 +179,18 @@ def notify_many(event_ids) -> int:
     one upsert. Returns how many notifications were new. Safe to run twice, or at once with
     another run on the same events: the unique (event, user) constraint lets each be written
     once, and only those written are counted."""
-    events = list(
-        CaseEvent.objects.filter(pk__in=list(event_ids), notified_at__isnull=True)
-        .select_related("case__grid")
+    steps = [
+        Step(*row)
+        for row in CaseEvent.objects.filter(pk__in=list(event_ids), notified_at__isnull=True)
         .order_by("pk")
-    )
-    if not events:
+        .values_list(*STEP_FIELDS)
+    ]
+    if not steps:
         return 0
-    to = recipients_of(events)
-    with translation.override(settings.LANGUAGE_CODE):
-        rows = [
-            Notification(user_id=user_id, case_id=event.case_id, event=event, text=_text(event))
-            for event in events
-            for user_id in to[event.pk]
-        ]
+    to, texts = recipients_of(steps), _texts(steps)
+    rows = [(user_id, s.case_id, s.pk, None, texts[s.pk]) for s in steps for user_id in to[s.pk]]
     written = _write(rows)
-    CaseEvent.objects.filter(pk__in=[e.pk for e in events], notified_at__isnull=True).update(
+    CaseEvent.objects.filter(pk__in=[s.pk for s in steps], notified_at__isnull=True).update(
         notified_at=timezone.now()
     )
     return written
@@ -181,25 +210,22 @@ def notify(event_id: int) -> int:
 _ROWS_PER_STATEMENT = 2_000
 
 
-def _write(rows: list[Notification]) -> int:
-    """Insert `rows`, skipping any already written (the unique constraints), and add the ones
-    written to their users' unread counts; in the caller's transaction. Returns how many."""
+def _write(rows: list[tuple]) -> int:
+    """Insert notifications given as (user id, case id, event id, alert id, text), skipping any
+    already written (the unique constraints), and add the ones written to their users' unread
+    counts; in the caller's transaction. Returns how many were written."""
     quote = connection.ops.quote_name
-    fields = [
-        Notification._meta.get_field(name)
+    columns = ", ".join(
+        quote(Notification._meta.get_field(name).column)
         for name in ("user", "case", "event", "alert", "text", "created_at", "read_at")
-    ]
-    columns = ", ".join(quote(f.column) for f in fields)
+    )
     table = quote(Notification._meta.db_table)
-    now = timezone.now()
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
     written: Counter[int] = Counter()
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        params = []
-        for row in chunk:
-            row.created_at = now
-            params += [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
-        values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
+        params = [value for row in chunk for value in (*row, created, None)]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
         with connection.cursor() as cursor:
             # ON CONFLICT DO NOTHING … RETURNING: only the rows this statement wrote come back,
             # so a second run, or one racing this one, counts nothing twice.
@@ -310,6 +336,4 @@ def notify_access_alert(sender, alert: AccessAlert, **kwargs) -> int:
     """Receiver of grid.signals.access_limit_reached: write the notices of `alert` (in the
     transaction that wrote it). Returns how many."""
     text = alert_text(alert)
-    rows = [Notification(user_id=user_id, alert=alert, text=text)
-            for user_id in alert_recipients(alert)]  # fmt: skip
-    return _write(rows)
+    return _write([(user_id, None, None, alert.pk, text) for user_id in alert_recipients(alert)])

@@ -220,7 +220,7 @@ def test_the_recipients_of_many_events_at_once_are_those_of_each_alone(history):
     events = list(CaseEvent.objects.select_related("case__grid").order_by("pk"))
     assert len({event.action for event in events}) > 10  # a varied history
 
-    together = notifications.recipients_of(events)
+    together = notifications.recipients_of([notifications.Step.of(event) for event in events])
 
     assert together == {event.pk: notifications.recipients(event) for event in events}
     assert any(together.values())
