@@ -840,15 +840,15 @@ def _close_with_case(dispatch: Dispatch, *, actor, now: datetime, reason: str) -
 
 
 @contextmanager
-def sweep_batch() -> Iterator[None]:
+def sweep_batch() -> Iterator[list[int]]:
     """One batch of the sweeper's steps, inside the caller's transaction. The routing rules and
     the work calendar are read once for the whole batch (an edit made meanwhile applies from
     the next batch); the steps are counted in the rollups and notified together at the end
-    (workflow.batch)."""
+    (workflow.batch, whose list of the events' ids it yields)."""
     token = _batch_reads.set({})
     try:
-        with workflow.batch():
-            yield
+        with workflow.batch() as events:
+            yield events
     finally:
         _batch_reads.reset(token)
 
@@ -858,6 +858,34 @@ def overdue_cases(now: datetime):
     return Case.objects.select_related("category", "grid").filter(
         status__in=workflow.OPEN_STAGES, due_at__lte=now
     )
+
+
+# What the deadline rule and workflow.apply_many read of a case.
+_DEADLINE_FIELDS = (
+    "version", "status", "status_before_suspension", "level", "holder_id", "escalation_count",
+    "urgency", "category_id", "grid_id", "due_at", "is_overdue",
+)  # fmt: skip
+
+
+def overdue_batch(ids, now: datetime) -> list[Case]:
+    """The cases of `ids` (in that order) whose stage deadline has passed, with what
+    apply_deadline_rules reads and no more: each category and grid is read once for the batch
+    and shared by its cases, rather than joined to every case (a grid's row holds its boundary,
+    which would be read and decoded once per case)."""
+    cases = (
+        Case.objects.filter(pk__in=ids, status__in=workflow.OPEN_STAGES, due_at__lte=now)
+        .only(*_DEADLINE_FIELDS)
+        .in_bulk()
+    )
+    categories = Category.objects.in_bulk({case.category_id for case in cases.values()})
+    grids = Area.objects.only("path").in_bulk({case.grid_id for case in cases.values()})
+    found = []
+    for case_id in ids:
+        if case_id in cases:
+            case = cases[case_id]
+            case.category, case.grid = categories[case.category_id], grids[case.grid_id]
+            found.append(case)
+    return found
 
 
 @transaction.atomic
@@ -914,16 +942,24 @@ def apply_deadline_rules(cases: list[Case], *, now: datetime) -> list[CaseEvent]
     own: the caller's keeps the set together."""
     escalated = _("The deadline at this level passed.")
     overdue = _("The district's deadline passed.")
+    # Cases of one category, urgency and grid moving to one level get the same holder and
+    # deadline (all start now): worked out once each.
+    handed_to: dict[tuple, tuple[int, datetime]] = {}
     moves = []
     for case in cases:
         above = routing.next_level_up(case.level)
         if above is not None:
+            key = (case.category_id, case.urgency, case.grid_id, above)
+            if key not in handed_to:
+                due = stage_deadline(case, "accept", level=above, start=now)
+                handed_to[key] = (_holder_id(case, above), due)
+            holder_id, due = handed_to[key]
             move = workflow.Move(
                 case,
                 "auto_escalate",
                 level=above,
-                holder_id=_holder_id(case, above),
-                due_at=stage_deadline(case, "accept", level=above, start=now),
+                holder_id=holder_id,
+                due_at=due,
                 reason=escalated,
                 # The compare-and-set on the version guarantees the count read is the current one.
                 fields={"escalation_count": case.escalation_count + 1},

@@ -37,6 +37,7 @@ steps for many cases as one set (the sweeper's batches): the same table and the 
 one compare-and-set UPDATE … FROM (VALUES …) and one insert of the events.
 """
 
+import json
 from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -274,11 +275,12 @@ def apply_many(
     failure while writing undoes the caller's transaction or savepoint (the sweeper has one per
     batch), so the set is written whole or not at all."""
     now = now or timezone.now()
+    actor = actor if actor is not None and actor.is_authenticated else None
     plans: dict[int, _Plan] = {}
     for move in moves:
         if move.case.pk not in plans:
             plans[move.case.pk] = _Plan(move.case)
-        plans[move.case.pk].step(move, actor=actor, now=now)
+        plans[move.case.pk].step(move, actor_id=actor.pk if actor else None, now=now)
     by_columns: dict[tuple[str, ...], list[_Plan]] = defaultdict(list)
     for plan in plans.values():
         by_columns[tuple(sorted(plan.changes))].append(plan)
@@ -286,18 +288,22 @@ def apply_many(
     with transaction.atomic(savepoint=False):
         for columns, group in by_columns.items():
             moved.update(_compare_and_set_many(columns, group))
-        events = [plans[m.case.pk].events.popleft() for m in moves if m.case.pk in moved]
-        CaseEvent.objects.bulk_create(events)
+        steps = [plans[m.case.pk].steps.popleft() for m in moves if m.case.pk in moved]
+        events = _insert_events(steps)
         rollups.record_cases(sorted(moved))
         _after_commit_many(events)
     for case_id in moved:
         plans[case_id].written()
+    for event in events:
+        CaseEvent.case.field.set_cached_value(event, plans[event.case_id].case)
+        if actor is not None:
+            CaseEvent.actor.field.set_cached_value(event, actor)
     return events
 
 
 class _Plan:
     """The steps apply_many takes on one case, worked out before anything is written: what they
-    change together, and the event of each."""
+    change together, and the event row of each (as a dict of columns)."""
 
     def __init__(self, case: Case):
         self.case = case
@@ -310,9 +316,9 @@ class _Plan:
             version=case.version,
         )
         self.changes: dict = {}
-        self.events: deque[CaseEvent] = deque()
+        self.steps: deque[dict] = deque()
 
-    def step(self, move: Move, *, actor, now: datetime) -> None:
+    def step(self, move: Move, *, actor_id, now: datetime) -> None:
         changes = _changes(
             self.state,
             move.action,
@@ -328,11 +334,12 @@ class _Plan:
         vars(self.state).update(changes)
         self.state.version += 1
         self.changes.update(changes)
-        event = _event_fields(
-            self.state, move.action, before, actor=actor, now=now, reason=move.reason,
+        row = _event_fields(
+            self.state, move.action, before, actor=None, now=now, reason=move.reason,
             data=move.data,
         )  # fmt: skip
-        self.events.append(CaseEvent(case=self.case, **event))
+        del row["actor"]
+        self.steps.append({"case_id": self.case.pk, "actor_id": actor_id, **row})
 
     def written(self) -> None:
         """Bring the case up to what was written (plain values: nothing to read back)."""
@@ -341,48 +348,95 @@ class _Plan:
         self.case.version = self.state.version
 
 
-# Rows per UPDATE statement: SQLite allows 32,766 parameters, PostgreSQL 65,535.
-_ROWS_PER_STATEMENT = 500
+_EVENT_COLUMNS = [f for f in CaseEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_events(steps: list[dict]) -> list[CaseEvent]:
+    """One INSERT of the events of `steps` (their columns by attname); the events, saved."""
+    if not steps:
+        return []
+    table = connection.ops.quote_name(CaseEvent._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in _EVENT_COLUMNS)
+    rows = [[step.get(f.attname) for f in _EVENT_COLUMNS] for step in steps]
+    relation, params = _relation(_EVENT_COLUMNS, rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v ({names}) AS ({relation}) INSERT INTO {table} ({names})"
+            f' SELECT {names} FROM v RETURNING "id", "case_id", "version"',
+            params,
+        )
+        # Matched by (case, version), which is unique, whatever order the rows come back in.
+        ids = {(case_id, version): pk for pk, case_id, version in cursor.fetchall()}
+    events = []
+    for step, row in zip(steps, rows, strict=True):
+        event = CaseEvent(ids[step["case_id"], step["version"]], *row)
+        event._state.adding, event._state.db = False, connection.alias
+        events.append(event)
+    return events
 
 
 def _compare_and_set_many(columns: tuple[str, ...], plans: list[_Plan]) -> list[int]:
     """One UPDATE … FROM (VALUES …) writing `columns` and the new version of each planned case
     whose version is still the one read; returns the ids of the cases written."""
     quote = connection.ops.quote_name
-    fields = [Case._meta.get_field(name) for name in columns]
-    table = quote(Case._meta.db_table)
-    names = [quote(f.column) for f in fields]
     version = Case._meta.get_field("version")
-
-    def typed(model_field) -> str:
-        # PostgreSQL types a VALUES column by its contents, and a column of NULLs as text.
-        if connection.vendor == "postgresql":
-            return f"CAST(%s AS {model_field.db_type(connection)})"
-        return "%s"
-
-    row = ", ".join(typed(f) for f in [Case._meta.pk, version, version, *fields])
-    assignments = ", ".join(['"version" = v."new_version"', *(f"{n} = v.{n}" for n in names)])
-    moved = []
-    for start in range(0, len(plans), _ROWS_PER_STATEMENT):
-        chunk = plans[start : start + _ROWS_PER_STATEMENT]
-        params = []
-        for plan in chunk:
-            params += [plan.case.pk, plan.case.version, plan.state.version]
-            params += [
-                f.get_db_prep_save(plan.changes[name], connection)
-                for name, f in zip(columns, fields, strict=True)
-            ]
-        sql = (
-            f'WITH v ("id", "old_version", "new_version", {", ".join(names)})'
-            f" AS (VALUES {', '.join([f'({row})'] * len(chunk))})"
+    fields = [Case._meta.pk, version, version, *(Case._meta.get_field(name) for name in columns)]
+    names = ['"id"', '"old_version"', '"new_version"', *(quote(f.column) for f in fields[3:])]
+    rows = [
+        [plan.case.pk, plan.case.version, plan.state.version, *(plan.changes[n] for n in columns)]
+        for plan in plans
+    ]
+    relation, params = _relation(fields, rows)
+    table = quote(Case._meta.db_table)
+    assignments = ", ".join(['"version" = v."new_version"', *(f"{n} = v.{n}" for n in names[3:])])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v ({', '.join(names)}) AS ({relation})"
             f" UPDATE {table} SET {assignments} FROM v"
             f' WHERE {table}."id" = v."id" AND {table}."version" = v."old_version"'
-            f' RETURNING {table}."id"'
+            f' RETURNING {table}."id"',
+            params,
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            moved += [case_id for (case_id,) in cursor.fetchall()]
-    return moved
+        return [case_id for (case_id,) in cursor.fetchall()]
+
+
+def _relation(fields: list, rows: list[list]) -> tuple[str, list]:
+    """`rows` (values of `fields`, in order) as a relation to select from, and its parameters.
+    PostgreSQL: one array per column, unnested: a short statement whatever the number of rows,
+    which the driver and the server parse alike every time (a VALUES list of thousands of
+    placeholders costs more to parse than to run). Elsewhere: a VALUES list."""
+    columns = [
+        list(map(_db_value(f), column))
+        for f, column in zip(fields, zip(*rows, strict=True), strict=True)
+    ]
+    if connection.vendor == "postgresql":
+        # As Django's own bulk inserts do: the array type without its length (varchar[]).
+        types = [f.db_type(connection).split("(")[0] for f in fields]
+        return "SELECT * FROM unnest(" + ", ".join(f"(%s)::{t}[]" for t in types) + ")", columns
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return "VALUES " + ", ".join([row] * len(rows)), [
+        value for row_ in zip(*columns, strict=True) for value in row_
+    ]
+
+
+def _db_value(model_field):
+    """A function turning a value of `model_field` into what the database driver takes: plain
+    values as they are, times and JSON as the backend wants them."""
+    kind = model_field.get_internal_type()
+    if kind == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value
+    if kind == "JSONField":
+        return lambda value: json.dumps(value, cls=model_field.encoder)
+    if kind in _PLAIN or model_field.is_relation:
+        return lambda value: value
+    return lambda value: model_field.get_db_prep_save(value, connection)
+
+
+_PLAIN = {
+    "AutoField", "BigAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField",
+    "CharField", "TextField", "BooleanField",
+}  # fmt: skip
 
 
 def _written(case: Case, changes: dict) -> None:
@@ -451,19 +505,21 @@ _batched_events: ContextVar[list[int] | None] = ContextVar("batched_events", def
 
 
 @contextmanager
-def batch() -> Iterator[None]:
+def batch() -> Iterator[list[int]]:
     """Many steps in one transaction (the sweeper's batches): at the end of the block they are
     counted in the rollups together (rollups.deferred) and their notifications go out in one
     message once the transaction commits. If the block fails, neither happens. The id of a
-    step undone with its savepoint is sent too and finds no event: nothing is notified."""
-    if _batched_events.get() is not None:
-        yield
+    step undone with its savepoint is sent too and finds no event: nothing is notified.
+    Yields the list that collects the events' ids (a nested block, the outer block's)."""
+    outer = _batched_events.get()
+    if outer is not None:
+        yield outer
         return
     events: list[int] = []
     token = _batched_events.set(events)
     try:
         with rollups.deferred():
-            yield
+            yield events
     finally:
         _batched_events.reset(token)
     if events:

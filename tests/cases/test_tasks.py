@@ -56,6 +56,18 @@ def test_sweep_twice_escalates_once(file_case):
     assert list(overdue.events.values_list("action", flat=True)) == ["report", "auto_escalate"]
 
 
+def test_the_periodic_sweep_writes_the_notifications_of_each_batch_once_it_commits(file_case):
+    overdue = file_case("0101", now=FILED)
+    overdue.events.update(notified_at=FILED)
+
+    tasks.sweep()
+
+    escalation = overdue.events.get(action="auto_escalate")
+    assert escalation.notified_at is not None
+    notified = Notification.objects.filter(event=escalation)
+    assert list(notified.values_list("user__username", flat=True)) == ["community"]
+
+
 def test_sweep_twice_marks_an_overdue_district_case_once(file_case):
     case = file_case("0802", now=FILED)  # hazardous chemicals start at the district
     assert case.level == 1
