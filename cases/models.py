@@ -464,6 +464,25 @@ class Notification(models.Model):
         return self.text
 
 
+class UnreadCount(models.Model):
+    """How many of a user's notifications are unread, kept as a counter so that the badge on
+    every page reads one row instead of counting: cases/notifications.py adds what it writes
+    (one upsert per batch) and takes off what is marked read, in the same transactions.
+    `manage.py recount_unread` recounts it from the notifications."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    unread = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("unread count")
+        verbose_name_plural = _("unread counts")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.unread}"
+
+
 # Rollups (决策信息库): counters the dashboards read instead of counting cases per request.
 # cases/rollups.py is their only writer; docs/metrics.md explains every counter.
 

@@ -918,12 +918,13 @@ def _close_with_case(dispatch: Dispatch, *, actor, now: datetime, reason: str) -
 
 
 @contextmanager
-def sweep_batch() -> Iterator[None]:
+def sweep_batch() -> Iterator[list[int]]:
     """One batch of the sweeper's steps, inside the caller's transaction: the steps are counted
-    in the rollups and notified together at the end (workflow.batch). The routing rules and
-    the work calendar come from each process's memory (RULES, CALENDAR)."""
-    with workflow.batch():
-        yield
+    in the rollups and notified together at the end (workflow.batch, whose list of the events'
+    ids it yields). The routing rules and the work calendar come from each process's memory
+    (RULES, CALENDAR)."""
+    with workflow.batch() as events:
+        yield events
 
 
 def overdue_cases(now: datetime):
@@ -931,6 +932,34 @@ def overdue_cases(now: datetime):
     return Case.objects.select_related("category", "grid").filter(
         status__in=workflow.OPEN_STAGES, due_at__lte=now
     )
+
+
+# What the deadline rule and workflow.apply_many read of a case.
+_DEADLINE_FIELDS = (
+    "version", "status", "status_before_suspension", "level", "holder_id", "escalation_count",
+    "urgency", "category_id", "grid_id", "due_at", "is_overdue",
+)  # fmt: skip
+
+
+def overdue_batch(ids, now: datetime) -> list[Case]:
+    """The cases of `ids` (in that order) whose stage deadline has passed, with what
+    apply_deadline_rules reads and no more: each category and grid is read once for the batch
+    and shared by its cases, rather than joined to every case (a grid's row holds its boundary,
+    which would be read and decoded once per case)."""
+    cases = (
+        Case.objects.filter(pk__in=ids, status__in=workflow.OPEN_STAGES, due_at__lte=now)
+        .only(*_DEADLINE_FIELDS)
+        .in_bulk()
+    )
+    categories = Category.objects.in_bulk({case.category_id for case in cases.values()})
+    grids = Area.objects.only("path").in_bulk({case.grid_id for case in cases.values()})
+    found = []
+    for case_id in ids:
+        if case_id in cases:
+            case = cases[case_id]
+            case.category, case.grid = categories[case.category_id], grids[case.grid_id]
+            found.append(case)
+    return found
 
 
 @transaction.atomic
@@ -978,6 +1007,54 @@ def apply_deadline_rule(case: Case, *, now: datetime) -> str:
     return "mark_overdue"
 
 
+def apply_deadline_rules(cases: list[Case], *, now: datetime) -> list[CaseEvent]:
+    """apply_deadline_rule for many cases read (from overdue_cases) in the caller's transaction,
+    as one set (workflow.apply_many): each one's step and new deadline are worked out as
+    apply_deadline_rule does, then written together, with one insert of the supervisions (督办)
+    of the cases marked overdue at the district. Returns the events recorded; a case that moved
+    on since it was read is left out (its step is judged by a later sweep). No savepoint of its
+    own: the caller's keeps the set together."""
+    escalated = _("The deadline at this level passed.")
+    overdue = _("The district's deadline passed.")
+    # Cases of one category, urgency and grid moving to one level get the same holder and
+    # deadline (all start now): worked out once each.
+    handed_to: dict[tuple, tuple[int, datetime]] = {}
+    moves = []
+    for case in cases:
+        above = routing.next_level_up(case.level)
+        if above is not None:
+            key = (case.category_id, case.urgency, case.grid_id, above)
+            if key not in handed_to:
+                due = stage_deadline(case, "accept", level=above, start=now)
+                handed_to[key] = (_holder_id(case, above), due)
+            holder_id, due = handed_to[key]
+            move = workflow.Move(
+                case,
+                "auto_escalate",
+                level=above,
+                holder_id=holder_id,
+                due_at=due,
+                reason=escalated,
+                # The compare-and-set on the version guarantees the count read is the current one.
+                fields={"escalation_count": case.escalation_count + 1},
+            )
+        else:
+            move = workflow.Move(
+                case, "mark_overdue", due_at=None, reason=overdue, fields={"is_overdue": True}
+            )
+        moves.append(move)
+    with transaction.atomic(savepoint=False):
+        events = workflow.apply_many(moves, now=now)
+        supervised = [event for event in events if event.action == "mark_overdue"]
+        if supervised:
+            reason = _("Overdue at the district.")
+            Supervision.objects.bulk_create(
+                Supervision(case_id=e.case_id, reason=reason, is_automatic=True, level=e.to_level)
+                for e in supervised
+            )
+    return events
+
+
 @transaction.atomic
 def flag_dispatch_if_overdue(dispatch_id: int, *, now: datetime | None = None) -> bool:
     """Mark a dispatch overdue once its deadline passed while still open and running (not
@@ -1000,3 +1077,41 @@ def flag_dispatch_if_overdue(dispatch_id: int, *, now: datetime | None = None) -
     if dispatch.case.status == S.DISPATCHED:
         _record_dispatch_step(dispatch, "overdue", None, now, "")
     return True
+
+
+@transaction.atomic(savepoint=False)
+def flag_overdue_dispatches(dispatch_ids: list[int], *, now: datetime) -> int:
+    """flag_dispatch_if_overdue for many dispatches (the sweeper's batch, locked by it), as one
+    set: one UPDATE flags those still open, running and past their deadline, and their steps
+    are recorded in their cases' histories with workflow.apply_many (a case with two of them
+    gets two steps). Returns how many were flagged. Should a case have moved on since it was
+    read, ConcurrentCaseUpdate: the caller's savepoint undoes the set, and it goes one by one."""
+    position = {pk: n for n, pk in enumerate(dispatch_ids)}
+    running = Dispatch.objects.filter(
+        pk__in=dispatch_ids,
+        is_overdue=False,
+        remaining_seconds__isnull=True,
+        status__in=Dispatch.OPEN_STATUSES,
+    )
+    due = sorted(
+        running.filter(due_at__lte=now).values_list("pk", "case_id", "department_id", "role"),
+        key=lambda row: position[row[0]],
+    )
+    if not due:
+        return 0
+    if running.filter(pk__in=[row[0] for row in due]).update(is_overdue=True) != len(due):
+        raise ConcurrentCaseUpdate(None, None)  # not while the caller holds the rows' locks
+    cases = Case.objects.filter(pk__in={row[1] for row in due}, status=S.DISPATCHED).in_bulk()
+    moves = [
+        workflow.Move(
+            cases[case_id],
+            "dispatch_overdue",
+            data={"dispatch": pk, "department": department_id, "role": role},
+        )
+        for pk, case_id, department_id, role in due
+        if case_id in cases
+    ]
+    events = workflow.apply_many(moves, now=now)
+    if len(events) != len(moves):
+        raise ConcurrentCaseUpdate(None, None)
+    return len(due)

@@ -6,6 +6,7 @@ an ETA message, so a lost message or a broker outage delays work but never loses
 import logging
 import time
 from datetime import timedelta
+from functools import partial
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -38,8 +39,7 @@ def route_case(case_id: int, **kwargs) -> None:
 
 def _notify_reports(case_ids: list[int]) -> None:
     reports = CaseEvent.objects.filter(case_id__in=case_ids, version=1, notified_at__isnull=True)
-    for event_id in reports.values_list("pk", flat=True):
-        notifications.notify(event_id)
+    notifications.notify_many(list(reports.values_list("pk", flat=True)))
 
 
 def route_new_cases(*, limit: int = SWEEP_BATCH) -> int:
@@ -75,9 +75,8 @@ def notify_event(event_id: int, **kwargs) -> None:
 
 @shared_task(name="cases.notify_events", base=OnCommitTask)
 def notify_events(event_ids: list[int], **kwargs) -> None:
-    """notify_event for each of many events (a sweeper's batch), in one message."""
-    for event_id in event_ids:
-        notifications.notify(event_id)
+    """notify_event for many events (a sweeper's batch) as one set, in one message."""
+    notifications.notify_many(event_ids)
 
 
 def _due_ids(queryset, limit: int) -> list[int]:
@@ -94,55 +93,124 @@ def _due_ids(queryset, limit: int) -> list[int]:
     return list(queryset[:limit])
 
 
-def sweep_cases(now=None, *, limit: int = SWEEP_BATCH) -> int:
+def sweep_cases(now=None, *, limit: int = SWEEP_BATCH, notify: bool = False) -> int:
     """Apply the deadline rule to one batch of cases whose stage deadline passed; returns how
-    many were escalated or marked overdue."""
+    many were escalated or marked overdue.
+
+    The batch is one set (services.apply_deadline_rules: one UPDATE, one INSERT of its events)
+    in one savepoint. Should the set fail, the savepoint undoes it and the cases go one by one,
+    each in its own savepoint, so that one bad case does not hold the others back. With
+    `notify` (the periodic sweep) the batch's notifications are written as soon as it commits
+    (_notify_batch)."""
     now = now or timezone.now()
-    done = 0
-    with transaction.atomic(), services.sweep_batch():
-        ids = _due_ids(Case.objects.filter(status__in=OPEN_STAGES, due_at__lte=now), limit)
-        # Locked above (or, on SQLite, behind the write lock): read once for the whole batch.
-        cases = services.overdue_cases(now).in_bulk(ids)
-        for case_id in ids:
-            if case_id not in cases:
-                continue  # no longer due: someone acted on it before we locked it
-            # Each case in its own savepoint: one failure must not undo the batch.
-            try:
-                with transaction.atomic():
-                    services.apply_deadline_rule(cases[case_id], now=now)
-                done += 1
-            except (ConcurrentCaseUpdate, InvalidTransition):
-                # Someone acted on the case between our read and our write: their step stands,
-                # and the deadline it set (if any) is judged by a later sweep.
-                log.info("case %s changed under the sweeper; left to the next sweep", case_id)
-            except SoftTimeLimitExceeded:
-                raise  # the task's time is up: the batch is rolled back, a later sweep redoes it
-            except Exception:
-                log.exception("deadline rule failed for case %s", case_id)
+    with transaction.atomic(), services.sweep_batch() as events:
+        done = _escalate_batch(now, limit)
+    if notify:
+        _notify_batch(events)
     return done
 
 
-def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH) -> int:
-    """Flag one batch of open dispatches whose deadline passed; returns how many."""
-    now = now or timezone.now()
+def _escalate_batch(now, limit: int) -> int:
+    ids = _due_ids(Case.objects.filter(status__in=OPEN_STAGES, due_at__lte=now), limit)
+    # Locked above (or, on SQLite, behind the write lock): read once for the whole batch.
+    # A case missing from the read is no longer due: someone acted on it before we locked it.
+    due = services.overdue_batch(ids, now)
+    if not due:
+        return 0
+    try:
+        with transaction.atomic():
+            events = services.apply_deadline_rules(due, now=now)
+    except SoftTimeLimitExceeded:
+        raise  # the task's time is up: the batch is rolled back, a later sweep redoes it
+    except Exception:
+        log.exception("deadline rule failed for a batch of %s cases; one by one", len(due))
+        return _sweep_cases_one_by_one([case.pk for case in due], now)
+    lost = {case.pk for case in due} - {event.case_id for event in events}
+    if lost:
+        # Someone acted on these cases between our read and our write: their step stands,
+        # and the deadline it set (if any) is judged by a later sweep.
+        log.info("cases %s changed under the sweeper; left to the next sweep", sorted(lost))
+    return len(events)
+
+
+def _notify_batch(event_ids: list[int]) -> None:
+    """Write the notifications of a batch just committed, in the sweeper's own task: while a
+    backlog is swept every worker process is busy sweeping, and the batch's message
+    (workflow.batch) would wait behind the sweep; it finds them written. Should this fail, that
+    message or the catch-up writes them."""
+    if not event_ids:
+        return
+    try:
+        notifications.notify_many(event_ids)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception:
+        log.exception("notifications of a sweep batch failed; left to its message")
+
+
+def _sweep_cases_one_by_one(ids: list[int], now) -> int:
+    """The deadline rule case by case, each in its own savepoint, within the caller's batch."""
     done = 0
-    with transaction.atomic(), services.sweep_batch():
-        open_dispatches = Dispatch.objects.filter(
-            is_overdue=False,
-            remaining_seconds__isnull=True,
-            due_at__lte=now,
-            status__in=Dispatch.OPEN_STATUSES,
-        )
-        for dispatch_id in _due_ids(open_dispatches, limit):
-            try:
-                with transaction.atomic():
-                    done += services.flag_dispatch_if_overdue(dispatch_id, now=now)
-            except (ConcurrentCaseUpdate, InvalidTransition):
-                log.info("case of dispatch %s changed under the sweeper; retried", dispatch_id)
-            except SoftTimeLimitExceeded:
-                raise
-            except Exception:
-                log.exception("overdue flag failed for dispatch %s", dispatch_id)
+    # Read again: the failed set may have left its marks on the cases it had read.
+    cases = services.overdue_cases(now).in_bulk(ids)
+    for case_id in ids:
+        if case_id not in cases:
+            continue
+        try:
+            with transaction.atomic():
+                services.apply_deadline_rule(cases[case_id], now=now)
+            done += 1
+        except (ConcurrentCaseUpdate, InvalidTransition):
+            log.info("case %s changed under the sweeper; left to the next sweep", case_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            log.exception("deadline rule failed for case %s", case_id)
+    return done
+
+
+def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH, notify: bool = False) -> int:
+    """Flag one batch of open dispatches whose deadline passed; returns how many. As one set
+    (services.flag_overdue_dispatches) in one savepoint, or one by one should the set fail;
+    `notify` as for sweep_cases."""
+    now = now or timezone.now()
+    with transaction.atomic(), services.sweep_batch() as events:
+        done = _flag_batch(now, limit)
+    if notify:
+        _notify_batch(events)
+    return done
+
+
+def _flag_batch(now, limit: int) -> int:
+    open_dispatches = Dispatch.objects.filter(
+        is_overdue=False,
+        remaining_seconds__isnull=True,
+        due_at__lte=now,
+        status__in=Dispatch.OPEN_STATUSES,
+    )
+    ids = _due_ids(open_dispatches, limit)
+    if not ids:
+        return 0
+    try:
+        with transaction.atomic():
+            return services.flag_overdue_dispatches(ids, now=now)
+    except SoftTimeLimitExceeded:
+        raise
+    except ConcurrentCaseUpdate:
+        log.info("a case changed under the sweeper's %s dispatches; one by one", len(ids))
+    except Exception:
+        log.exception("overdue flags failed for a batch of %s dispatches; one by one", len(ids))
+    done = 0
+    for dispatch_id in ids:
+        try:
+            with transaction.atomic():
+                done += services.flag_dispatch_if_overdue(dispatch_id, now=now)
+        except (ConcurrentCaseUpdate, InvalidTransition):
+            log.info("case of dispatch %s changed under the sweeper; retried", dispatch_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            log.exception("overdue flag failed for dispatch %s", dispatch_id)
     return done
 
 
@@ -161,12 +229,19 @@ def catch_up(now=None, *, limit: int = SWEEP_BATCH) -> int:
         except Exception:
             log.exception("catch-up routing failed for case %s", case_id)
     unnotified = CaseEvent.objects.filter(notified_at__isnull=True, at__lte=stale)
-    for event_id in unnotified.order_by("pk").values_list("pk", flat=True)[:limit]:
+    event_ids = list(unnotified.order_by("pk").values_list("pk", flat=True)[:limit])
+    if event_ids:
         try:
-            notifications.notify(event_id)
-            done += 1
+            notifications.notify_many(event_ids)
+            done += len(event_ids)
         except Exception:
-            log.exception("catch-up notification failed for event %s", event_id)
+            log.exception("catch-up notification failed for %s events; one by one", len(event_ids))
+            for event_id in event_ids:
+                try:
+                    notifications.notify(event_id)
+                    done += 1
+                except Exception:
+                    log.exception("catch-up notification failed for event %s", event_id)
     return done
 
 
@@ -189,8 +264,8 @@ def sweep(**kwargs) -> dict:
     """The periodic sweeper (beat, every SANHUA_SWEEP_SECONDS): deadlines of cases and of
     dispatches, then catch-up of lost post-commit work, each in bounded batches."""
     totals = {
-        "cases": _drain(sweep_cases),
-        "dispatches": _drain(sweep_dispatches),
+        "cases": _drain(partial(sweep_cases, notify=True)),
+        "dispatches": _drain(partial(sweep_dispatches, notify=True)),
         "caught_up": _drain(catch_up),
     }
     if any(totals.values()):

@@ -56,6 +56,18 @@ def test_sweep_twice_escalates_once(file_case):
     assert list(overdue.events.values_list("action", flat=True)) == ["report", "auto_escalate"]
 
 
+def test_the_periodic_sweep_writes_the_notifications_of_each_batch_once_it_commits(file_case):
+    overdue = file_case("0101", now=FILED)
+    overdue.events.update(notified_at=FILED)
+
+    tasks.sweep()
+
+    escalation = overdue.events.get(action="auto_escalate")
+    assert escalation.notified_at is not None
+    notified = Notification.objects.filter(event=escalation)
+    assert list(notified.values_list("user__username", flat=True)) == ["community"]
+
+
 def test_sweep_twice_marks_an_overdue_district_case_once(file_case):
     case = file_case("0802", now=FILED)  # hazardous chemicals start at the district
     assert case.level == 1
@@ -99,14 +111,20 @@ def test_catching_up_twice_or_after_the_task_ran_changes_nothing(file_case):
 def test_one_event_that_fails_to_notify_does_not_stop_the_catch_up(file_case, monkeypatch):
     broken, fine = file_case("0501", now=FILED), file_case("0501", now=FILED)
     Case.objects.update(routed_at=FILED)
-    notify = tasks.notifications.notify
+    notify, notify_many = tasks.notifications.notify, tasks.notifications.notify_many
 
     def fails_for_broken(event_id):
         if event_id == broken.events.get().pk:
             raise RuntimeError("boom")
         return notify(event_id)
 
+    def fails_with_broken(event_ids):
+        if broken.events.get().pk in event_ids:
+            raise RuntimeError("boom")
+        return notify_many(event_ids)
+
     monkeypatch.setattr(tasks.notifications, "notify", fails_for_broken)
+    monkeypatch.setattr(tasks.notifications, "notify_many", fails_with_broken)
 
     assert tasks.catch_up(now=FILED + LONG_AGO) == 1
     assert CaseEvent.objects.get(case=fine).notified_at is not None

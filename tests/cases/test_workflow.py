@@ -208,3 +208,86 @@ def test_a_superuser_is_offered_every_person_action_of_an_open_street_case(make_
         "suspend",
         "urge",
     ]
+
+
+# apply_many: the same table and the same rows as apply(), for many cases in one set
+
+# Each case's own: its id and number, and the time make_case gave it.
+OWN = ("id", "number", "reported_at", "case")
+CASE_FIELDS = [f.attname for f in Case._meta.concrete_fields if f.name not in OWN]
+EVENT_FIELDS = [f.attname for f in CaseEvent._meta.concrete_fields if f.name not in OWN]
+
+
+def _row(case: Case) -> tuple:
+    return Case.objects.filter(pk=case.pk).values_list(*CASE_FIELDS).get()
+
+
+def _history(case: Case) -> list[tuple]:
+    return list(case.events.order_by("version").values_list(*EVENT_FIELDS))
+
+
+def test_apply_many_writes_what_apply_writes_for_every_allowed_pair(make_case, home_street):
+    now = timezone.now()
+    pairs = [(make_case(s), make_case(s), a, s) for a, s in ALLOWED]
+    for one, _twin, action, _status in pairs:
+        workflow.apply(one, action, now=now, reason="测试")
+    moves = [workflow.Move(twin, action, reason="测试") for _one, twin, action, _status in pairs]
+    # A hand-over too, with its level, holder, deadline and a counter.
+    handed, handed_twin = make_case(S.IN_PROGRESS), make_case(S.IN_PROGRESS)
+    over = {"level": Area.Level.STREET, "holder_id": home_street.pk, "due_at": now}
+    workflow.apply(handed, "escalate", now=now, reason="上报", escalation_count=1, **over)
+    counted = {"escalation_count": 1}
+    moves.append(workflow.Move(handed_twin, "escalate", reason="上报", fields=counted, **over))
+
+    events = workflow.apply_many(moves, now=now)
+
+    assert len(events) == len(moves)
+    assert all(event.pk is not None for event in events)
+    for one, twin in [(p[0], p[1]) for p in pairs] + [(handed, handed_twin)]:
+        assert _row(twin) == _row(one)
+        assert _history(twin) == _history(one)
+        assert twin.version == one.version == 2
+        assert (twin.status, twin.level, twin.holder_id) == (one.status, one.level, one.holder_id)
+
+
+def test_apply_many_takes_several_steps_of_one_case_in_order(make_case):
+    case = make_case(S.DISPATCHED)
+    moves = [
+        workflow.Move(case, "suspend", reason="等待施工许可"),
+        workflow.Move(case, "urge", reason="督办"),
+        workflow.Move(case, "resume"),
+    ]
+
+    events = workflow.apply_many(moves)
+
+    assert [(e.action, e.from_status, e.to_status, e.version) for e in events] == [
+        ("suspend", S.DISPATCHED, S.SUSPENDED, 2),
+        ("urge", S.SUSPENDED, S.SUSPENDED, 3),
+        ("resume", S.SUSPENDED, S.DISPATCHED, 4),
+    ]
+    assert (case.status, case.status_before_suspension, case.version) == (S.DISPATCHED, "", 4)
+    assert _row(case)[CASE_FIELDS.index("version")] == 4
+
+
+def test_apply_many_leaves_a_case_changed_since_it_was_read_and_moves_the_others(make_case):
+    moved, changed = make_case(S.REPORTED), make_case(S.REPORTED)
+    workflow.apply(Case.objects.get(pk=changed.pk), "accept")
+
+    urges = [workflow.Move(case, "urge", reason="督办") for case in (moved, changed)]
+    events = workflow.apply_many(urges)
+
+    assert [event.case_id for event in events] == [moved.pk]
+    assert (moved.version, changed.version, changed.status) == (2, 1, S.REPORTED)
+    changed.refresh_from_db()
+    assert (changed.status, changed.version) == (S.IN_PROGRESS, 2)
+    assert list(changed.events.values_list("action", flat=True)) == ["accept"]
+
+
+def test_apply_many_refuses_the_whole_set_if_the_table_refuses_one_step(make_case):
+    fine, closed = make_case(S.REPORTED), make_case(S.CLOSED)
+
+    with pytest.raises(InvalidTransition):
+        workflow.apply_many([workflow.Move(fine, "accept"), workflow.Move(closed, "accept")])
+
+    assert not CaseEvent.objects.exists()
+    assert Case.objects.get(pk=fine.pk).version == fine.version == 1
