@@ -1504,7 +1504,11 @@ class _CopyWriter:
         if first is None:
             return  # no statement for nothing
         connection.ensure_connection()
-        with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        with (
+            connection.wrap_database_errors,  # Django's IntegrityError for a unique index
+            connection.connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
             # Binary rows spare the server parsing text into dates, numbers and timestamps.
             copy.set_types(types)
             copy.write_row(first)
