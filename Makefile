@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry
+.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-import
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -60,14 +60,17 @@ messages: $(DEV)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
-# Both need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
-bench: bench-cases bench-registry
+# All need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
+bench: bench-cases bench-registry bench-import
 
 bench-cases: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/cases.py $(BENCH_CASES_ARGS)
 
 bench-registry: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/registry.py $(BENCH_ARGS)
+
+bench-import: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python bench/imports.py $(BENCH_IMPORT_ARGS)
 
 worker: $(RUNTIME)
 	$(BIN)/celery -A governance worker --loglevel INFO
