@@ -81,18 +81,19 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, partial, wraps
 from os import PathLike
 from pathlib import PurePath
 from uuid import uuid4
 
 from django.core.cache import cache as shared_cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -586,12 +587,43 @@ def _choice_lookup(key: str) -> dict[str, str]:
     return lookup
 
 
-class Cells:
-    """The values of one row, read field by field; each problem is appended to `errors`."""
+MEMO_VALUES = 50_000  # cell values an import remembers the reading of
 
-    def __init__(self, row: Row):
+
+def _by_value(read):
+    """A reading of a cell that depends on its value alone (a code, a choice, a date, a yes or
+    no, a label): remembered with the problems it found, when the Cells have a memo, for the
+    rows after it. A column holds few distinct such values, read for a million rows."""
+
+    @wraps(read)
+    def method(self, key, *args):
+        memo = self.memo
+        if memo is None:
+            return read(self, key, *args)
+        value = self.values.get(key)
+        known = memo.get((read, key, args, type(value), value))  # 1, 1.0 and True differ
+        if known is not None:
+            result, problems = known
+            if problems:
+                self.errors.extend(problems)
+            return result
+        before = len(self.errors)
+        result = read(self, key, *args)
+        if len(memo) < MEMO_VALUES:
+            memo[read, key, args, type(value), value] = (result, self.errors[before:])
+        return result
+
+    return method
+
+
+class Cells:
+    """The values of one row, read field by field; each problem is appended to `errors`.
+    Cells of an import share a memo of the readings that depend on a value alone."""
+
+    def __init__(self, row: Row, memo: dict | None = None):
         self.values = row.values
         self.errors: list[tuple[str, str]] = []  # (column key, message)
+        self.memo = memo
 
     def has(self, key: str) -> bool:
         return not _blank(self.values.get(key))
@@ -613,6 +645,7 @@ class Cells:
             self.error(key, _("This field is required."))
         return text
 
+    @_by_value
     def label(self, key: str) -> str:
         """A number or name such as 3, "3栋" or "3单元", without its counting word."""
         return _SUFFIXES.sub("", self.text(key)).strip()
@@ -649,6 +682,7 @@ class Cells:
         value = self.decimal(key)
         return None if value is None else float(value)
 
+    @_by_value
     def date(self, key: str) -> date | None:
         value = self.values.get(key)
         if isinstance(value, datetime):
@@ -673,6 +707,7 @@ class Cells:
             self.error(key, _("Enter a valid date."))
             return None
 
+    @_by_value
     def boolean(self, key: str) -> bool:
         value = self.values.get(key)
         if isinstance(value, bool):
@@ -687,6 +722,7 @@ class Cells:
         self.error(key, _("Enter 是 or 否 (yes or no)."))
         return False
 
+    @_by_value
     def code(self, key: str, table: str) -> str:
         text = self.text(key)
         if not text:
@@ -704,6 +740,7 @@ class Cells:
             return ""
         return found
 
+    @_by_value
     def choice(self, key: str) -> str:
         text = self.text(key)
         if not text:
@@ -960,26 +997,33 @@ class Importer:
             for name in (tag.code, tag.name, tag.name_en)
         }
         self._writer = population.bulk_writer()
+        self._memo: dict = {}  # of the rows' Cells
+        self._seen: _SeenNumbers | None = None
+        self._background: ThreadPoolExecutor | None = None  # writing a chunk meanwhile
+        self._pending = None  # the chunk being written: (table, rows, savepoint, …, future)
 
     def run(
         self, tables: list[Table], *, progress: Callable[[int, int], None] | None = None
     ) -> ImportReport:
         """Import every row, then keep or roll back the writes as the mode says."""
         report = self.report
-        expected = sum(table.size_hint for table in tables)
+        self._progress = progress
+        self._expected = sum(table.size_hint for table in tables)
         with transaction.atomic():
-            self._seen = _SeenNumbers(self._writer)
-            for table in tables:
-                rows = iter(table.rows)
-                while chunk := list(itertools.islice(rows, self.chunk_rows)):
-                    self._import_chunk(table, chunk)
-                    report.total_rows += len(chunk)
-                    done, report.processed_rows = report.processed_rows, report.total_rows
-                    if progress is not None:
-                        total = max(expected, report.total_rows)
-                        for processed in range(done + 1, report.total_rows + 1):
-                            progress(processed, total)
-            self._seen.drop()
+            try:
+                self._begin()
+                for table in tables:
+                    rows = iter(table.rows)
+                    while chunk := list(itertools.islice(rows, self.chunk_rows)):
+                        # Read while the previous chunk is being written, then check and start
+                        # writing this one.
+                        read = self._read(table, chunk)
+                        self._finish_chunk()
+                        self._start_chunk(table, chunk, read)
+                self._finish_chunk()
+            finally:
+                self._stop_writing()
+                self._end()
             keep = report.good_rows > 0 and (
                 report.mode == Mode.KEEP_GOOD_ROWS
                 or (report.mode == Mode.ALL_OR_NOTHING and not report.errors)
@@ -990,31 +1034,126 @@ class Importer:
                 transaction.set_rollback(True)
         return report
 
-    def _import_chunk(self, table: Table, rows: list[Row]) -> None:
-        check = getattr(self, f"_{table.kind}")
+    def _begin(self) -> None:
+        self._seen = _SeenNumbers(self._writer)
+        if connection.vendor != "postgresql":
+            return
+        # On PostgreSQL a chunk's writes run in a thread of their own while the next chunk is
+        # read: the server works through COPY, index entries and key checks meanwhile.
+        self._background = ThreadPoolExecutor(1, "grid-import-writes")
+        self._writer.describe(*_WRITTEN, self._seen.TABLE)
+        with connection.cursor() as cursor:
+            # Foreign keys checked as each COPY ends, not all at the commit: the checks then
+            # run while the next chunk is read. A household's head is written before its
+            # person, so that key waits for the commit as usual.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE contype = 'f'"
+                " AND conrelid = %s::regclass AND conkey = ARRAY["
+                "  (SELECT attnum FROM pg_attribute WHERE attrelid = %s::regclass"
+                "   AND attname = 'head_id')]::smallint[]",
+                [Household._meta.db_table] * 2,
+            )
+            for (name,) in cursor.fetchall():
+                cursor.execute(f"SET CONSTRAINTS {connection.ops.quote_name(name)} DEFERRED")
+
+    def _end(self) -> None:
+        # Also when an error is on its way up: a caller that catches it goes on in its
+        # transaction as before (or finds it aborted, where these fail and change nothing).
+        with suppress(DatabaseError):
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares keys
+            if self._seen is not None:
+                self._seen.drop()
+
+    def _read(self, table: Table, rows: list[Row]):
+        """What a chunk's rows say on their own, read without the database."""
+        return [self._read_person(row) for row in rows] if table.kind == Kind.PERSONS else None
+
+    def _start_chunk(self, table: Table, rows: list[Row], read) -> None:
+        """Check a chunk and start writing it, in a savepoint of its own."""
+        savepoint = transaction.savepoint()
         try:
-            # A savepoint per chunk: a chunk that fails leaves nothing behind.
-            with transaction.atomic():
-                outcomes = check(table, rows)
+            outcomes, writes = getattr(self, f"_{table.kind}")(table, rows, read)
+        except IntegrityError:  # refused by a statement of the checks (a head set)
+            self._redo(table, rows, savepoint)
+            return
+        self._pending = (table, rows, savepoint, outcomes, self._submit(writes))
+        if self._background is None:
+            self._finish_chunk()
+
+    def _submit(self, writes: list) -> Future:
+        if self._background is not None:
+            return self._background.submit(_run_all, writes)
+        done = Future()
+        try:
+            _run_all(writes)
+        except Exception as exc:
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+        return done
+
+    def _finish_chunk(self) -> None:
+        """Wait for the chunk being written; keep it, or do it again row by row."""
+        if self._pending is None:
+            return
+        table, rows, savepoint, outcomes, future = self._pending
+        self._pending = None
+        try:
+            future.result()
         except IntegrityError:
-            # A unique index refused a record: someone saved the same one meanwhile. Row by row
-            # to tell which; the others are written all the same.
-            outcomes = []
-            for row in rows:
-                try:
-                    with transaction.atomic():
-                        outcomes += check(table, [row])
-                except IntegrityError:
-                    message = _("This row clashes with a record saved meanwhile; import it again.")
-                    outcomes.append((row, [("", message)], Counter()))
+            self._redo(table, rows, savepoint)
+            return
+        transaction.savepoint_commit(savepoint)
+        self._record(table, outcomes)
+
+    def _redo(self, table: Table, rows: list[Row], savepoint) -> None:
+        """A unique index refused a record: someone saved the same one meanwhile. The chunk
+        again, row by row, to tell which; the others are written all the same."""
+        transaction.savepoint_rollback(savepoint)
+        self._record(table, self._row_by_row(table, rows))
+
+    def _stop_writing(self) -> None:
+        """Never leave a write running on the connection (when an error is on its way up)."""
+        if self._pending is not None:
+            with suppress(Exception):
+                self._pending[4].result()
+        if self._background is not None:
+            self._background.shutdown()
+
+    def _row_by_row(self, table: Table, rows: list[Row]) -> list:
+        outcomes = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    found, writes = getattr(self, f"_{table.kind}")(
+                        table, [row], self._read(table, [row])
+                    )
+                    _run_all(writes)
+                outcomes += found
+            except IntegrityError:
+                message = _("This row clashes with a record saved meanwhile; import it again.")
+                outcomes.append((row, [("", message)], Counter()))
+        return outcomes
+
+    def _record(self, table: Table, outcomes: list) -> None:
+        report = self.report
         for row, errors, created in outcomes:
             if errors:
-                self.report.errors.extend(
+                report.errors.extend(
                     RowError(row.line, key, message, table.columns.get(key, ""), table.sheet)
                     for key, message in errors
                 )
             else:
-                self.report.created.update(created)
+                report.created.update(created)
+        done = report.processed_rows
+        report.total_rows = report.processed_rows = done + len(outcomes)
+        if self._progress is not None:
+            total = max(self._expected, report.total_rows)
+            for processed in range(done + 1, report.total_rows + 1):
+                self._progress(processed, total)
 
     def _check(self, cells: Cells, what: str, rule, *args, **kwargs) -> None:
         """Apply a rule of grid/registry.py; its ValidationError becomes this row's problems."""
@@ -1030,7 +1169,7 @@ class Importer:
         """Read the grids, buildings, houses and households the rows name, one query each.
         The rows are read with throwaway Cells: their problems are reported when each row is
         checked, in the order a row's checks find them."""
-        probes = [Cells(row) for row in rows]
+        probes = [Cells(row, self._memo) for row in rows]
         self._find_grids({probe.text("grid") for probe in probes})
         in_grid: set[tuple[int, str]] = set()
         in_area: set[str] = set()
@@ -1251,8 +1390,8 @@ class Importer:
 
     # One method per kind of table: check a chunk's rows, then write the good ones
 
-    def _buildings(self, table: Table, rows: list[Row]) -> list:
-        probes = [Cells(row) for row in rows]
+    def _buildings(self, table: Table, rows: list[Row], read) -> tuple[list, list]:
+        probes = [Cells(row, self._memo) for row in rows]
         self._find_grids({probe.text("grid") for probe in probes})
         wanted = set()
         for probe in probes:
@@ -1266,7 +1405,7 @@ class Importer:
         )
         outcomes, good = [], []
         for row in rows:
-            cells, created = Cells(row), Counter()
+            cells, created = Cells(row, self._memo), Counter()
             try:
                 grid = self._grid(cells, required=True)
                 fields = {
@@ -1293,7 +1432,8 @@ class Importer:
             outcomes.append((row, cells.errors, created))
         now = timezone.now()
         defaults = _defaults(Building, "name", "floors", "units", "lng", "lat")
-        self._writer.insert(
+        write = partial(
+            self._writer.insert,
             Building,
             ("grid_id", "number", "address", *defaults, "created_at", "updated_at"),
             (
@@ -1301,14 +1441,14 @@ class Importer:
                 for grid, f in good
             ),
         )
-        return outcomes
+        return outcomes, [write]
 
-    def _houses(self, table: Table, rows: list[Row]) -> list:
+    def _houses(self, table: Table, rows: list[Row], read) -> tuple[list, list]:
         chunk = _Chunk()
         self._look_up(rows, chunk)
         outcomes, good = [], []
         for row in rows:
-            cells, created = Cells(row), Counter()
+            cells, created = Cells(row, self._memo), Counter()
             try:
                 building = self._building(cells, chunk)
                 fields = {
@@ -1334,15 +1474,14 @@ class Importer:
             except _BadRow:
                 pass
             outcomes.append((row, cells.errors, created))
-        self._write_houses(good, timezone.now())
-        return outcomes
+        return outcomes, [self._write_houses(good, timezone.now())]
 
-    def _households(self, table: Table, rows: list[Row]) -> list:
+    def _households(self, table: Table, rows: list[Row], read) -> tuple[list, list]:
         chunk = _Chunk()
         self._look_up(rows, chunk, households=True)
         outcomes, good = [], []
         for row in rows:
-            cells, created = Cells(row), Counter()
+            cells, created = Cells(row, self._memo), Counter()
             try:
                 number = cells.text("household", required=True)
                 kind = cells.choice("household_kind") or Household.Kind.FAMILY
@@ -1365,11 +1504,9 @@ class Importer:
             except _BadRow:
                 pass
             outcomes.append((row, cells.errors, created))
-        self._write_households(good, timezone.now())
-        return outcomes
+        return outcomes, [self._write_households(good, timezone.now())]
 
-    def _persons(self, table: Table, rows: list[Row]) -> list:
-        items = [self._read_person(row) for row in rows]
+    def _persons(self, table: Table, rows: list[Row], items) -> tuple[list, list]:
         chunk = _Chunk()
         self._look_up(rows, chunk, households=True)
         chunk.taken_digests, chunk.seen_before = self._seen.find(
@@ -1397,21 +1534,23 @@ class Importer:
                 if item.household.pk is not None:
                     chunk.new_heads.append(item.household)
             good.append(item)
-        self._seen.add(chunk.seen_now)
-        self._write_persons(good, chunk)
-        return outcomes
+        writes = [partial(self._seen.add, chunk.seen_now), *self._write_persons(good, chunk)]
+        return outcomes, writes
 
     # A persons row, read and checked
 
     def _read_person(self, row: Row) -> _PersonRow:
         """A persons row's values and the problems found in them alone (no database)."""
-        cells = Cells(row)
+        cells = Cells(row, self._memo)
         item = _PersonRow(row=row, cells=cells)
         item.fields = fields = self._person_fields(cells)
         item.relation = cells.code("relation", "relation_to_head")
         item.tags = self._care_tags(cells)
         item.on = cells.date("moved_in_on") or self.today
-        given = {k: v for k, v in fields.items() if v or k not in ("sex", "birth_date")}
+        given = dict(fields)  # a sex or birth date left empty is not given
+        for key in ("sex", "birth_date"):
+            if not given[key]:
+                del given[key]
         item.cleaned, item.problems = registry.person_problems(given, today=self.today)
         if item.cleaned["id_number"] and "id_number" not in item.problems:
             item.digest = registry.id_digest(item.cleaned["id_number"])
@@ -1519,7 +1658,7 @@ class Importer:
 
     # Writing a chunk: each table in one statement, as the services would write the records
 
-    def _write_houses(self, houses: list[_House], now) -> None:
+    def _write_houses(self, houses: list[_House], now) -> Callable[[], None]:
         defaults = _defaults(House, "floor_area", "use", "owner_name", "owner_phone")
         columns = ("building_id", "grid_id", "unit", "floor", "number", *defaults,
                    "created_at", "updated_at")  # fmt: skip
@@ -1531,9 +1670,9 @@ class Importer:
         if houses and houses[0].pk is not None:
             columns = ("id", *columns)
             rows = ((h.pk, *row) for h, row in zip(houses, rows, strict=True))
-        self._writer.insert(House, columns, rows)
+        return partial(self._writer.insert, House, columns, rows)
 
-    def _write_households(self, households: list[_Household], now) -> None:
+    def _write_households(self, households: list[_Household], now) -> Callable[[], None]:
         defaults = _defaults(Household, "kind", "registered_address")
         columns = ("number", *defaults, "house_id", "grid_id", "head_id", "created_at",
                    "updated_at")  # fmt: skip
@@ -1545,13 +1684,14 @@ class Importer:
         if households and households[0].pk is not None:
             columns = ("id", *columns)
             rows = ((hh.pk, *row) for hh, row in zip(households, rows, strict=True))
-        self._writer.insert(Household, columns, rows)
+        return partial(self._writer.insert, Household, columns, rows)
 
-    def _write_persons(self, good: list[_PersonRow], chunk: _Chunk) -> None:
+    def _write_persons(self, good: list[_PersonRow], chunk: _Chunk) -> list[Callable[[], None]]:
         """The records register_person writes, for every good row of the chunk: the person with
         their current house, household and grid, their care tags, Residence, Membership, the
         move-in LifeEvent and the CREATE audit entry; and the rooms and households the rows add,
-        with their heads."""
+        with their heads. Their ids are taken and the heads of registered households set now;
+        the writes returned write the rest."""
         writer, now = self._writer, timezone.now()
         for records, model in (
             (chunk.new_houses, House),
@@ -1560,10 +1700,20 @@ class Importer:
         ):
             for record, pk in zip(records, writer.reserve(model, len(records)), strict=True):
                 record.pk = pk
-        self._write_houses(chunk.new_houses, now)
-        self._write_households(chunk.new_households, now)
+        if chunk.new_heads:
+            Household.objects.bulk_update(
+                [Household(pk=hh.pk, head_id=hh.head.pk) for hh in chunk.new_heads], ["head"]
+            )
+        writes = [
+            self._write_houses(chunk.new_houses, now),
+            self._write_households(chunk.new_households, now),
+        ]
+
+        def write(model, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+            writes.append(partial(writer.insert, model, columns, rows))
+
         living = Person.Status.LIVING.value
-        writer.insert(
+        write(
             Person,
             ("id", "id_type", "id_number", "id_digest", "name", "former_name", "sex",
              "birth_date", "ethnicity", "native_place", "marital_status", "political_status",
@@ -1586,23 +1736,23 @@ class Importer:
                 for c in (p.cleaned,)
             ),
         )  # fmt: skip
-        writer.insert(
+        write(
             Person.care_tags.through,
             ("person_id", "caretag_id"),
             ((p.pk, tag.pk) for p in good for tag in p.tags),
         )
-        writer.insert(
+        write(
             Residence,
             ("person_id", "house_id", "started_on"),
             ((p.pk, p.house.pk, p.on) for p in good if p.house is not None),
         )
-        writer.insert(
+        write(
             Membership,
             ("person_id", "household_id", "relation", "started_on"),
             ((p.pk, p.household.pk, p.relation, p.on) for p in good if p.household is not None),
         )
         move_in = LifeEvent.Kind.MOVE_IN.value
-        writer.insert(
+        write(
             LifeEvent,
             ("person_id", "kind", "occurred_on", "household_id", "house_id", "note", "actor_id",
              "recorded_at"),
@@ -1615,15 +1765,24 @@ class Importer:
         # register_person's audit entry: every person field is given, so they are all named.
         fields = ",".join(sorted(registry.PERSON_FIELDS))[:300]
         create = AuditEntry.Action.CREATE.value
-        writer.insert(
+        write(
             AuditEntry,
             ("actor_id", "action", "model", "object_id", "fields", "detail", "at"),
             ((self.actor_id, create, "Person", p.pk, fields, "", now) for p in good),
         )
-        if chunk.new_heads:
-            Household.objects.bulk_update(
-                [Household(pk=hh.pk, head_id=hh.head.pk) for hh in chunk.new_heads], ["head"]
-            )
+        return writes
+
+
+# The tables an import writes.
+_WRITTEN = (
+    Building, House, Household, Person, Person.care_tags.through, Residence, Membership,
+    LifeEvent, AuditEntry,
+)  # fmt: skip
+
+
+def _run_all(writes) -> None:
+    for write in writes:
+        write()
 
 
 def _defaults(model, *names: str) -> dict:

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
@@ -1458,16 +1458,23 @@ def bulk_writer(*, tables_locked: bool = False):
 
 
 class _CopyWriter:
-    """PostgreSQL: ids from the table's own sequence, rows through binary COPY."""
+    """PostgreSQL: ids from the table's own sequence, rows through binary COPY.
+
+    It writes on the connection of the thread that made it, from any thread (one at a time),
+    so a caller can have COPY run while it goes on with other work: the thread waiting on the
+    server releases the GIL. reserve() and describe() query through Django and stay in the
+    thread that made it; insert() from another thread needs its tables described first.
+    """
 
     def __init__(self, *, tables_locked: bool = False):
         self.tables_locked = tables_locked
+        self.db = connections[DEFAULT_DB_ALIAS]  # this thread's; Django's are per thread
         self.types: dict[str, dict[str, str]] = {}
 
     def reserve(self, model, count: int) -> list[int]:
         if not count:
             return []
-        with connection.cursor() as cursor:
+        with self.db.cursor() as cursor:
             if self.tables_locked:
                 # Nobody else can insert into a table we hold exclusively, so nobody else takes
                 # a number from its sequence between these two calls: one call for the block.
@@ -1484,6 +1491,20 @@ class _CopyWriter:
             )
             return [row[0] for row in cursor.fetchall()]
 
+    def describe(self, *tables) -> None:
+        """Read the column types of these tables (models, or table names), in one query."""
+        names = [table._meta.db_table if hasattr(table, "_meta") else table for table in tables]
+        with self.db.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, a.attname, format_type(a.atttypid, NULL)"
+                " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                " WHERE a.attrelid = ANY(%s::regclass[]) AND a.attnum > 0"
+                " AND NOT a.attisdropped",
+                [names],
+            )
+            for table, column, kind in cursor.fetchall():
+                self.types.setdefault(table, {})[column] = kind
+
     def insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
         opts = model._meta
         column = {f.attname: f.column for f in opts.concrete_fields}
@@ -1497,16 +1518,16 @@ class _CopyWriter:
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
         )
         if table not in self.types:
-            self.types[table] = self._types(table)
+            self.describe(table)
         types = [self.types[table][name] for name in names]
         rows = iter(rows)
         first = next(rows, None)
         if first is None:
             return  # no statement for nothing
-        connection.ensure_connection()
+        self.db.ensure_connection()
         with (
-            connection.wrap_database_errors,  # Django's IntegrityError for a unique index
-            connection.connection.cursor() as cursor,
+            self.db.wrap_database_errors,  # Django's IntegrityError for a unique index
+            self.db.connection.cursor() as cursor,
             cursor.copy(statement) as copy,
         ):
             # Binary rows spare the server parsing text into dates, numbers and timestamps.
@@ -1515,21 +1536,14 @@ class _CopyWriter:
             for row in rows:
                 copy.write_row(row)
 
-    @staticmethod
-    def _types(table: str) -> dict[str, str]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
-                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [table],
-            )
-            return dict(cursor.fetchall())
-
 
 class _ExecuteManyWriter:
     """Other databases (SQLite): ids counted on from the table's highest, rows through one
     executemany per call, their values prepared by the model's fields as bulk_create would.
     Good for the laptop-sized demo; PostgreSQL is the one for millions."""
+
+    def describe(self, *tables) -> None:
+        """Nothing to read ahead: executemany needs no column types."""
 
     def reserve(self, model, count: int) -> list[int]:
         if not count:

@@ -9,9 +9,11 @@ writes nothing (each public function is one transaction).
 
 import re
 from datetime import date
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,6 +68,11 @@ PERSONAL_FIELDS = ("id_number", "phone", "other_phone")
 _TEXT_FIELDS = sorted(
     f for f in PERSON_FIELDS if Person._meta.get_field(f).get_internal_type() == "CharField"
 )
+# Looked up for every row of an import: the choices' values once, not a list per call.
+_ID_TYPES = frozenset(idnumbers.IdType.values)
+_RESIDENT = idnumbers.IdType.RESIDENT.value
+_POPULATION_TYPES = frozenset(Person.PopulationType.values)
+_REGISTERED = Person.PopulationType.REGISTERED.value
 _MAX_LENGTHS = {field: Person._meta.get_field(field).max_length for field in _TEXT_FIELDS}
 _PHONE = re.compile(r"[0-9+\-() ]{5,30}")
 _CODES = {name: {entry.code for entry in table} for name, table in codes.TABLES.items()}
@@ -116,11 +123,47 @@ def clean_fields(model, values: dict) -> dict[str, list[str]]:
         value = values[model_field.name]
         if model_field.blank and value in model_field.empty_values:
             continue
+        if _plainly_valid(model_field, value):
+            continue
         try:
             model_field.clean(value, None)
         except ValidationError as exc:
             errors[model_field.name] = exc.messages
     return errors
+
+
+def _plainly_valid(model_field, value) -> bool:
+    """Whether Field.clean() would take the value as it is, told without calling it (an import
+    cleans a field for every row): text within the length of a text field, a whole number
+    within the range of a number field, with no choices and no other validator."""
+    limits = _limits(model_field)
+    if limits is None or value in model_field.empty_values:
+        return False
+    kind, low, high = limits
+    if kind is str:
+        return type(value) is str and len(value) <= high
+    return type(value) is int and (low is None or low <= value) and (high is None or value <= high)
+
+
+@cache
+def _limits(model_field) -> tuple | None:
+    if model_field.choices:
+        return None
+    low = high = None
+    for validator in model_field.validators:
+        if isinstance(validator, MaxLengthValidator):
+            high = validator.limit_value
+        elif isinstance(validator, MinValueValidator):
+            low = validator.limit_value
+        elif isinstance(validator, MaxValueValidator):
+            high = validator.limit_value
+        else:
+            return None
+    if model_field.get_internal_type() == "CharField":
+        return (str, None, high) if high is not None else None
+    if model_field.get_internal_type().endswith("IntegerField"):
+        return (int, low, high)
+    return None
 
 
 def check_new_building(grid: Area, fields: dict, *, taken: bool) -> None:
@@ -213,24 +256,24 @@ def person_problems(
     """clean_person's checks except the one that reads the database (a living person with the
     same ID number): the fields merged and cleaned so far, and the problems by field. An import
     checks a chunk of rows this way, then their ID numbers in one query."""
-    unknown = set(data) - PERSON_FIELDS
-    if unknown:
-        raise ValueError(f"not person fields: {sorted(unknown)}")
+    if not PERSON_FIELDS.issuperset(data):
+        raise ValueError(f"not person fields: {sorted(set(data) - PERSON_FIELDS)}")
     merged = {field: getattr(instance, field) for field in PERSON_FIELDS} if instance else {}
     merged.update(data)
+    today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
     # A birth date given in the future is refused even where a resident ID number's birth date
     # replaces it below: answering 200 to it would tell the client it was taken.
     given_birth = data.get("birth_date")
-    if given_birth and given_birth > (today or timezone.localdate()):
+    if given_birth and given_birth > today:
         errors["birth_date"] = [_("The birth date is in the future.")]
-    id_type = merged.get("id_type") or idnumbers.IdType.RESIDENT
+    id_type = merged.get("id_type") or _RESIDENT
     number = (merged.get("id_number") or "").strip()
-    if id_type not in idnumbers.IdType.values:
+    if id_type not in _ID_TYPES:
         errors["id_type"] = [_("Unknown ID type.")]
     elif number:
         try:
-            if id_type == idnumbers.IdType.RESIDENT:
+            if id_type == _RESIDENT:
                 resident = idnumbers.validate_resident_id(number, today=today)
                 number = resident.number
                 merged["birth_date"], merged["sex"] = resident.birth_date, resident.sex
@@ -241,10 +284,10 @@ def person_problems(
     merged["id_type"], merged["id_number"] = id_type, number
     if not (merged.get("name") or "").strip():
         errors["name"] = [_("A name is required.")]
-    for field in _TEXT_FIELDS:
+    for field, max_length in _MAX_LENGTHS.items():
         # The column's length, checked here: past it the database refuses the whole write.
         value = merged.get(field) or ""
-        if isinstance(value, str) and len(value) <= _MAX_LENGTHS[field]:
+        if isinstance(value, str) and len(value) <= max_length:
             continue  # the only validator of these fields is their length
         try:
             Person._meta.get_field(field).run_validators(value)
@@ -263,14 +306,14 @@ def person_problems(
         value = (merged.get(field) or "").strip()
         if value and not _PHONE.fullmatch(value):
             errors[field] = [_("Enter a phone number: digits, spaces, + and - only.")]
-    population = merged.get("population_type") or Person.PopulationType.REGISTERED
-    if population not in Person.PopulationType.values:
+    population = merged.get("population_type") or _REGISTERED
+    if population not in _POPULATION_TYPES:
         errors["population_type"] = [_("Unknown population type.")]
     birth = merged.get("birth_date")
-    if birth and birth > (today or timezone.localdate()):
+    if birth and birth > today:
         errors.setdefault("birth_date", [_("The birth date is in the future.")])
     merged["population_type"] = population
-    return {key: value for key, value in merged.items() if key in PERSON_FIELDS}, errors
+    return merged, errors  # person fields only: `data` has no other, and nor has `instance`
 
 
 def id_number_taken_message() -> str:
