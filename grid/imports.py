@@ -926,20 +926,38 @@ class _SeenNumbers:
     def find(self, digests: set[str], keys: set[int]):
         """The digests among `digests` of living persons registered (this import's included),
         and where each key among `keys` was first met: one query."""
-        parts, params = [], []
-        if digests:
-            parts.append(
-                f"SELECT id_digest, NULL, NULL, NULL FROM {Person._meta.db_table}"
-                f" WHERE status = %s AND id_digest {_in(digests, params, Person.Status.LIVING)}"
+        if connection.vendor == "postgresql":
+            # One index probe per value, however stale the planner's statistics: an import
+            # grows these tables faster than they are analysed.
+            sql = (
+                "SELECT p.id_digest, NULL::bigint, NULL::text, NULL::integer"
+                " FROM unnest(%s::text[]) AS d(digest), LATERAL (SELECT id_digest"
+                f"  FROM {Person._meta.db_table} WHERE id_digest = d.digest AND status = %s"
+                "  LIMIT 1) AS p"
+                " UNION ALL SELECT NULL, s.key, s.sheet, s.line"
+                " FROM unnest(%s::bigint[]) AS k(key), LATERAL (SELECT key, sheet, line"
+                f"  FROM {self.TABLE} WHERE key = k.key LIMIT 1) AS s"
             )
-        if keys:
-            parts.append(
-                f"SELECT NULL, key, sheet, line FROM {self.TABLE} WHERE key {_in(keys, params)}"
-            )
+            params = [list(digests), Person.Status.LIVING.value, list(keys)]
+        else:
+            parts, params = [], []
+            if digests:
+                parts.append(
+                    f"SELECT id_digest, NULL, NULL, NULL FROM {Person._meta.db_table}"
+                    f" WHERE status = %s AND id_digest IN ({', '.join(['%s'] * len(digests))})"
+                )
+                params += [Person.Status.LIVING.value, *digests]
+            if keys:
+                parts.append(
+                    f"SELECT NULL, key, sheet, line FROM {self.TABLE}"
+                    f" WHERE key IN ({', '.join(['%s'] * len(keys))})"
+                )
+                params += keys
+            sql = " UNION ALL ".join(parts)
         taken, seen = set(), {}
-        if parts:
+        if sql:
             with connection.cursor() as cursor:
-                cursor.execute(" UNION ALL ".join(parts), params)
+                cursor.execute(sql, params)
                 for digest, key, sheet, line in cursor.fetchall():
                     if digest is not None:
                         taken.add(digest)
@@ -957,17 +975,6 @@ class _SeenNumbers:
     def drop(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {self.TABLE}")
-
-
-def _in(values, params: list, *leading) -> str:
-    """`IN (…)` for a set of values (`= ANY(array)` on PostgreSQL: one parameter), adding the
-    parameters to `params` after `leading`."""
-    params.extend(leading)
-    if connection.vendor == "postgresql":
-        params.append(list(values))
-        return "= ANY(%s)"
-    params.extend(values)
-    return f"IN ({', '.join(['%s'] * len(values))})"
 
 
 class Importer:
@@ -999,6 +1006,7 @@ class Importer:
         self._writer = population.bulk_writer()
         self._memo: dict = {}  # of the rows' Cells
         self._seen: _SeenNumbers | None = None
+        self._jit: str | None = None  # the setting before the import
         self._background: ThreadPoolExecutor | None = None  # writing a chunk meanwhile
         self._pending = None  # the chunk being written: (table, rows, savepoint, …, future)
 
@@ -1043,6 +1051,10 @@ class Importer:
         self._background = ThreadPoolExecutor(1, "grid-import-writes")
         self._writer.describe(*_WRITTEN, self._seen.TABLE)
         with connection.cursor() as cursor:
+            # A chunk's lookups are thousands of index probes the planner may cost high enough
+            # to compile them, which takes longer than running them.
+            cursor.execute("SELECT current_setting('jit'), set_config('jit', 'off', true)")
+            self._jit = cursor.fetchone()[0]
             # Foreign keys checked as each COPY ends, not all at the commit: the checks then
             # run while the next chunk is read. A household's head is written before its
             # person, so that key waits for the commit as usual.
@@ -1064,6 +1076,8 @@ class Importer:
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares keys
+                    if self._jit is not None:
+                        cursor.execute("SELECT set_config('jit', %s, true)", [self._jit])
             if self._seen is not None:
                 self._seen.drop()
 
@@ -1243,10 +1257,23 @@ class Importer:
     def _find_houses(self, chunk: _Chunk, rooms: set[tuple[int, int, str]]) -> None:
         if not rooms:
             return
-        found = House.objects.filter(
-            building_id__in={building for building, _unit, _room in rooms},
-            number__in={room for _building, _unit, room in rooms},
-        ).values_list("pk", "grid_id", "building_id", "unit", "floor", "number")
+        if connection.vendor == "postgresql":
+            # A probe of the unique index per room, whatever the statistics say.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT h.id, h.grid_id, h.building_id, h.unit, h.floor, h.number"
+                    " FROM unnest(%s::bigint[], %s::integer[], %s::text[]) AS k(b, u, n),"
+                    " LATERAL (SELECT id, grid_id, building_id, unit, floor, number"
+                    f"  FROM {House._meta.db_table}"
+                    "  WHERE building_id = k.b AND unit = k.u AND number = k.n LIMIT 1) AS h",
+                    [list(column) for column in zip(*rooms, strict=True)],
+                )
+                found = cursor.fetchall()
+        else:
+            found = House.objects.filter(
+                building_id__in={building for building, _unit, _room in rooms},
+                number__in={room for _building, _unit, room in rooms},
+            ).values_list("pk", "grid_id", "building_id", "unit", "floor", "number")
         for pk, grid_id, building_id, unit, floor, number in found:
             chunk.houses[building_id, unit, number] = _House(
                 pk, grid_id, building_id, unit, floor, number
@@ -1255,9 +1282,24 @@ class Importer:
     def _find_households(self, chunk: _Chunk, numbers: set[str]) -> None:
         if not numbers:
             return
-        found = Household.objects.filter(number__in=numbers).values_list(
-            "pk", "number", "grid_id", "grid__path", "head_id", "house_id", "house__grid_id"
-        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT h.id, h.number, h.grid_id, h.path, h.head_id, h.house_id, h.house_grid"
+                    " FROM unnest(%s::text[]) AS k(number), LATERAL ("
+                    "  SELECT hh.id, hh.number, hh.grid_id, a.path, hh.head_id, hh.house_id,"
+                    "   hs.grid_id AS house_grid"
+                    f"  FROM {Household._meta.db_table} hh"
+                    f"  JOIN {Area._meta.db_table} a ON a.id = hh.grid_id"
+                    f"  LEFT JOIN {House._meta.db_table} hs ON hs.id = hh.house_id"
+                    "  WHERE hh.number = k.number LIMIT 1) AS h",
+                    [list(numbers)],
+                )
+                found = cursor.fetchall()
+        else:
+            found = Household.objects.filter(number__in=numbers).values_list(
+                "pk", "number", "grid_id", "grid__path", "head_id", "house_id", "house__grid_id"
+            )
         for pk, number, grid_id, path, head_id, house_id, house_grid_id in found:
             house = _House(house_id, house_grid_id) if house_id is not None else None
             chunk.households[number] = _Household(
