@@ -493,7 +493,12 @@ def _data_rows(rows: Iterator, positions: list[tuple[int, str]]) -> Iterator[Row
     for line, cells in rows:
         width = len(cells)
         values = {key: cells[position] for position, key in positions if position < width}
-        if not all(_blank(value) for value in values.values()):
+        try:
+            # Text cells (all of a CSV file's) are blank when they join into blank text.
+            blank = not "".join(values.values()).strip()
+        except TypeError:
+            blank = all(_blank(value) for value in values.values())
+        if not blank:
             yield Row(line=line, values=values)
 
 
@@ -1181,9 +1186,24 @@ class Importer:
 
     def _look_up(self, rows: list[Row], chunk: _Chunk, *, houses=True, households=False) -> None:
         """Read the grids, buildings, houses and households the rows name, one query each.
-        The rows are read with throwaway Cells: their problems are reported when each row is
-        checked, in the order a row's checks find them."""
-        probes = [Cells(row, self._memo) for row in rows]
+        Each place named is read once (the members of a household name the same room), with
+        throwaway Cells: a row's problems are reported when it is checked, in the order its
+        checks find them."""
+        places: dict[tuple, Cells] = {}
+        numbers: dict[tuple, Cells] = {}
+        for row in rows:
+            values = row.values
+            # The types too: 1, 1.0 and True are equal keys, but not the same cell.
+            place = tuple(
+                (type(value), value)
+                for value in (values.get(key) for key in ("grid", "building", "unit", "room"))
+            )
+            if place not in places:
+                places[place] = Cells(row, self._memo)
+            number = values.get("household")
+            if households and (type(number), number) not in numbers:
+                numbers[type(number), number] = Cells(row, self._memo)
+        probes = places.values()
         self._find_grids({probe.text("grid") for probe in probes})
         in_grid: set[tuple[int, str]] = set()
         in_area: set[str] = set()
@@ -1206,7 +1226,8 @@ class Importer:
                     rooms.add((building.pk, probe.integer("unit") or 1, probe.text("room")))
             self._find_houses(chunk, rooms)
         if households:
-            self._find_households(chunk, {probe.text("household") for probe in probes} - {""})
+            wanted = {probe.text("household") for probe in numbers.values()} - {""}
+            self._find_households(chunk, wanted)
 
     def _find_grids(self, values: set[str]) -> None:
         self._missing_grids = set()
@@ -1649,7 +1670,7 @@ class Importer:
         """registry.clean_person's rules, plus an ID number given twice in the file and a sex or
         birth date that contradicts the ID number, all reported together."""
         cells, fields = item.cells, item.fields
-        unreadable = {key for key, _message in cells.errors}
+        unreadable = {key for key, _message in cells.errors} if cells.errors else set()
         number = fields["id_number"]
         duplicate, first = False, None
         if number:

@@ -1486,10 +1486,11 @@ class _CopyWriter:
                 last = cursor.fetchone()[0]
                 return list(range(last - count + 1, last + 1))
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id')))"
+                " FROM generate_series(1, %s)",
                 [model._meta.db_table, count],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.fetchone()[0]  # one array, not a row per id
 
     def describe(self, *tables) -> None:
         """Read the column types of these tables (models, or table names), in one query."""
