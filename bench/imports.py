@@ -15,7 +15,7 @@
    by SET CONSTRAINTS ALL IMMEDIATE before the clock stops — then ROLLBACK, and VACUUM so the
    import finds the same tables.
 3. Times `import_registry buildings.csv` and `import_registry persons.csv` (the measurement) in
-   child processes, with their peak RSS (getrusage of each child) and CPU time.
+   child processes with DEBUG off, with their peak RSS (wait4 of each child) and CPU time.
 4. Checks the registry then holds every person with their history, prints rows/s, the ratio to
    the baseline and the peak RSS, and writes them as JSON to bench/results/.
 
@@ -48,6 +48,7 @@ import django  # noqa: E402
 django.setup()
 
 import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -412,12 +413,20 @@ def run_import(path: Path, street: Area, chunk_rows: int) -> dict:
     """`manage.py import_registry` in a child process: wall time, CPU time and peak RSS (from
     wait4, this child's own)."""
     out, err = path.with_suffix(".out"), path.with_suffix(".err")
+    # DEBUG off, as in production (with it on, Django keeps every query with its parameters),
+    # with the keys this process has, so the digests match the baseline's.
+    env = os.environ | {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "SANHUA_REGISTRY_KEY": settings.REGISTRY_HMAC_KEY,
+    }
     started = time.perf_counter()
     with out.open("w") as stdout, err.open("w") as stderr:
         child = subprocess.Popen(
             [sys.executable, "manage.py", "import_registry", str(path), "--grid", street.code,
              "--chunk-rows", str(chunk_rows)],
             cwd=ROOT,
+            env=env,
             stdout=stdout,
             stderr=stderr,
         )  # fmt: skip
