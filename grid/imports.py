@@ -880,8 +880,6 @@ class _PersonRow:
     seen_key: int | None = None  # the ID number's key among the numbers met in the file
     house: _House | None = None
     household: _Household | None = None
-    new_house: _House | None = None
-    new_household: _Household | None = None
     pk: int | None = None
 
 
@@ -1001,7 +999,6 @@ class Importer:
         self.report = ImportReport(mode=mode)
         self.actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         self._grids: dict[str, Area] = {}  # grid code or name → the grid, as found
-        self._missing_grids: set[str] = set()  # of this chunk
         self._where = ("", 0)  # (sheet, line) of the row being checked
         self._tags = {
             _alias(name): tag
@@ -1230,7 +1227,8 @@ class Importer:
             self._find_households(chunk, wanted)
 
     def _find_grids(self, values: set[str]) -> None:
-        self._missing_grids = set()
+        """Find the grids named (by code or name) that are not known yet; one not found, or
+        named ambiguously, is looked for again by the next chunk that names it."""
         wanted = {value for value in values if value and value not in self._grids}
         if not wanted:
             return
@@ -1245,8 +1243,6 @@ class Importer:
             matches = [grid for grid in found if value in (grid.code, grid.name)]
             if len(matches) == 1:
                 self._grids[value] = matches[0]
-            else:
-                self._missing_grids.add(value)
 
     def _find_buildings(self, chunk: _Chunk, in_grid: set, in_area: set) -> None:
         if in_grid:
