@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-peer
+.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-import bench-peer
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -60,8 +60,8 @@ messages: $(DEV)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
-# Both need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
-bench: bench-cases bench-registry bench-peer
+# All need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
+bench: bench-cases bench-registry bench-import bench-peer
 
 # Filing side by side with django-helpdesk's ticket creation, in one run with one load generator
 # (../shared/peers/side, beside the repository; skipped where it is not). It clones this
@@ -79,6 +79,9 @@ bench-cases: $(RUNTIME)
 
 bench-registry: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/registry.py $(BENCH_ARGS)
+
+bench-import: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python bench/imports.py $(BENCH_IMPORT_ARGS)
 
 worker: $(RUNTIME)
 	$(BIN)/celery -A governance worker --loglevel INFO

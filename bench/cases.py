@@ -2,7 +2,7 @@
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/sanhua_bench
     export REDIS_URL=redis://127.0.0.1:6379/0
-    python bench/cases.py [--dashboard-cases N] [--sweep-cases N] [--import-persons N]
+    python bench/cases.py [--dashboard-cases N] [--sweep-cases N]
 
 Migrates the database and loads the demo district if needed, starts gunicorn and a Celery worker
 with its beat (sweeper every second) on a queue of its own, then measures, each next to a
@@ -18,9 +18,9 @@ baseline measured in the same run on the same machine:
 3. escalation sweep: N overdue grid cases (default 20,000) escalated one level by the workers:
    escalations/s and total time, each checked escalated exactly once — against a plain SQL
    loop (FOR UPDATE SKIP LOCKED batches of 200, UPDATE + INSERT event) on as many other rows;
-4. registry import: persons from a CSV file through `manage.py import_registry` — rows/s —
-   against COPY of the same rows into a bare table;
-5. memory: peak RSS of each gunicorn and Celery worker process after the runs.
+4. memory: peak RSS of each gunicorn and Celery worker process after the runs.
+
+The registry import has a benchmark of its own, bench/imports.py.
 
 Prints the table and writes it as JSON to bench/results/. bench/README.md has a full run.
 """
@@ -28,13 +28,10 @@ Prints the table and writes it as JSON to bench/results/. bench/README.md has a 
 from __future__ import annotations
 
 import argparse
-import csv
 import http.client
-import io
 import json
 import os
 import platform
-import random
 import signal
 import socket
 import statistics
@@ -45,7 +42,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,7 +67,6 @@ from cases.demo import build_categories  # noqa: E402
 from cases.metrics import Period  # noqa: E402
 from cases.models import Case, CaseRollupState, Category  # noqa: E402
 from governance.models import ApiToken  # noqa: E402
-from grid import idnumbers  # noqa: E402
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, build_demo  # noqa: E402
 from grid.models import Area  # noqa: E402
 
@@ -85,7 +81,6 @@ def main() -> None:
     parser.add_argument("--dashboard-cases", type=int, default=1_000_000)
     parser.add_argument("--dashboard-samples", type=int, default=30)
     parser.add_argument("--sweep-cases", type=int, default=20_000)
-    parser.add_argument("--import-persons", type=int, default=2_000)
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--celery-concurrency", type=int, default=2)
     options = parser.parse_args()
@@ -104,7 +99,6 @@ def main() -> None:
     with Processes(tag, options) as processes:
         results = {
             "filing": bench_filing(processes, fixtures, options.filings),
-            "import": bench_import(fixtures, options.import_persons),
             "dashboard": bench_dashboard(processes.web_url, fixtures, options),
             "sweep": bench_sweep(fixtures, options.sweep_cases),
         }
@@ -799,69 +793,6 @@ def plain_sweep(tag: str, fx: Fixtures) -> dict:
     }
 
 
-# 4. Registry import
-
-
-def bench_import(fx: Fixtures, count: int) -> dict:
-    rng = random.Random()
-    base = date(1950, 1, 1) + timedelta(days=rng.randrange(20_000))
-    run = uuid.uuid4().hex[:6]
-    rows = []
-    for n in range(count):
-        birth = base + timedelta(days=n // 900)
-        number = idnumbers.make_resident_id("110101", birth, 100 + n % 900)
-        rows.append([fx.grid.code, f"BENCH-{run}-{n}", "户主", f"测试{n}", number])
-    header = ["网格", "户号", "与户主关系", "姓名", "证件号码"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    content = buffer.getvalue()
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8") as f:
-        f.write(content)
-        path = f.name
-
-    started = time.perf_counter()
-    with db_connect() as db:
-        db.execute(
-            "CREATE TEMP TABLE bench_persons (grid text, household text, relation text,"
-            " name text, id_number text)"
-        )
-        with db.cursor().copy("COPY bench_persons FROM STDIN WITH (FORMAT csv, HEADER)") as copy:
-            copy.write(content.encode())
-        copied = db.execute("SELECT count(*) FROM bench_persons").fetchone()[0]
-    baseline_seconds = time.perf_counter() - started
-
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "manage.py", "import_registry", path, "--grid", fx.grid.code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    os.unlink(path)
-    if done.returncode != 0:
-        sys.exit(f"import_registry failed:\n{done.stdout}\n{done.stderr[-2000:]}")
-    measured = {
-        "rows": count,
-        "seconds": round(seconds, 1),
-        "per_second": round(count / seconds, 1),
-        "output": done.stdout.strip().splitlines()[0],
-    }
-    baseline = {
-        "rows": copied,
-        "seconds": round(baseline_seconds, 3),
-        "per_second": round(copied / baseline_seconds, 1),
-    }
-    measured["per_second_ratio_to_baseline"] = ratio(baseline["per_second"], measured["per_second"])
-    print(
-        f"import: {measured['per_second']} rows/s through the command, "
-        f"{baseline['per_second']} rows/s by COPY"
-    )
-    return {"baseline_copy": baseline, "command": measured}
-
-
 # Output
 
 
@@ -894,14 +825,6 @@ def print_table(results: dict) -> None:
         print(
             f"| sweep ({values['cases']:,} cases, {values['seconds']} s, exactly once: "
             f"{values['exactly_once']}) | {way} | {values['per_second']} | | | | "
-            f"rate ÷{note} |"
-        )
-    imported = results["import"]
-    for way in ("baseline_copy", "command"):
-        values = imported[way]
-        note = values.get("per_second_ratio_to_baseline", "1")
-        print(
-            f"| import ({values['rows']:,} persons) | {way} | {values['per_second']} | | | | "
             f"rate ÷{note} |"
         )
     print(f"\nSQL statements per filing: request {queries['web']}, Celery {queries['celery']}")

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import operator
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import TextChoices
@@ -25,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 # character for each remainder of the weighted sum modulo 11.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
+_ZERO_WEIGHTS = ord("0") * sum(_WEIGHTS)
 
 # First two digits of the GB/T 2260 address code: provinces, autonomous regions and
 # municipalities; 71 Taiwan, 81 Hong Kong, 82 Macao. 83 is on the residence permits of Taiwan
@@ -92,14 +95,18 @@ class ResidentId:
 
 def normalize_id_number(value: str) -> str:
     """The ID number as it is stored and compared: trimmed, half-width, upper-case."""
-    return value.strip().translate(_FULL_WIDTH).upper()
+    value = value.strip()
+    if not value.isascii():  # no full-width character to translate (and a quick test)
+        value = value.translate(_FULL_WIDTH)
+    return value.upper()
 
 
 def check_digit(first17: str) -> str:
     """The GB 11643 check character ("0"–"9" or "X") for the first 17 digits of a number."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError("check_digit() needs exactly 17 ASCII digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
+    # The digits' bytes, each 48 ("0") more than its value: one pass in C, the 48s taken off.
+    total = sum(map(operator.mul, first17.encode(), _WEIGHTS)) - _ZERO_WEIGHTS
     return _CHECK_CHARS[total % 11]
 
 
@@ -278,5 +285,11 @@ def id_number_digest(value: str, *, key: bytes) -> str:
     """
     if not key:
         raise ValueError("id_number_digest() needs a non-empty key")
-    number = normalize_id_number(value).encode()
-    return hmac.new(key, number, hashlib.sha256).hexdigest()
+    hasher = _keyed_sha256(key).copy()  # the key's padding hashed once, not for every number
+    hasher.update(normalize_id_number(value).encode())
+    return hasher.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _keyed_sha256(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)

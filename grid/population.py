@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
@@ -1190,7 +1190,7 @@ def seed_population(
         and persons is not None
         and sum(n for _grid, n in plan) >= BULK_LOAD_PERSONS
     )
-    writer = _writer(tables_locked=large)
+    writer = bulk_writer(tables_locked=large)
     with (
         transaction.atomic() if large else nullcontext(),
         _indexes_and_keys_built_at_the_end(REGISTRY_MODELS) if large else nullcontext(),
@@ -1332,7 +1332,7 @@ def write_grid(grid: Area, plan: GridPlan, *, care_tags=None, writer=None) -> Se
     """Write one grid's plan as the registry services would, in one transaction."""
     if care_tags is None:
         care_tags = dict(CareTag.objects.values_list("code", "pk"))
-    writer = writer or _writer()
+    writer = writer or bulk_writer()
     now = timezone.now()
     buildings = plan.buildings
     houses = [(b, h) for b in buildings for h in b.houses]
@@ -1448,23 +1448,33 @@ def _head_pk(household: HouseholdPlan, person_pk: dict[int, int]) -> int | None:
     return None
 
 
-def _writer(*, tables_locked: bool = False):
+def bulk_writer(*, tables_locked: bool = False):
+    """The bulk writer of this database: `reserve(model, n)` takes n ids from a table's own
+    sequence, `insert(model, columns, rows)` writes rows in one statement (COPY on PostgreSQL,
+    executemany elsewhere). grid/imports.py writes each chunk of a file with it."""
     if connection.vendor == "postgresql":
         return _CopyWriter(tables_locked=tables_locked)
-    return _BulkCreateWriter()
+    return _ExecuteManyWriter()
 
 
 class _CopyWriter:
-    """PostgreSQL: ids from the table's own sequence, rows through binary COPY."""
+    """PostgreSQL: ids from the table's own sequence, rows through binary COPY.
+
+    It writes on the connection of the thread that made it, from any thread (one at a time),
+    so a caller can have COPY run while it goes on with other work: the thread waiting on the
+    server releases the GIL. reserve() and describe() query through Django and stay in the
+    thread that made it; insert() from another thread needs its tables described first.
+    """
 
     def __init__(self, *, tables_locked: bool = False):
         self.tables_locked = tables_locked
+        self.db = connections[DEFAULT_DB_ALIAS]  # this thread's; Django's are per thread
         self.types: dict[str, dict[str, str]] = {}
 
     def reserve(self, model, count: int) -> list[int]:
         if not count:
             return []
-        with connection.cursor() as cursor:
+        with self.db.cursor() as cursor:
             if self.tables_locked:
                 # Nobody else can insert into a table we hold exclusively, so nobody else takes
                 # a number from its sequence between these two calls: one call for the block.
@@ -1476,46 +1486,65 @@ class _CopyWriter:
                 last = cursor.fetchone()[0]
                 return list(range(last - count + 1, last + 1))
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                "SELECT array_agg(nextval(pg_get_serial_sequence(%s, 'id')))"
+                " FROM generate_series(1, %s)",
                 [model._meta.db_table, count],
             )
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.fetchone()[0]  # one array, not a row per id
+
+    def describe(self, *tables) -> None:
+        """Read the column types of these tables (models, or table names), in one query."""
+        names = [table._meta.db_table if hasattr(table, "_meta") else table for table in tables]
+        with self.db.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, a.attname, format_type(a.atttypid, NULL)"
+                " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                " WHERE a.attrelid = ANY(%s::regclass[]) AND a.attnum > 0"
+                " AND NOT a.attisdropped",
+                [names],
+            )
+            for table, column, kind in cursor.fetchall():
+                self.types.setdefault(table, {})[column] = kind
 
     def insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-        from psycopg import sql
-
         opts = model._meta
         column = {f.attname: f.column for f in opts.concrete_fields}
-        names = [column[attname] for attname in columns]
+        self.insert_rows(opts.db_table, [column[attname] for attname in columns], rows)
+
+    def insert_rows(self, table: str, names: list[str], rows: Iterable[tuple]) -> None:
+        """Rows of plain values into a table by its column names (a temporary table too)."""
+        from psycopg import sql
+
         statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-            sql.Identifier(opts.db_table), sql.SQL(", ").join(map(sql.Identifier, names))
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
         )
-        if opts.db_table not in self.types:
-            self.types[opts.db_table] = self._types(opts.db_table)
-        types = [self.types[opts.db_table][name] for name in names]
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        if table not in self.types:
+            self.describe(table)
+        types = [self.types[table][name] for name in names]
+        rows = iter(rows)
+        first = next(rows, None)
+        if first is None:
+            return  # no statement for nothing
+        self.db.ensure_connection()
+        with (
+            self.db.wrap_database_errors,  # Django's IntegrityError for a unique index
+            self.db.connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
             # Binary rows spare the server parsing text into dates, numbers and timestamps.
             copy.set_types(types)
+            copy.write_row(first)
             for row in rows:
                 copy.write_row(row)
 
-    @staticmethod
-    def _types(table: str) -> dict[str, str]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute"
-                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [table],
-            )
-            return dict(cursor.fetchall())
 
+class _ExecuteManyWriter:
+    """Other databases (SQLite): ids counted on from the table's highest, rows through one
+    executemany per call, their values prepared by the model's fields as bulk_create would.
+    Good for the laptop-sized demo; PostgreSQL is the one for millions."""
 
-class _BulkCreateWriter:
-    """Other databases (SQLite): ids counted on from the table's highest, rows through
-    bulk_create. Good for the laptop-sized demo; PostgreSQL is the one for millions."""
-
-    BATCH = 2000
+    def describe(self, *tables) -> None:
+        """Nothing to read ahead: executemany needs no column types."""
 
     def reserve(self, model, count: int) -> list[int]:
         if not count:
@@ -1534,8 +1563,28 @@ class _BulkCreateWriter:
         return list(range(highest + 1, highest + 1 + count))
 
     def insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+        opts = model._meta
+        fields = {f.attname: f for f in opts.concrete_fields}
+        prepare = [fields[attname].get_db_prep_save for attname in columns]
+        self.insert_rows(
+            opts.db_table,
+            [fields[attname].column for attname in columns],
+            (
+                [to_db(value, connection) for to_db, value in zip(prepare, row, strict=True)]
+                for row in rows
+            ),
+        )
+
+    def insert_rows(self, table: str, names: list[str], rows: Iterable) -> None:
+        """Rows of plain values into a table by its column names (a temporary table too)."""
+        quote = connection.ops.quote_name
+        statement = (
+            f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))})"
+            f" VALUES ({', '.join(['%s'] * len(names))})"
+        )
         rows = iter(rows)
-        while batch := list(itertools.islice(rows, self.BATCH)):
-            model.objects.bulk_create(
-                [model(**dict(zip(columns, row, strict=True))) for row in batch]
-            )
+        first = next(rows, None)
+        if first is None:
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(statement, itertools.chain([first], rows))

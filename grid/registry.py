@@ -9,9 +9,11 @@ writes nothing (each public function is one transaction).
 
 import re
 from datetime import date
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,6 +68,12 @@ PERSONAL_FIELDS = ("id_number", "phone", "other_phone")
 _TEXT_FIELDS = sorted(
     f for f in PERSON_FIELDS if Person._meta.get_field(f).get_internal_type() == "CharField"
 )
+# Looked up for every row of an import: the choices' values once, not a list per call.
+_ID_TYPES = frozenset(idnumbers.IdType.values)
+_RESIDENT = idnumbers.IdType.RESIDENT.value
+_POPULATION_TYPES = frozenset(Person.PopulationType.values)
+_REGISTERED = Person.PopulationType.REGISTERED.value
+_MAX_LENGTHS = {field: Person._meta.get_field(field).max_length for field in _TEXT_FIELDS}
 _PHONE = re.compile(r"[0-9+\-() ]{5,30}")
 _CODES = {name: {entry.code for entry in table} for name, table in codes.TABLES.items()}
 
@@ -105,37 +113,123 @@ def audit(actor, action: str, obj=None, *, model: str = "", fields=(), detail: s
 # Buildings, houses, households
 
 
-@transaction.atomic
-def create_building(*, actor, grid: Area, **fields) -> Building:
+def clean_fields(model, values: dict) -> dict[str, list[str]]:
+    """The problems Model.full_clean() finds in these field values, by field, without its checks
+    that query the database (foreign keys, uniqueness): the caller knows those already."""
+    errors = {}
+    for model_field in model._meta.concrete_fields:
+        if model_field.is_relation or model_field.name not in values:
+            continue
+        value = values[model_field.name]
+        if model_field.blank and value in model_field.empty_values:
+            continue
+        if _plainly_valid(model_field, value):
+            continue
+        try:
+            model_field.clean(value, None)
+        except ValidationError as exc:
+            errors[model_field.name] = exc.messages
+    return errors
+
+
+def _plainly_valid(model_field, value) -> bool:
+    """Whether Field.clean() would take the value as it is, told without calling it (an import
+    cleans a field for every row): text within the length of a text field, a whole number
+    within the range of a number field, with no choices and no other validator."""
+    limits = _limits(model_field)
+    if limits is None or value in model_field.empty_values:
+        return False
+    kind, low, high = limits
+    if kind is str:
+        return type(value) is str and len(value) <= high
+    return type(value) is int and (low is None or low <= value) and (high is None or value <= high)
+
+
+@cache
+def _limits(model_field) -> tuple | None:
+    if model_field.choices:
+        return None
+    low = high = None
+    for validator in model_field.validators:
+        if isinstance(validator, MaxLengthValidator):
+            high = validator.limit_value
+        elif isinstance(validator, MinValueValidator):
+            low = validator.limit_value
+        elif isinstance(validator, MaxValueValidator):
+            high = validator.limit_value
+        else:
+            return None
+    if model_field.get_internal_type() == "CharField":
+        return (str, None, high) if high is not None else None
+    if model_field.get_internal_type().endswith("IntegerField"):
+        return (int, low, high)
+    return None
+
+
+def check_new_building(grid: Area, fields: dict, *, taken: bool) -> None:
+    """create_building's rules, raising ValidationError; `taken` says whether the grid already
+    has a building with this number (an import asks for a whole chunk of rows in one query)."""
     if grid.level != Area.Level.GRID:
         raise ValidationError({"grid": [_("A building belongs to a grid.")]})
-    if Building.objects.filter(grid=grid, number=fields.get("number", "")).exists():
+    if taken:
         raise ValidationError({"number": [_("This grid already has a building with this number.")]})
     if fields.get("lng") is not None or fields.get("lat") is not None:
         # A location is a pair, on the globe (a spreadsheet's 1e999 is a float, but no place).
         geo.parse_point(fields.get("lng"), fields.get("lat"))
+    if errors := clean_fields(Building, fields):
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_building(*, actor, grid: Area, **fields) -> Building:
+    taken = Building.objects.filter(grid=grid, number=fields.get("number", "")).exists()
+    check_new_building(grid, fields, taken=taken)
     building = Building(grid=grid, **fields)
     building.full_clean()
     building.save()
     return building
 
 
-@transaction.atomic
-def create_house(*, actor, building: Building, **fields) -> House:
+def check_new_house(building, fields: dict, *, taken: bool) -> None:
+    """create_house's rules, raising ValidationError; `building` needs only its floors and units,
+    and `taken` says whether its unit already has a room with this number."""
     unit, floor = fields.get("unit", 1), fields.get("floor")
     errors = {}
     if unit is not None and not 1 <= unit <= max(building.units, 1):
         errors["unit"] = [_("The building has %(n)s unit(s).") % {"n": building.units}]
     if floor is not None and not (-5 <= floor <= building.floors and floor != 0):
         errors["floor"] = [_("The building has %(n)s floor(s).") % {"n": building.floors}]
-    if House.objects.filter(building=building, unit=unit, number=fields.get("number")).exists():
+    if taken:
         errors["number"] = [_("This unit already has a room with this number.")]
     if errors:
         raise ValidationError(errors)
+    if errors := clean_fields(House, fields):
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def create_house(*, actor, building: Building, **fields) -> House:
+    taken = House.objects.filter(
+        building=building, unit=fields.get("unit", 1), number=fields.get("number")
+    ).exists()
+    check_new_house(building, fields, taken=taken)
     house = House(building=building, grid_id=building.grid_id, **fields)
     house.full_clean()
     house.save()
     return house
+
+
+def check_new_household(*, number: str, house, grid: Area | None, fields: dict, taken: bool):
+    """create_household's rules, raising ValidationError; `taken` says whether a household
+    with this number exists."""
+    if house is None and grid is None:
+        raise ValidationError({"house": [_("A household needs a house or a grid.")]})
+    if house is None and grid.level != Area.Level.GRID:
+        raise ValidationError({"grid": [_("A household belongs to a grid, not a larger area.")]})
+    if taken:
+        raise ValidationError({"number": [_("A household with this number already exists.")]})
+    if errors := clean_fields(Household, {"number": number, **fields}):
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -143,12 +237,8 @@ def create_household(
     *, actor, number: str, house: House | None = None, grid: Area | None = None, **fields
 ) -> Household:
     """A household, living in `house` (or, before it has one, registered in `grid`)."""
-    if house is None and grid is None:
-        raise ValidationError({"house": [_("A household needs a house or a grid.")]})
-    if house is None and grid.level != Area.Level.GRID:
-        raise ValidationError({"grid": [_("A household belongs to a grid, not a larger area.")]})
-    if Household.objects.filter(number=number).exists():
-        raise ValidationError({"number": [_("A household with this number already exists.")]})
+    taken = Household.objects.filter(number=number).exists()
+    check_new_household(number=number, house=house, grid=grid, fields=fields, taken=taken)
     household = Household(
         number=number, house=house, grid_id=house.grid_id if house else grid.pk, **fields
     )
@@ -160,40 +250,47 @@ def create_household(
 # People
 
 
-def clean_person(data: dict, *, instance: Person | None = None, today: date | None = None) -> dict:
-    """Validate person fields; return them cleaned, with birth date and sex derived from a
-    resident ID number. Raises ValidationError with every bad field at once."""
-    unknown = set(data) - PERSON_FIELDS
-    if unknown:
-        raise ValueError(f"not person fields: {sorted(unknown)}")
+def person_problems(
+    data: dict, *, instance: Person | None = None, today: date | None = None
+) -> tuple[dict, dict[str, list[str]]]:
+    """clean_person's checks except the one that reads the database (a living person with the
+    same ID number): the fields merged and cleaned so far, and the problems by field. An import
+    checks a chunk of rows this way, then their ID numbers in one query."""
+    if not PERSON_FIELDS.issuperset(data):
+        raise ValueError(f"not person fields: {sorted(set(data) - PERSON_FIELDS)}")
     merged = {field: getattr(instance, field) for field in PERSON_FIELDS} if instance else {}
     merged.update(data)
+    today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
     # A birth date given in the future is refused even where a resident ID number's birth date
     # replaces it below: answering 200 to it would tell the client it was taken.
     given_birth = data.get("birth_date")
-    if given_birth and given_birth > (today or timezone.localdate()):
+    if given_birth and given_birth > today:
         errors["birth_date"] = [_("The birth date is in the future.")]
-    id_type = merged.get("id_type") or idnumbers.IdType.RESIDENT
+    id_type = merged.get("id_type") or _RESIDENT
     number = (merged.get("id_number") or "").strip()
-    if id_type not in idnumbers.IdType.values:
+    if id_type not in _ID_TYPES:
         errors["id_type"] = [_("Unknown ID type.")]
     elif number:
         try:
-            number = idnumbers.validate_id(id_type, number, today=today)
+            if id_type == _RESIDENT:
+                resident = idnumbers.validate_resident_id(number, today=today)
+                number = resident.number
+                merged["birth_date"], merged["sex"] = resident.birth_date, resident.sex
+            else:
+                number = idnumbers.validate_id(id_type, number, today=today)
         except ValidationError as exc:
             errors["id_number"] = exc.messages
-        else:
-            if id_type == idnumbers.IdType.RESIDENT:
-                resident = idnumbers.validate_resident_id(number, today=today)
-                merged["birth_date"], merged["sex"] = resident.birth_date, resident.sex
     merged["id_type"], merged["id_number"] = id_type, number
     if not (merged.get("name") or "").strip():
         errors["name"] = [_("A name is required.")]
-    for field in _TEXT_FIELDS:
+    for field, max_length in _MAX_LENGTHS.items():
         # The column's length, checked here: past it the database refuses the whole write.
+        value = merged.get(field) or ""
+        if isinstance(value, str) and len(value) <= max_length:
+            continue  # the only validator of these fields is their length
         try:
-            Person._meta.get_field(field).run_validators(merged.get(field) or "")
+            Person._meta.get_field(field).run_validators(value)
         except ValidationError as exc:
             errors.setdefault(field, []).extend(exc.messages)
     # A bad resident ID number already explains why no sex could be derived from it.
@@ -209,23 +306,34 @@ def clean_person(data: dict, *, instance: Person | None = None, today: date | No
         value = (merged.get(field) or "").strip()
         if value and not _PHONE.fullmatch(value):
             errors[field] = [_("Enter a phone number: digits, spaces, + and - only.")]
-    population = merged.get("population_type") or Person.PopulationType.REGISTERED
-    if population not in Person.PopulationType.values:
+    population = merged.get("population_type") or _REGISTERED
+    if population not in _POPULATION_TYPES:
         errors["population_type"] = [_("Unknown population type.")]
     birth = merged.get("birth_date")
-    if birth and birth > (today or timezone.localdate()):
+    if birth and birth > today:
         errors.setdefault("birth_date", [_("The birth date is in the future.")])
-    digest = id_digest(number)
+    merged["population_type"] = population
+    return merged, errors  # person fields only: `data` has no other, and nor has `instance`
+
+
+def id_number_taken_message() -> str:
+    return _("A living person with this ID number is already registered.")
+
+
+def clean_person(data: dict, *, instance: Person | None = None, today: date | None = None) -> dict:
+    """Validate person fields; return them cleaned, with birth date and sex derived from a
+    resident ID number. Raises ValidationError with every bad field at once."""
+    cleaned, errors = person_problems(data, instance=instance, today=today)
+    digest = id_digest(cleaned["id_number"])
     if digest and "id_number" not in errors:
         clash = Person.objects.filter(id_digest=digest, status=Person.Status.LIVING)
         if instance is not None:
             clash = clash.exclude(pk=instance.pk)
         if clash.exists():
-            errors["id_number"] = [_("A living person with this ID number is already registered.")]
+            errors["id_number"] = [id_number_taken_message()]
     if errors:
         raise ValidationError(errors)
-    merged["population_type"] = population
-    return {key: value for key, value in merged.items() if key in PERSON_FIELDS}
+    return cleaned
 
 
 def _start(
@@ -402,9 +510,7 @@ def move_back_in(
         .exclude(id_digest="")
         .exists()
     ):
-        raise ValidationError(
-            {"id_number": [_("A living person with this ID number is already registered.")]}
-        )
+        raise ValidationError({"id_number": [id_number_taken_message()]})
     _start(person, house=house, household=household, relation=relation, on=on)
     person.status, person.house, person.household, person.relation_to_head = (
         Person.Status.LIVING,

@@ -13,11 +13,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from kombu.exceptions import OperationalError
 
-from grid import imports
+from grid import imports, registry
 from grid.models import (
     AuditEntry,
     Building,
@@ -823,3 +825,224 @@ def test_an_over_long_name_in_a_job_is_a_row_error_not_an_unexpected_error(famil
     assert (job.status, job.written_rows, job.bad_rows) == ("done", 1, 1)
     assert [(e["line"], e["field"]) for e in job.errors] == [(3, "name")]
     assert Person.objects.filter(name="赵大伟").count() == 1
+
+
+# A pipeline of chunks: the same report and the same records whatever the chunk size
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3])
+def test_every_bad_row_is_reported_the_same_whatever_the_chunk_size(
+    family, grid_one, grid1, chunk_rows
+):
+    with translation.override("en"):
+        report = imports.import_file(
+            csv_bytes(GOOD_AND_BAD_ROWS), area=grid_one, actor=grid1, chunk_rows=chunk_rows
+        )
+
+    assert lines_and_fields(report) == BAD_LINES
+    assert report.errors[3].message == "This ID number is also on line 2."
+    assert (report.total_rows, report.bad_rows, report.written_rows) == (7, 5, 0)
+    assert dict(report.created) == {"houses": 1, "households": 1, "persons": 2}
+    assert not Household.objects.filter(number="H-0100").exists()
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 4])
+def test_rows_see_what_the_good_rows_of_earlier_chunks_added(family, grid_one, grid1, chunk_rows):
+    rows = [
+        HEADER,
+        ["1", "1", "5", "501", "H-0100", "户主", "赵大伟", ID_A, ""],  # adds room and household
+        ["1", "1", "", "501", "H-0100", "户主", "孙强", ID_C, ""],  # a second head: bad
+        ["1", "1", "", "501", "H-0100", "配偶", "吴芳", ID_F, ""],  # joins them
+        ["1", "2", "", "501", "H-0100", "子", "周杰", ID_E, ""],  # another room: bad
+        ["1", "1", "", "501", "H-0101", "户主", "李娜", ID_A, ""],  # the same ID number: bad
+    ]
+
+    with translation.override("en"):
+        report = imports.import_file(
+            csv_bytes(rows), area=grid_one, actor=grid1, mode=Mode.KEEP_GOOD_ROWS,
+            chunk_rows=chunk_rows,
+        )  # fmt: skip
+
+    assert [(e.line, e.field, e.message) for e in report.errors] == [
+        (3, "relation", "The household already has a head."),
+        (5, "room", "Building 1 has no room 501 in unit 2; give its floor."),
+        (6, "id_number", "This ID number is also on line 2."),
+    ]
+    household = Household.objects.get(number="H-0100")
+    assert household.head.name == "赵大伟"
+    assert sorted(household.persons.values_list("name", flat=True)) == ["吴芳", "赵大伟"]
+    assert House.objects.filter(building=family["building"], number="501").count() == 1
+
+
+def test_the_history_of_an_imported_person_is_the_registrys(family, grid_one, grid1):
+    rows = [
+        HEADER + ["关爱标签", "入住日期"],
+        ["1", "1", "5", "501", "H-0100", "户主", "赵大伟", ID_A, "", "独居老人", "2024-05-01"],
+    ]
+
+    imports.import_file(csv_bytes(rows), area=grid_one, actor=grid1)
+
+    person = Person.objects.get(name="赵大伟")
+    house, household = person.house, person.household
+    assert (house.number, house.floor, house.grid, household.head, household.house) == (
+        "501", 5, grid_one, person, house,
+    )  # fmt: skip
+    assert list(person.care_tags.values_list("code", flat=True)) == ["elderly_alone"]
+    residence, membership = (
+        Residence.objects.get(person=person),
+        Membership.objects.get(person=person),
+    )
+    assert (residence.house, residence.started_on, residence.ended_on) == (
+        house,
+        date(2024, 5, 1),
+        None,
+    )
+    assert (membership.household, membership.relation, membership.started_on) == (
+        household, "02", date(2024, 5, 1),
+    )  # fmt: skip
+    event = LifeEvent.objects.get(person=person)
+    assert (event.kind, event.occurred_on, event.house, event.household, event.actor) == (
+        "move_in", date(2024, 5, 1), house, household, grid1,
+    )  # fmt: skip
+    entry = AuditEntry.objects.get(action="create", model="Person", object_id=person.pk)
+    assert entry.actor == grid1
+    assert "id_number" in entry.fields.split(",")
+    assert person.id_digest == registry.id_digest(ID_A)
+
+
+def _persons_rows(count: int, prefix: str, first_birth: date) -> list[list[str]]:
+    """`count` good persons rows, three to a household in a room of its own, with care tags."""
+    rows = [HEADER + ["关爱标签"]]
+    for n in range(count):
+        relation = ("户主", "配偶", "子")[n % 3]
+        number = resident_id(first_birth + timedelta(days=n), 2 * (n % 400) + 1)
+        rows.append(
+            ["1", "1", str(1 + n % 6), f"{prefix}{n // 3}", f"{prefix}-{n // 3}", relation,
+             f"居民{n}", number, "", "残疾人" if n % 5 == 0 else ""]
+        )  # fmt: skip
+    return rows
+
+
+def test_one_chunk_costs_the_same_queries_whatever_its_size(family, grid_one, grid1):
+    def queries(count: int, prefix: str, first_birth: date) -> int:
+        content = csv_bytes(_persons_rows(count, prefix, first_birth))
+        with CaptureQueriesContext(connection) as captured:
+            report = imports.import_file(content, area=grid_one, actor=grid1, chunk_rows=count)
+        assert (report.bad_rows, report.created["persons"]) == (0, count)
+        return len(captured)
+
+    small = queries(50, "A", date(1950, 1, 1))
+    large = queries(500, "B", date(1960, 1, 1))
+
+    assert small == large
+    assert large <= 30
+    assert Person.objects.filter(name__startswith="居民").count() == 550
+
+
+def test_the_file_is_read_in_blocks_never_whole(family, grid_one, grid1):
+    class Watched(io.BytesIO):
+        sizes: list = []
+
+        def read(self, size=-1):
+            self.sizes.append(size)
+            return super().read(size)
+
+        def read1(self, size=-1):
+            self.sizes.append(size)
+            return super().read1(size)
+
+        def readinto(self, buffer):
+            self.sizes.append(len(buffer))
+            return super().readinto(buffer)
+
+    source = Watched(csv_bytes(_persons_rows(30, "W", date(1970, 1, 1)), encoding="gb18030"))
+
+    report = imports.import_file(source, area=grid_one, actor=grid1, chunk_rows=7)
+
+    assert report.written_rows == 30
+    assert Watched.sizes
+    assert all(0 < size <= imports.READ_BLOCK for size in Watched.sizes)
+
+
+def test_a_gb18030_file_whose_chinese_starts_late_is_still_recognised(
+    family, grid_one, grid1, monkeypatch
+):
+    monkeypatch.setattr(imports, "READ_BLOCK", 64)  # the Chinese is many blocks in
+    rows = [["building", "room", "household", "relation", "name", "id_number"]]
+    rows += [["1", "301", "H-0001", "52", f"Wang {n}", resident_id(date(1950, 1, 1 + n), 2 * n)]
+             for n in range(5)]  # fmt: skip
+    rows.append(["1", "301", "H-0001", "52", "王䶮", ID_F])
+    content = csv_bytes(rows, encoding="gb18030")
+
+    report = imports.import_file(content, area=grid_one, actor=grid1, chunk_rows=2)
+
+    assert (report.errors, report.written_rows) == ([], 6)
+    assert Person.objects.filter(name="王䶮").exists()
+
+
+def test_a_line_unreadable_after_the_first_chunk_writes_nothing(family, grid_one, grid1):
+    rows = [HEADER, GOOD_AND_BAD_ROWS[1], GOOD_AND_BAD_ROWS[7],
+            ["1", "1", "", "501", "H-0100", "子", "x" * 200_000, ID_C, ""]]  # fmt: skip
+    before = registry_counts()
+
+    with pytest.raises(imports.ImportFileError) as caught:
+        imports.import_file(
+            csv_bytes(rows), area=grid_one, actor=grid1, mode=Mode.KEEP_GOOD_ROWS, chunk_rows=1
+        )
+
+    assert [(e.line, e.field) for e in caught.value.errors] == [(4, "file")]
+    assert registry_counts() == before
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 5000])
+def test_an_xlsx_workbook_is_read_sheet_by_sheet_in_chunks(home_community, grid_one, chunk_rows):
+    community_staff = get_user_model().objects.get(username="community")
+    content = xlsx_bytes({
+        "人员": [["网格", "楼栋", "单元", "房号", "户号", "与户主关系", "姓名", "证件号码"],
+                 [grid_one.code, 8, 1, 101, "H-0800", "户主", "郑国强", ID_E],
+                 [grid_one.code, 8, 1, 101, "H-0800", "配偶", "吴芳", ID_F]],
+        "楼栋": [["网格", "楼栋", "地址", "楼层数", "单元数"],
+                 [grid_one.code, 8, "黄埔花园8栋", 6, 2]],
+        "房屋": [["网格", "楼栋", "单元", "楼层", "房号"], [grid_one.code, 8, 1, 1, 101]],
+    })  # fmt: skip
+
+    report = imports.import_file(
+        content, area=home_community, actor=community_staff, chunk_rows=chunk_rows
+    )
+
+    assert (report.errors, report.written_rows) == ([], 4)
+    assert Household.objects.get(number="H-0800").persons.count() == 2
+
+
+def test_a_record_saved_meanwhile_fails_its_row_not_the_chunk(family, grid_one, grid1, monkeypatch):
+    find = imports._SeenNumbers.find
+
+    def blind(self, digests, keys):
+        taken, seen = find(self, digests, keys)
+        return set(), seen  # as if the son were registered after the chunk was checked
+
+    monkeypatch.setattr(imports._SeenNumbers, "find", blind)
+    rows = [HEADER, GOOD_AND_BAD_ROWS[1], ["1", "1", "", "501", "H-0100", "子", "陈小明",
+            family["son"].id_number, ""], GOOD_AND_BAD_ROWS[7]]  # fmt: skip
+
+    with translation.override("en"):
+        report = imports.import_file(
+            csv_bytes(rows), area=grid_one, actor=grid1, mode=Mode.KEEP_GOOD_ROWS
+        )
+
+    assert [(e.line, e.field, e.message) for e in report.errors] == [
+        (3, "", "This row clashes with a record saved meanwhile; import it again.")
+    ]
+    assert report.written_rows == 2
+    members = Household.objects.get(number="H-0100").persons.values_list("name", flat=True)
+    assert sorted(members) == ["吴芳", "赵大伟"]
+
+
+def test_the_jobs_import_entry_names_its_file(family, grid_one, grid1):
+    job = start_job(grid1, grid_one, csv_bytes(GOOD_AND_BAD_ROWS[:2]), name="黄埔花园.csv")
+
+    run_import(job.pk)
+
+    entry = AuditEntry.objects.get(action="import", model="ImportJob", object_id=job.pk)
+    assert entry.detail.endswith(" file=黄埔花园.csv")
+    assert "rows=1 bad=0 written=1" in entry.detail

@@ -1,8 +1,9 @@
 """Import buildings, houses, households or persons from a CSV or XLSX file:
 `python manage.py import_registry FILE [--grid CODE] [--dry-run | --keep-good-rows]`.
 
-The layout of the file is described in grid/imports.py. Every bad row is printed with its line,
-field and reason; the exit status is 1 when rows were bad and nothing was written.
+The layout of the file is described in grid/imports.py. The file is read and imported chunk by
+chunk (--chunk-rows) behind a progress bar. Every bad row is printed with its line, field and
+reason; the exit status is 1 when rows were bad and nothing was written.
 """
 
 from pathlib import Path
@@ -37,40 +38,40 @@ class Command(BaseCommand):
             help="what the tables hold (default: recognised from the columns)",
         )
         parser.add_argument("--user", help="username recorded as the importer (and checked)")
+        parser.add_argument(
+            "--chunk-rows",
+            type=int,
+            default=imports.CHUNK_ROWS,
+            help=f"rows checked and written together (default {imports.CHUNK_ROWS})",
+        )
         modes = parser.add_mutually_exclusive_group()
         modes.add_argument("--dry-run", action="store_true", help="check only, write nothing")
         modes.add_argument(
             "--keep-good-rows", action="store_true", help="write the good rows, report the bad"
         )
 
-    def handle(self, *args, file, grid, kind, user, dry_run, keep_good_rows, **options):
+    def handle(self, *args, file, grid, kind, user, dry_run, keep_good_rows, chunk_rows, **options):
+        if chunk_rows < 1:
+            raise CommandError("--chunk-rows must be 1 or more.")
         area = self._area(grid)
         actor = self._user(user)
-        try:
-            content = Path(file).read_bytes()
-        except OSError as exc:
-            raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
-        try:
-            tables = imports.read_tables(content, kind=kind)
-        except imports.ImportFileError as exc:
-            self._print_errors(exc.errors)
-            raise CommandError("The file cannot be imported; nothing was written.") from None
         if dry_run:
             mode = ImportJob.Mode.DRY_RUN
         elif keep_good_rows:
             mode = ImportJob.Mode.KEEP_GOOD_ROWS
         else:
             mode = ImportJob.Mode.ALL_OR_NOTHING
-        total = sum(len(table.rows) for table in tables)
-        # The bar goes to the real stderr stream: Django's wrapper would add a newline to each
-        # of tqdm's carriage-return updates.
-        with tqdm(total=total, unit="row", file=getattr(self.stderr, "_out", None)) as bar:
-            try:
-                report = imports.import_tables(
-                    tables, area=area, actor=actor, mode=mode, progress=lambda *_: bar.update()
-                )
-            except PermissionDenied as exc:
-                raise CommandError(str(exc)) from None
+        try:
+            handle = open(file, "rb")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
+        try:
+            # The file is read as the rows are imported, chunk by chunk, never whole.
+            with handle, imports.open_tables(handle, kind=kind) as tables:
+                report = self._import(tables, area, actor, mode, Path(file).name, chunk_rows)
+        except imports.ImportFileError as exc:
+            self._print_errors(exc.errors)
+            raise CommandError("The file cannot be imported; nothing was written.") from None
         self._print_errors(report.errors)
         created = ", ".join(
             f"{kind} {report.created[kind]}" for kind in imports.KIND_ORDER if report.created[kind]
@@ -86,6 +87,32 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Every row is good (dry run: nothing written)."))
         else:
             self.stdout.write(self.style.SUCCESS("Imported."))
+
+    def _import(self, tables, area, actor, mode, file_name, chunk_rows):
+        total = sum(table.size_hint for table in tables)
+        # The bar goes to the real stderr stream: Django's wrapper would add a newline to each
+        # of tqdm's carriage-return updates.
+        with tqdm(total=total, unit="row", file=getattr(self.stderr, "_out", None)) as bar:
+
+            def advance(done: int, expected: int) -> None:
+                bar.total = expected  # the size hint, until the rows outnumber it
+                bar.update(done - bar.n)
+
+            try:
+                report = imports.import_tables(
+                    tables,
+                    area=area,
+                    actor=actor,
+                    mode=mode,
+                    progress=advance,
+                    file_name=file_name,
+                    chunk_rows=chunk_rows,
+                )
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from None
+            # Blank lines are no rows: the bar ends where the rows did.
+            bar.total = bar.n
+        return report
 
     def _area(self, code: str | None) -> Area:
         if code:
