@@ -27,7 +27,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery, When
+from django.db.models import OuterRef, Prefetch, Q, Subquery, When
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -77,6 +77,7 @@ from cases.models import (
     Urgency,
 )
 from cases.photos import photo_response
+from cases.prefetch import prefetch_existing, with_relation_flags
 from cases.workflow import ACTION_LABELS
 from governance.forms import PlainSelect
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
@@ -643,38 +644,35 @@ class BulkAcceptView(ConsoleMixin, ListView):
 # The case page
 
 
+CASE_PAGE_RELATIONS = [
+    # Each event's photos are sorted out of the case's (_timeline): one query, not two.
+    Prefetch(
+        "events",
+        queryset=CaseEvent.objects.select_related("actor", "from_holder", "to_holder").order_by(
+            "version"
+        ),
+    ),
+    "photos",
+    Prefetch(
+        "dispatches",
+        # "lead" sorts after "cooperating": descending puts the lead first.
+        queryset=Dispatch.objects.select_related("department").order_by("-role", "id"),
+    ),
+    Prefetch("supervisions", queryset=Supervision.objects.select_related("by")),
+    Prefetch("callbacks", queryset=Callback.objects.select_related("by")),
+]
+# Read by _registry_links, in the user's scope, and only those the case has.
+REGISTRY_RELATIONS = ["buildings", "households", "persons"]
+
+
 def _case_page_queryset(queryset):
-    # Whether the case links any building, household or person: the page reads a kind only
-    # when it does (_registry_links).
-    links = {
-        f"links_{relation}": Exists(
-            getattr(Case, relation).through.objects.filter(case_id=OuterRef("pk"))
-        )
-        for relation in ("buildings", "households", "persons")
-    }
-    return (
+    """The case with whether it has rows of each relation the page shows (cases/prefetch.py):
+    case_page then reads only those it has."""
+    return with_relation_flags(
         queryset.select_related(
             "category__lead_department", "grid", "holder", "reporter", "duplicate_of"
-        )
-        .annotate(**links)
-        .prefetch_related(
-            # Each event's photos are sorted out of the case's (_timeline): one query, not two.
-            Prefetch(
-                "events",
-                queryset=CaseEvent.objects.select_related(
-                    "actor", "from_holder", "to_holder"
-                ).order_by("version"),
-            ),
-            "photos",
-            Prefetch(
-                "dispatches",
-                # "lead" sorts after "cooperating": descending puts the lead first.
-                queryset=Dispatch.objects.select_related("department").order_by("-role", "id"),
-            ),
-            Prefetch("supervisions", queryset=Supervision.objects.select_related("by")),
-            Prefetch("callbacks", queryset=Callback.objects.select_related("by")),
-            "category__cooperating_departments",
-        )
+        ).prefetch_related("category__cooperating_departments"),
+        [*CASE_PAGE_RELATIONS, *REGISTRY_RELATIONS],
     )
 
 
@@ -720,6 +718,7 @@ def case_page(request, case: Case | int, *, bound=None, status: int = 200, alert
     case = with_deadlines(_case_page_queryset(cases_visible_to(user))).filter(pk=pk).first()
     if case is None:
         raise Http404(_("No such case in your area."))
+    prefetch_existing(case, CASE_PAGE_RELATIONS)
     actions = policies.step_names(policies.case_actions_for(user, case))
 
     report = next((e for e in case.events.all() if e.action == "report"), None)
@@ -792,7 +791,7 @@ def _registry_links(user, case: Case) -> list[tuple[str, str, str]]:
         (Person, _("Person"), "registry-person", lambda p: p.name),
     ):
         relation = f"{model._meta.model_name}s"
-        if not getattr(case, f"links_{relation}", True):
+        if not getattr(case, f"has_{relation}"):
             continue
         rows = restrict(getattr(case, relation).all(), user, path_field="grid__path")
         for row in rows:

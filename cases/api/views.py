@@ -49,6 +49,7 @@ from cases.models import (
     Supervision,
 )
 from cases.photos import photo_response
+from cases.prefetch import prefetch_existing, with_relation_flags
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Building, Household, Person
 
@@ -275,8 +276,13 @@ class CaseViewSet(
         if self.action == "list":
             queryset = queryset.only(*CASE_LIST_COLUMNS)
         elif self.action == "retrieve":
-            queryset = queryset.prefetch_related(*CASE_DETAIL_PREFETCH)
+            queryset = with_relation_flags(queryset, CASE_DETAIL_PREFETCH)
         return queryset
+
+    def retrieve(self, request, pk=None):
+        case = self.get_object()
+        prefetch_existing(case, CASE_DETAIL_PREFETCH)
+        return Response(self.get_serializer(case).data)
 
     def get_serializer_class(self):
         return s.CaseSerializer if self.action == "list" else s.CaseDetailSerializer
