@@ -24,6 +24,22 @@ WORKDAY_SECONDS = sum(
 )
 
 
+ONE_DAY = timedelta(days=1)
+WORKDAY = timedelta(seconds=WORKDAY_SECONDS)
+
+
+def _since_midnight(moment) -> timedelta:
+    return timedelta(
+        hours=moment.hour,
+        minutes=moment.minute,
+        seconds=moment.second,
+        microseconds=moment.microsecond,
+    )
+
+
+WORK_OFFSETS = tuple((_since_midnight(begin), _since_midnight(end)) for begin, end in WORK_PERIODS)
+
+
 @functools.cache
 def _library_workday(day: date) -> bool:
     # The library's tables are fixed while the process runs, and deadlines ask about the same
@@ -79,15 +95,33 @@ class WorkCalendar:
         raise AssertionError("unreachable: the periods never end")
 
     def between(self, start: datetime, end: datetime) -> float:
-        """Working seconds from `start` to `end` (0 if end is not after start)."""
+        """Working seconds from `start` to `end` (0 if end is not after start).
+
+        Day by day, whole working days at once: the case queue asks it twice for each of its
+        fifty rows on every refresh, and walking period by period was a fifth of the page."""
         if end <= start:
             return 0.0
-        total = 0.0
-        for period_start, period_end in self._periods(start):
-            if period_start >= end:
-                break
-            total += (min(period_end, end) - period_start).total_seconds()
-        return total
+        first, last = start.astimezone(SHANGHAI), end.astimezone(SHANGHAI)
+        day, last_day = first.date(), last.date()
+        if day == last_day:
+            return self._worked(day, _since_midnight(first), _since_midnight(last)).total_seconds()
+        total = self._worked(day, _since_midnight(first), ONE_DAY)
+        day += ONE_DAY
+        while day < last_day:
+            if self.is_workday(day):
+                total += WORKDAY
+            day += ONE_DAY
+        total += self._worked(last_day, timedelta(0), _since_midnight(last))
+        return total.total_seconds()
+
+    def _worked(self, day: date, since: timedelta, until: timedelta) -> timedelta:
+        """Working time on `day` between two times of that day (as time since midnight)."""
+        worked = timedelta(0)
+        if self.is_workday(day):
+            for begin, end in WORK_OFFSETS:
+                if min(end, until) > max(begin, since):
+                    worked += min(end, until) - max(begin, since)
+        return worked
 
 
 def deadline(start: datetime, hours: float, *, calendar: WorkCalendar, natural: bool) -> datetime:

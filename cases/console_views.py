@@ -19,6 +19,7 @@ it was dispatched to; any other id is a 404.
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cached_property
 
 import django_filters
 from django import forms
@@ -61,8 +62,10 @@ from cases.filtersets import (
     cases_visible_to,
     visible_case_ids,
 )
-from cases.forms import StepForm, VersionedForm, category_label
+from cases.forms import StepForm, VersionedForm, category_label, choice_labels
+from cases.keyset import InvalidCursor, Key, Ordering
 from cases.models import (
+    OPEN_STATUSES,
     Callback,
     Case,
     CaseEvent,
@@ -74,7 +77,9 @@ from cases.models import (
     Urgency,
 )
 from cases.photos import photo_response
+from cases.prefetch import prefetch_existing, with_relation_flags
 from cases.workflow import ACTION_LABELS
+from governance.forms import PlainSelect
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
 from grid.models import Area, Building, Department, Household, Person, Post
 
@@ -84,7 +89,6 @@ PAGE_SIZE = 50
 MAX_PAGE = 10_000
 BULK_LIMIT = 200
 LEVEL_OF_ROLE = {role: level for level, role in policies.ROLE_OF_LEVEL.items()}
-OPEN_STATUSES = [S.REPORTED, S.IN_PROGRESS, S.DISPATCHED, S.RESOLVED, S.SUSPENDED]
 # The steps that start a new stage clock (a new due_at counted from the step's time). Urging,
 # callbacks and the departments' steps leave the clock alone, so they do not restart the light.
 STAGE_STARTS = (
@@ -208,22 +212,32 @@ def held_by(user, prefix: str = "") -> Q:
     if user.is_superuser:
         return Q()
     condition = Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
-    posts = Post.objects.filter(user=user, is_active=True, role__in=LEVEL_OF_ROLE).values_list(
-        "role", "area__path"
-    )
-    for role, path in posts:
-        if path:
-            condition |= Q(
-                **{f"{prefix}level": LEVEL_OF_ROLE[role], f"{prefix}holder__path__startswith": path}
-            )
+    for role, area_id, path, area_level in _level_posts(user):
+        level = LEVEL_OF_ROLE[role]
+        if area_level == level:
+            # The only area at that level in the post's subtree is the post's own: the holder
+            # is it, by id (an index serves a holder's open cases newest first).
+            condition |= Q(**{f"{prefix}level": level, f"{prefix}holder": area_id})
+        elif path:
+            condition |= Q(**{f"{prefix}level": level, f"{prefix}holder__path__startswith": path})
     return condition
 
 
+def _level_posts(user) -> list[tuple]:
+    """(role, area id, path, area level) of the user's active posts at a level, read once per
+    request (kept on the user object, as policies and jurisdiction keep theirs)."""
+    cached = getattr(user, "_level_posts", None)
+    if cached is None:
+        cached = user._level_posts = list(
+            Post.objects.filter(user=user, is_active=True, role__in=LEVEL_OF_ROLE).values_list(
+                "role", "area_id", "area__path", "area__level"
+            )
+        )
+    return cached
+
+
 def holds_any_level(user) -> bool:
-    return (
-        user.is_superuser
-        or Post.objects.filter(user=user, is_active=True, role__in=LEVEL_OF_ROLE).exists()
-    )
+    return user.is_superuser or bool(_level_posts(user))
 
 
 def department_ids_of(user) -> list[int]:
@@ -358,6 +372,23 @@ class Sort:
     ]
 
 
+URGENCY_RANK = models.Case(
+    When(urgency=Urgency.EMERGENCY, then=0),
+    When(urgency=Urgency.URGENT, then=1),
+    default=2,
+    output_field=models.IntegerField(),
+)
+NEWEST_FIRST = (Key("reported_at", descending=True), Key("id", descending=True))
+# Each sort pages by a cursor over its keys (cases/keyset.py). Newest first is a range of an
+# index (every case's, a grid's, or a holder's open cases); the others sort what the filters
+# leave. Cases with no deadline come after those with one, on every database.
+QUEUE_ORDERINGS = {
+    Sort.NEWEST: Ordering(NEWEST_FIRST),
+    Sort.URGENT: Ordering((Key("urgency_rank"), Key("due_at", nulls="last"), *NEWEST_FIRST)),
+    Sort.DUE: Ordering((Key("due_at", nulls="last"), *NEWEST_FIRST)),
+}
+
+
 def _local_day_start(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
@@ -379,7 +410,7 @@ class QueueFilterSet(CaseFilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue",
         label=gettext_lazy("Overdue"),
-        widget=forms.Select(
+        widget=PlainSelect(
             choices=[
                 ("", gettext_lazy("Any deadline")),
                 ("true", gettext_lazy("Overdue")),
@@ -403,7 +434,9 @@ class QueueFilterSet(CaseFilterSet):
         self.filters["q"].label = gettext_lazy("Number or title")
         self.filters["urgency"].label = gettext_lazy("Urgency")
         self.filters["urgency"].extra["empty_label"] = gettext_lazy("Any urgency")
-        self.filters["category"].extra["widget"] = forms.Select(choices=self._category_choices())
+        self.filters["category"].extra["widget"] = PlainSelect(choices=self._category_choices())
+        for name in ("within", "urgency", "sort"):
+            self.filters[name].extra["widget"] = PlainSelect
 
     @staticmethod
     def _category_choices():
@@ -454,19 +487,24 @@ class QueueFilterSet(CaseFilterSet):
 
     def sort_by(self, queryset, name, value):
         if value == Sort.URGENT:
-            rank = models.Case(
-                When(urgency=Urgency.EMERGENCY, then=0),
-                When(urgency=Urgency.URGENT, then=1),
-                default=2,
-                output_field=models.IntegerField(),
-            )
-            return queryset.annotate(urgency_rank=rank).order_by(
-                "urgency_rank", "due_at", "-reported_at", "-id"
-            )
-        if value == Sort.DUE:
-            return queryset.order_by("due_at", "-reported_at", "-id")
-        return queryset.order_by("-reported_at", "-id")
+            queryset = queryset.annotate(urgency_rank=URGENCY_RANK)
+        return QUEUE_ORDERINGS[value].apply(queryset)
 
+    @property
+    def ordering(self) -> Ordering:
+        sort = self.form.cleaned_data.get("sort") if self.is_valid() else None
+        return QUEUE_ORDERINGS[sort or Sort.NEWEST]
+
+
+# The columns a row of the queue shows or decides by (its light, whether I may accept it), and no
+# others (every column of a case and of both its areas, boundaries too, was most of the read).
+# tests/cases/test_reads.py would see a column missing here as a query per row.
+QUEUE_COLUMNS = [
+    *("id", "number", "title", "urgency", "status", "level", "version", "due_at", "is_overdue"),
+    *("dispatched_at", "reported_at", "category", "grid", "holder"),
+    *("category__code", "category__name", "category__name_en", "grid__name"),
+    *("holder__name", "holder__level", "holder__path"),
+]
 
 # The two views of the queue: what my level holds now, or every case of my area.
 HELD = "held"
@@ -488,6 +526,7 @@ class CaseQueueView(ConsoleMixin, ListView):
             return ["console/_queue_rows.html"]
         return [self.template_name]
 
+    @cached_property
     def view_name(self) -> str:
         requested = self.request.GET.get("view")
         if requested in (HELD, AREA):
@@ -496,7 +535,7 @@ class CaseQueueView(ConsoleMixin, ListView):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        view = self.view_name()
+        view = self.view_name
         if view == HELD:
             queryset = queryset.filter(held_by(self.request.user))
             if not self.request.GET.getlist("status"):
@@ -507,32 +546,43 @@ class CaseQueueView(ConsoleMixin, ListView):
         if not self.filterset.is_valid():
             return queryset.none()
         queryset = self.filterset.qs.select_related("category", "grid", "holder")
-        return with_deadlines(queryset)
+        return with_deadlines(queryset.only(*QUEUE_COLUMNS))
 
     def get_context_data(self, **kwargs):
-        # A page beyond the first is reached by offset; no COUNT over the whole queue.
-        page = page_number(self.request)
-        start = (page - 1) * PAGE_SIZE
-        rows = list(self.object_list[start : start + PAGE_SIZE + 1])
-        has_next = len(rows) > PAGE_SIZE
-        rows = rows[:PAGE_SIZE]
+        # A page beyond the first is the rows after ?after= (the cursor of the last row of the
+        # page before: cases/keyset.py), not an offset; no COUNT over the whole queue.
+        ordering = self.filterset.ordering
+        cursor = self.request.GET.get("after") or None
+        try:
+            rows, following = ordering.page(self.object_list, cursor, PAGE_SIZE)
+        except InvalidCursor:  # edited, or another sort's: the first page
+            cursor = None
+            rows, following = ordering.page(self.object_list, None, PAGE_SIZE)
         now = timezone.now()
         calendar = WorkCalendar.load()
         user = self.request.user
+        labels = choice_labels(S), choice_labels(Urgency), choice_labels(Area.Level)
         for case in rows:
             case.light = light_of(case, now, calendar)
             case.category_label = category_label(case.category)
+            case.status_label = labels[0].get(case.status, case.status)
+            case.urgency_label = labels[1].get(case.urgency, case.urgency)
+            case.level_label = labels[2].get(case.level, case.level)
             case.can_accept = case.status == S.REPORTED and policies.can_accept(user, case)
         query = self.request.GET.copy()
         query.pop("page", None)
+        query.pop("after", None)
+        first_query = query.urlencode()
+        if following:
+            query["after"] = following
         context = super().get_context_data(object_list=rows, **kwargs)
         context.update(
             cases=rows,
             filter=self.filterset,
-            view=self.view_name(),
-            page=page,
-            has_next=has_next,
-            query=query.urlencode(),
+            view=self.view_name,
+            paged=cursor is not None,
+            first_query=first_query,
+            next_query=query.urlencode() if following else None,
             bulk_report=self.request.session.pop("bulk_report", None),
             any_acceptable=any(case.can_accept for case in rows),
         )
@@ -594,25 +644,35 @@ class BulkAcceptView(ConsoleMixin, ListView):
 # The case page
 
 
+CASE_PAGE_RELATIONS = [
+    # Each event's photos are sorted out of the case's (_timeline): one query, not two.
+    Prefetch(
+        "events",
+        queryset=CaseEvent.objects.select_related("actor", "from_holder", "to_holder").order_by(
+            "version"
+        ),
+    ),
+    "photos",
+    Prefetch(
+        "dispatches",
+        # "lead" sorts after "cooperating": descending puts the lead first.
+        queryset=Dispatch.objects.select_related("department").order_by("-role", "id"),
+    ),
+    Prefetch("supervisions", queryset=Supervision.objects.select_related("by")),
+    Prefetch("callbacks", queryset=Callback.objects.select_related("by")),
+]
+# Read by _registry_links, in the user's scope, and only those the case has.
+REGISTRY_RELATIONS = ["buildings", "households", "persons"]
+
+
 def _case_page_queryset(queryset):
-    return queryset.select_related(
-        "category__lead_department", "grid", "holder", "reporter", "duplicate_of"
-    ).prefetch_related(
-        Prefetch(
-            "events",
-            queryset=CaseEvent.objects.select_related("actor", "from_holder", "to_holder")
-            .prefetch_related("photos")
-            .order_by("version"),
-        ),
-        "photos",
-        Prefetch(
-            "dispatches",
-            # "lead" sorts after "cooperating": descending puts the lead first.
-            queryset=Dispatch.objects.select_related("department").order_by("-role", "id"),
-        ),
-        Prefetch("supervisions", queryset=Supervision.objects.select_related("by")),
-        Prefetch("callbacks", queryset=Callback.objects.select_related("by")),
-        "category__cooperating_departments",
+    """The case with whether it has rows of each relation the page shows (cases/prefetch.py):
+    case_page then reads only those it has."""
+    return with_relation_flags(
+        queryset.select_related(
+            "category__lead_department", "grid", "holder", "reporter", "duplicate_of"
+        ).prefetch_related("category__cooperating_departments"),
+        [*CASE_PAGE_RELATIONS, *REGISTRY_RELATIONS],
     )
 
 
@@ -620,6 +680,9 @@ LEVEL_LABELS = dict(Area.Level.choices)
 
 
 def _timeline(case: Case, departments: dict[int, Department]) -> list[dict]:
+    photos_of = {}
+    for photo in case.photos.all():
+        photos_of.setdefault(photo.event_id, []).append(photo)
     rows = []
     for event in case.events.all():
         department = departments.get(event.data.get("department")) if event.data else None
@@ -638,20 +701,24 @@ def _timeline(case: Case, departments: dict[int, Department]) -> list[dict]:
                 "to_status": S(event.to_status).label,
                 "status_changed": event.from_status != event.to_status,
                 "department": department,
-                "photos": list(event.photos.all()),
+                "photos": photos_of.get(event.pk, []),
             }
         )
     return rows
 
 
-def case_page(request, case: Case, *, bound=None, status: int = 200, alert: str = ""):
-    """Render the case page for `case` (read again, in scope). `bound` is ("case", action,
-    form) or ("dispatch", dispatch_pk, action, form): a form that failed, shown open with its
-    errors beside its fields."""
+def case_page(request, case: Case | int, *, bound=None, status: int = 200, alert: str = ""):
+    """Render the case page for `case` (or its id; read again, in scope: another is a 404).
+    `bound` is ("case", action, form) or ("dispatch", dispatch_pk, action, form): a form that
+    failed, shown open with its errors beside its fields."""
     user = request.user
     now = timezone.now()
     calendar = WorkCalendar.load()
-    case = with_deadlines(_case_page_queryset(cases_visible_to(user))).get(pk=case.pk)
+    pk = case if isinstance(case, int) else case.pk
+    case = with_deadlines(_case_page_queryset(cases_visible_to(user))).filter(pk=pk).first()
+    if case is None:
+        raise Http404(_("No such case in your area."))
+    prefetch_existing(case, CASE_PAGE_RELATIONS)
     actions = policies.step_names(policies.case_actions_for(user, case))
 
     report = next((e for e in case.events.all() if e.action == "report"), None)
@@ -715,15 +782,18 @@ def _decorate_dispatch(dispatch, user, now, calendar, bound=None) -> None:
 
 
 def _registry_links(user, case: Case) -> list[tuple[str, str, str]]:
-    """(kind, name, url) of the registry rows linked to the case that the user may open."""
+    """(kind, name, url) of the registry rows linked to the case that the user may open. A
+    kind is read only when the case has some (most cases link none): see _case_page_queryset."""
     links = []
     for model, kind, route, label in (
         (Building, _("Building"), "registry-building", lambda b: b.name or b.address),
         (Household, _("Household"), "registry-household", lambda h: h.number),
         (Person, _("Person"), "registry-person", lambda p: p.name),
     ):
-        related = getattr(case, f"{model._meta.model_name}s")
-        rows = restrict(related.all(), user, path_field="grid__path")
+        relation = f"{model._meta.model_name}s"
+        if not getattr(case, f"has_{relation}"):
+            continue
+        rows = restrict(getattr(case, relation).all(), user, path_field="grid__path")
         for row in rows:
             links.append((kind, label(row), reverse(route, args=[row.pk])))
     return links
@@ -769,8 +839,8 @@ class CaseDetailView(ConsoleMixin, DetailView):
     jurisdiction_path = "grid__path"
     jurisdiction_department = "dispatches__department"
 
-    def get(self, request, *args, **kwargs):
-        return case_page(request, self.get_object())
+    def get(self, request, pk: int):
+        return case_page(request, pk)  # read once, in scope, with all the page shows
 
 
 class CaseStepView(ConsoleMixin, DetailView):

@@ -8,6 +8,8 @@ The forms check shape only; what a step needs (a reason, a photo, a later date) 
 to say, and its messages come back beside the fields (BootstrapForm.add_service_errors).
 """
 
+import functools
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language, gettext_lazy
@@ -141,6 +143,18 @@ class SatisfactionField(forms.TypedChoiceField):
             error_messages={"required": gettext_lazy("Rate from 1 to 5.")},
             **kwargs,
         )
+
+
+@functools.cache
+def _choice_labels(choices, language: str | None) -> dict:
+    return {value: str(label) for value, label in choices.choices}
+
+
+def choice_labels(choices) -> dict:
+    """{value: label} of a choices class (Case.Status, Urgency …) in the request's language,
+    translated once per language and process: lists show a few labels on every row, and
+    get_FOO_display() rebuilds the field's choices on every call."""
+    return _choice_labels(choices, get_language())
 
 
 def category_label(category) -> str:

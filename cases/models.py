@@ -118,6 +118,11 @@ class CalendarDay(models.Model):
         return f"{self.day} {'workday' if self.is_workday else 'holiday'}"
 
 
+# The statuses of a case still being worked on (every one but closed and rejected): what a
+# level's queue holds by default, and the condition of the index that serves it.
+OPEN_STATUSES = ("reported", "in_progress", "dispatched", "resolved", "suspended")
+
+
 class Case(models.Model):
     """One incident (网格事件) on its way up and back down the hierarchy.
 
@@ -157,12 +162,22 @@ class Case(models.Model):
     address = models.CharField(_("address"), max_length=200, blank=True)
     lng = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
+    # Their lookups are served by the indexes of Meta that start with them (fewer indexes for
+    # every filing and every step to write).
     grid = models.ForeignKey(
-        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="cases_in_grid"
+        Area,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="cases_in_grid",
+        db_index=False,
     )
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
     holder = models.ForeignKey(
-        Area, verbose_name=_("held by"), on_delete=models.PROTECT, related_name="cases_held"
+        Area,
+        verbose_name=_("held by"),
+        on_delete=models.PROTECT,
+        related_name="cases_held",
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REPORTED
@@ -215,6 +230,17 @@ class Case(models.Model):
             models.Index(fields=["status", "due_at"], name="case_due_idx"),
             models.Index(fields=["holder", "status"], name="case_holder_idx"),
             models.Index(fields=["category", "reported_at"], name="case_category_idx"),
+            # The case lists, newest first, each page a range of one index (cases/keyset.py):
+            # every case (the district, and the areas whose share of the cases is large, by
+            # scanning it until a page of theirs is found), a grid's cases (a grid worker's
+            # list), and the open cases an area holds (a level's queue in the console).
+            models.Index(fields=["-reported_at", "-id"], name="case_newest_idx"),
+            models.Index(fields=["grid", "-reported_at", "-id"], name="case_grid_newest_idx"),
+            models.Index(
+                fields=["holder", "-reported_at", "-id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_held_open_newest_idx",
+            ),
             # The catch-up task looks for the few cases whose routing never ran; a partial
             # index keeps that scan small however many cases there are.
             models.Index(

@@ -11,6 +11,7 @@ route to prove none is left unscoped.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Q, QuerySet
 
@@ -19,11 +20,15 @@ from grid.models import Area, Post
 
 @dataclass(frozen=True)
 class Scope:
-    """The reach of one user: area path prefixes and department ids; `everything` for admins."""
+    """The reach of one user: area path prefixes and department ids; `everything` for admins.
+    `grid_paths` are those of `paths` that are grids: a grid has no area below it, so its
+    subtree is the grid alone, matched by its id (an index serves a grid's rows in any order
+    the index has) rather than by a prefix of a joined path (which no index on the rows can)."""
 
     everything: bool
     paths: tuple[str, ...]
     department_ids: tuple[int, ...]
+    grid_paths: frozenset[str] = frozenset()
 
     @property
     def is_empty(self) -> bool:
@@ -44,13 +49,19 @@ def scope_of(user) -> Scope:
         scope = Scope(everything=True, paths=(), department_ids=())
     else:
         rows = Post.objects.filter(user=user, is_active=True).values_list(
-            "area__path", "department_id"
+            "area__path", "area__level", "department_id"
         )
-        paths = sorted({path for path, _dept in rows if path})
+        paths = sorted({path for path, _level, _dept in rows if path})
         # A path inside another one adds nothing to the OR below.
         paths = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
-        departments = sorted({dept for _path, dept in rows if dept})
-        scope = Scope(everything=False, paths=tuple(paths), department_ids=tuple(departments))
+        grids = frozenset(path for path, level, _dept in rows if level == Area.Level.GRID)
+        departments = sorted({dept for _path, _level, dept in rows if dept})
+        scope = Scope(
+            everything=False,
+            paths=tuple(paths),
+            department_ids=tuple(departments),
+            grid_paths=grids & set(paths),
+        )
     user._jurisdiction_scope = scope
     return scope
 
@@ -69,8 +80,12 @@ def restrict(
         return queryset
     condition = Q(pk__in=[])
     if path_field:
+        grid_ids = [area_id(path) for path in scope.paths if path in scope.grid_paths]
+        if grid_ids:
+            condition |= Q(**{f"{_area_lookup(queryset.model, path_field)}__in": grid_ids})
         for prefix in scope.paths:
-            condition |= Q(**{f"{path_field}__startswith": prefix})
+            if prefix not in scope.grid_paths:
+                condition |= Q(**{f"{path_field}__startswith": prefix})
     if department_field and scope.department_ids:
         lookup = {f"{department_field}__in": scope.department_ids}
         if "__" in department_field:
@@ -80,6 +95,24 @@ def restrict(
         else:
             condition |= Q(**lookup)
     return queryset.filter(condition)
+
+
+@cache
+def _area_lookup(model, path_field: str) -> str:
+    """The lookup of the area whose path `path_field` is: "grid__path" → "grid" (the grid's id,
+    with no join), "path" → "pk". Only an area's path says where a row is."""
+    *relations, last = path_field.split("__")
+    target = model
+    for name in relations:
+        target = target._meta.get_field(name).related_model
+    if target is not Area or last != "path":
+        raise ValueError(f"{model.__name__}.{path_field} is not the path of an area")
+    return "__".join(relations) or "pk"
+
+
+def area_id(path: str) -> int:
+    """The id of the area with this path: its last id ("/1/4/17/" → 17)."""
+    return int(path.rstrip("/").rpartition("/")[2])
 
 
 def areas_visible_to(user) -> QuerySet[Area]:

@@ -69,7 +69,7 @@ PAGES = {
     "/registry/buildings/": ("admin", [*_fields(BuildingFilterSet), "after"]),
     "/registry/imports/": ("admin", ["page"]),
     "/registry/exports/": ("admin", ["page"]),
-    "/console/cases/": ("district", [*_fields(QueueFilterSet), "view", "page"]),
+    "/console/cases/": ("district", [*_fields(QueueFilterSet), "view", "page", "after"]),
     "/console/dispatches/": ("transport", ["show"]),
     "/console/inbox/": ("district", [*_fields(NotificationFilterSet), "page"]),
     "/field/report/": ("grid1", ["building", "household", "person"]),

@@ -4,7 +4,7 @@ import pytest
 from django import forms
 from django.utils import translation
 
-from governance.forms import bootstrap_classes
+from governance.forms import PlainSelect, bootstrap_classes
 from grid.models import Area
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +39,26 @@ def test_model_selects_offer_a_blank_choice_in_words_not_dashes(demo):
 
     with translation.override("en"):
         assert _first_option(_AreaForm(), "required_area") == ("", "Choose…")
+
+
+@pytest.mark.parametrize("value", ["", "a&b", 3, "3", None, "none of them"])
+@pytest.mark.parametrize(
+    "attrs", [{"class": "form-select", "id": "id_x"}, {"required": True, "hidden": False, "q": '"'}]
+)
+def test_a_plain_select_writes_what_django_s_templates_write(value, attrs):
+    choices = [("", "全部 <区域>"), ("a&b", "A & B"), (3, "三"), ("4", "四\u3000网格")]
+
+    plain = PlainSelect(attrs=attrs, choices=choices).render("area", value)
+
+    assert plain == forms.Select(attrs=attrs, choices=choices).render("area", value)
+
+
+def test_a_plain_select_of_areas_writes_what_django_s_templates_write(demo):
+    field = forms.ModelChoiceField(queryset=Area.objects.order_by("path"), required=False)
+    chosen = Area.objects.order_by("path")[3]
+    django_select = field.widget.render("area", chosen.pk)
+    field.widget = PlainSelect()
+    field.widget.choices = field.choices
+
+    assert field.widget.render("area", chosen.pk) == django_select
+    assert f'value="{chosen.pk}" selected' in django_select

@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from cases import limits, policies
 from cases.filtersets import cases_visible_to, find_category, visible_case_ids
-from cases.forms import category_label
+from cases.forms import category_label, choice_labels
 from cases.models import (
     Callback,
     Case,
@@ -113,15 +113,30 @@ class PersonNameField(serializers.Field):
         return {"id": user.pk, "name": _name_of(user)}
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class LabelField(serializers.Field):
+    """The label of a choice, in the request's language: `choices` a choices class, `source`
+    the field with the value. `source="get_status_display"` cost a list of fifty cases a fifth
+    of its time: Django rebuilds the field's choices on every call, and DRF inspects the
+    method's signature on every row before calling it."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+        self.choices = choices
+
+    def to_representation(self, value):
+        return choice_labels(self.choices).get(value, value)
+
+
 class CaseSerializer(serializers.ModelSerializer):
     """A case in a list."""
 
     category = CategoryBriefSerializer(read_only=True)
     status = serializers.CharField(read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-    urgency_label = serializers.CharField(source="get_urgency_display", read_only=True)
-    source_label = serializers.CharField(source="get_source_display", read_only=True)
-    level_label = serializers.CharField(source="get_level_display", read_only=True)
+    status_label = LabelField(Case.Status, source="status")
+    urgency_label = LabelField(Urgency, source="urgency")
+    source_label = LabelField(Case.Source, source="source")
+    level_label = LabelField(Area.Level, source="level")
     grid = AreaBriefSerializer(read_only=True)
     holder = AreaBriefSerializer(read_only=True)
     reporter = PersonNameField(allow_null=True)
@@ -234,7 +249,7 @@ class CasePhotoSerializer(serializers.ModelSerializer):
 
 class CaseBriefSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = LabelField(Case.Status, source="status")
 
     class Meta:
         model = Case
@@ -246,9 +261,9 @@ class DispatchSerializer(serializers.ModelSerializer):
 
     department = DepartmentBriefSerializer(read_only=True)
     role = serializers.CharField(read_only=True)
-    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    role_label = LabelField(Dispatch.Role, source="role")
     status = serializers.CharField(read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = LabelField(Dispatch.Status, source="status")
     dispatched_by = PersonNameField(allow_null=True)
     remaining_seconds = serializers.IntegerField(
         read_only=True,
@@ -300,7 +315,7 @@ class DispatchWithCaseSerializer(DispatchSerializer):
 
 class SupervisionSerializer(serializers.ModelSerializer):
     by = PersonNameField(allow_null=True)
-    level_label = serializers.CharField(source="get_level_display", read_only=True)
+    level_label = LabelField(Area.Level, source="level")
 
     class Meta:
         model = Supervision

@@ -443,6 +443,34 @@ def test_the_list_pages_by_cursor_newest_first(login, file_case):
     assert seen == [c.pk for c in reversed(cases)]
 
 
+def test_the_list_pages_through_cases_reported_at_one_instant_and_back(login, file_case):
+    # Imported history can share a timestamp: the cursor holds (reported_at, id), not an
+    # offset among the ties.
+    cases = [file_case("0101", title=f"导入{n}") for n in range(7)]
+    Case.objects.update(reported_at=timezone.now() - timedelta(days=3))
+    client = login("grid1")
+
+    seen, pages, url = [], [], "/api/cases/?page_size=3"
+    while url:
+        page = client.get(url).json()
+        pages.append(page)
+        seen += [c["id"] for c in page["results"]]
+        url = page["next"]
+    back = client.get(pages[-1]["previous"]).json()
+
+    assert seen == sorted((c.pk for c in cases), reverse=True)
+    assert [c["id"] for c in back["results"]] == seen[3:6]
+    assert pages[0]["previous"] is None
+
+
+def test_a_cursor_that_is_not_one_is_404(login, file_case):
+    file_case("0101")
+
+    response = login("grid1").get("/api/cases/", {"cursor": "cD0lJSU="})  # p=%%%
+
+    assert response.status_code == 404
+
+
 @pytest.fixture
 def mixed_cases(file_case, home_grids, district_case, user):
     """Four cases a day apart: a grid case in grid1's grid, an urgent community one (bus stop),

@@ -4,6 +4,8 @@ holiday schedule, with CalendarDay overrides; emergencies run on the natural clo
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cases.calendar import SHANGHAI, WorkCalendar, deadline
 from cases.models import CalendarDay
@@ -119,6 +121,36 @@ def test_between_undoes_add():
     end = PLAIN.add(start, 20 * HOUR)
 
     assert PLAIN.between(start, end) == 20 * HOUR
+
+
+def _between_period_by_period(calendar: WorkCalendar, start: datetime, end: datetime) -> float:
+    """Working seconds as the definition reads: each working period from start on, to end."""
+    total = timedelta(0)
+    for period_start, period_end in calendar._periods(start):
+        if period_start >= end:
+            break
+        total += min(period_end, end) - period_start
+    return total.total_seconds()
+
+
+moments = st.datetimes(
+    min_value=datetime(2025, 12, 20), max_value=datetime(2027, 1, 10), timezones=st.just(SHANGHAI)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=moments,
+    length=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=60)),
+    day_off=st.booleans(),
+)
+def test_between_counts_what_the_working_periods_hold(start, length, day_off):
+    # Across New Year and National Day, weekends, lunch and nights, with an override or none.
+    calendar = WorkCalendar({date(2026, 3, 4): False} if day_off else {})
+    end = start + length
+
+    assert calendar.between(start, end) == _between_period_by_period(calendar, start, end)
+    assert calendar.between(end, start) == 0
 
 
 def test_an_emergency_deadline_runs_on_the_natural_clock():

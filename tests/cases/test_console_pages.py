@@ -2,6 +2,7 @@
 login, the queue's filters and traffic lights, bulk accept, each step's form with its errors
 beside the fields, refusals that change nothing, the department inbox and the notifications."""
 
+import html
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -259,6 +260,43 @@ def test_the_htmx_poll_gets_only_the_table(signed_in, file_case):
     assert "<html" not in body
     assert numbers_in(response) == [case.number]
     assert "HX-Request" in response["Vary"]
+
+
+def _next_page(response) -> str | None:
+    found = re.search(r'href="\?([^"]*)" data-next-page', response.content.decode())
+    return html.unescape(found.group(1)) if found else None
+
+
+@pytest.mark.parametrize("sort", ["newest", "urgent", "due"])
+def test_the_queue_pages_by_cursor_through_every_case_once(signed_in, file_case, monkeypatch, sort):
+    monkeypatch.setattr("cases.console_views.PAGE_SIZE", 2)
+    for n, urgency in enumerate([Urgency.NORMAL, Urgency.URGENT, Urgency.EMERGENCY] * 2):
+        file_case("0501", title=f"公交站点{n}", urgency=urgency)
+    Case.objects.filter(title__in=["公交站点0", "公交站点4"]).update(due_at=None)
+    community = signed_in("community")
+
+    first = community.get("/console/cases/", {"sort": sort})
+    seen, query = numbers_in(first), _next_page(first)
+    while query:
+        page = community.get(f"/console/cases/?{query}")
+        assert len(numbers_in(page)) <= 2
+        assert "First page" in page.content.decode() or "首页" in page.content.decode()
+        seen += numbers_in(page)
+        query = _next_page(page)
+    monkeypatch.setattr("cases.console_views.PAGE_SIZE", 50)
+    whole = numbers_in(community.get("/console/cases/", {"sort": sort}))
+
+    assert len(seen) == 6
+    assert seen == whole
+
+
+def test_a_queue_cursor_that_is_not_one_shows_the_first_page(signed_in, file_case):
+    case = file_case("0501")
+
+    response = signed_in("community").get("/console/cases/", {"after": "%%%"})
+
+    assert response.status_code == 200
+    assert numbers_in(response) == [case.number]
 
 
 def test_the_queue_reads_a_page_in_a_bounded_number_of_queries(

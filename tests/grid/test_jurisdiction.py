@@ -1,7 +1,7 @@
 import pytest
 
 from grid.jurisdiction import areas_visible_to, covers, restrict, scope_of
-from grid.models import Area, Department, Post
+from grid.models import Area, Building, Department, Post
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +71,23 @@ def test_covers_agrees_with_the_queryset(home_grids, home_community):
     assert covers(user, home_grids[0])
     assert not covers(user, home_grids[1])
     assert not covers(user, home_community)
+
+
+def test_a_grid_post_matches_rows_by_the_grid_s_id_and_sees_the_same_rows(
+    home_grids, family, neighbour
+):
+    grid_worker, grid = _user("grid1"), home_grids[0]
+
+    by_id = restrict(Building.objects.all(), grid_worker, path_field="grid__path")
+
+    assert "grid_area" not in str(by_id.query)  # the grid's id, no join to the areas' paths
+    assert set(by_id) == set(Building.objects.filter(grid__path__startswith=grid.path))
+    assert by_id.exists()
+    assert by_id.count() < Building.objects.count()
+
+
+def test_a_path_that_is_not_an_area_s_is_refused(demo):
+    from party.models import Organisation
+
+    with pytest.raises(ValueError, match="not the path of an area"):
+        restrict(Organisation.objects.all(), _user("grid1"), path_field="path")
