@@ -53,7 +53,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("cases", "0006_dispatch_closed_with_case"),
+        ("cases", "0008_unread_counts"),
         ("grid", "0007_personal_data_allowances"),
     ]
 
