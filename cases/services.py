@@ -840,14 +840,14 @@ def _close_with_case(dispatch: Dispatch, *, actor, now: datetime, reason: str) -
 
 
 @contextmanager
-def sweep_batch() -> Iterator[list[int]]:
+def sweep_batch(*, send: bool = True) -> Iterator[list[int]]:
     """One batch of the sweeper's steps, inside the caller's transaction. The routing rules and
     the work calendar are read once for the whole batch (an edit made meanwhile applies from
     the next batch); the steps are counted in the rollups and notified together at the end
-    (workflow.batch, whose list of the events' ids it yields)."""
+    (workflow.batch, whose list of the events' ids it yields; `send` as there)."""
     token = _batch_reads.set({})
     try:
-        with workflow.batch() as events:
+        with workflow.batch(send=send) as events:
             yield events
     finally:
         _batch_reads.reset(token)
