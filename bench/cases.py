@@ -18,6 +18,8 @@ baseline measured in the same run on the same machine:
 3. escalation sweep: N overdue grid cases (default 20,000) escalated one level by the workers:
    escalations/s and total time, each checked escalated exactly once — against a plain SQL
    loop (FOR UPDATE SKIP LOCKED batches of 200, UPDATE + INSERT event) on as many other rows;
+   then the notifications of those escalations: written per second from the sweep's start to
+   the last one, and how long the last one came after the last escalation;
 4. memory: peak RSS of each gunicorn and Celery worker process after the runs.
 
 The registry import has a benchmark of its own, bench/imports.py.
@@ -707,6 +709,7 @@ def bench_sweep(fx: Fixtures, count: int) -> dict:
     tag = uuid.uuid4().hex[:8]
     seed_seconds = seed_cases(tag, count, fx, overdue=True)  # the workers start at once
     started = time.perf_counter()  # the rows are committed: the next sweep takes them
+    started_at = datetime.now(UTC)
     prefix = f"B{tag}%"
     with db_connect() as db:
         while True:
@@ -722,6 +725,7 @@ def bench_sweep(fx: Fixtures, count: int) -> dict:
                 sys.exit("the sweep did not finish within an hour")
             time.sleep(0.5)
     total = time.perf_counter() - started
+    notified = sweep_notifications(prefix, started_at, started_at + timedelta(seconds=total))
     time.sleep(3)  # a few more sweeps, which must change nothing
     check = exactly_once(prefix)
     measured = {
@@ -732,7 +736,48 @@ def bench_sweep(fx: Fixtures, count: int) -> dict:
     }
     measured["per_second_ratio_to_baseline"] = ratio(baseline["per_second"], measured["per_second"])
     print(f"sweep: {measured['per_second']}/s by the workers, exactly once: {check}")
-    return {"seed_seconds": seed_seconds, "baseline_sql": baseline, "workers": measured}
+    print(
+        f"sweep notifications: {notified['per_second']}/s, the last "
+        f"{notified['after_last_escalation_seconds']} s after the last escalation"
+    )
+    return {
+        "seed_seconds": seed_seconds,
+        "baseline_sql": baseline,
+        "workers": measured,
+        "notifications": notified,
+    }
+
+
+def sweep_notifications(prefix: str, started_at: datetime, escalated_at: datetime) -> dict:
+    """Once every escalation of the sweep is notified (cases.notify_events after each batch,
+    or the catch-up): how many notifications, written how fast from the sweep's start to the
+    last one, and how long after the last escalation (`escalated_at`, as polled) that came."""
+    events = "FROM cases_caseevent e JOIN cases_case c ON c.id = e.case_id"
+    sweeps = " WHERE c.number LIKE %s AND e.action = 'auto_escalate'"
+    with db_connect() as db:
+        while True:
+            left = db.execute(
+                f"SELECT count(*) {events}{sweeps} AND e.notified_at IS NULL", [prefix]
+            ).fetchone()[0]
+            db.commit()
+            if left == 0:
+                break
+            if datetime.now(UTC) - escalated_at > timedelta(hours=1):
+                sys.exit("the sweep's notifications were not written within an hour")
+            time.sleep(0.5)
+        notified, written, last = db.execute(
+            "SELECT count(DISTINCT e.id), count(n.id), max(n.created_at)"
+            f" {events} LEFT JOIN cases_notification n ON n.event_id = e.id{sweeps}",
+            [prefix],
+        ).fetchone()
+    seconds = (last - started_at).total_seconds()
+    return {
+        "events": notified,
+        "notifications": written,
+        "seconds": round(seconds, 1),
+        "per_second": round(written / seconds, 1),
+        "after_last_escalation_seconds": round((last - escalated_at).total_seconds(), 1),
+    }
 
 
 def exactly_once(prefix: str) -> dict:
@@ -827,6 +872,13 @@ def print_table(results: dict) -> None:
             f"{values['exactly_once']}) | {way} | {values['per_second']} | | | | "
             f"rate ÷{note} |"
         )
+    notified = sweep["notifications"]
+    print(
+        f"| sweep's notifications ({notified['notifications']:,} of {notified['events']:,} "
+        f"escalations, {notified['seconds']} s, the last "
+        f"{notified['after_last_escalation_seconds']} s after the last escalation) | workers | "
+        f"{notified['per_second']} | | | | |"
+    )
     print(f"\nSQL statements per filing: request {queries['web']}, Celery {queries['celery']}")
     memory = results["memory"]
     print(

@@ -918,12 +918,12 @@ def _close_with_case(dispatch: Dispatch, *, actor, now: datetime, reason: str) -
 
 
 @contextmanager
-def sweep_batch() -> Iterator[list[int]]:
+def sweep_batch(*, send: bool = True) -> Iterator[list[int]]:
     """One batch of the sweeper's steps, inside the caller's transaction: the steps are counted
     in the rollups and notified together at the end (workflow.batch, whose list of the events'
-    ids it yields). The routing rules and the work calendar come from each process's memory
-    (RULES, CALENDAR)."""
-    with workflow.batch() as events:
+    ids it yields; `send` as there). The routing rules and the work calendar come from each
+    process's memory (RULES, CALENDAR)."""
+    with workflow.batch(send=send) as events:
         yield events
 
 

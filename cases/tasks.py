@@ -99,11 +99,11 @@ def sweep_cases(now=None, *, limit: int = SWEEP_BATCH, notify: bool = False) -> 
 
     The batch is one set (services.apply_deadline_rules: one UPDATE, one INSERT of its events)
     in one savepoint. Should the set fail, the savepoint undoes it and the cases go one by one,
-    each in its own savepoint, so that one bad case does not hold the others back. With
-    `notify` (the periodic sweep) the batch's notifications are written as soon as it commits
-    (_notify_batch)."""
+    each in its own savepoint, so that one bad case does not hold the others back. The
+    batch's notifications go out in one message once it commits, or with `notify` (the
+    periodic sweep) are written by this task at once (_notify_batch)."""
     now = now or timezone.now()
-    with transaction.atomic(), services.sweep_batch() as events:
+    with transaction.atomic(), services.sweep_batch(send=not notify) as events:
         done = _escalate_batch(now, limit)
     if notify:
         _notify_batch(events)
@@ -134,10 +134,10 @@ def _escalate_batch(now, limit: int) -> int:
 
 
 def _notify_batch(event_ids: list[int]) -> None:
-    """Write the notifications of a batch just committed, in the sweeper's own task: while a
-    backlog is swept every worker process is busy sweeping, and the batch's message
-    (workflow.batch) would wait behind the sweep; it finds them written. Should this fail, that
-    message or the catch-up writes them."""
+    """Write the notifications of a batch just committed, in the sweeper's own task, rather
+    than send them in a message (workflow.batch): while a backlog is swept every worker process
+    is busy sweeping, and the message would wait behind the sweep. Should this fail (or the
+    worker die first), the catch-up writes them."""
     if not event_ids:
         return
     try:
@@ -145,7 +145,7 @@ def _notify_batch(event_ids: list[int]) -> None:
     except SoftTimeLimitExceeded:
         raise
     except Exception:
-        log.exception("notifications of a sweep batch failed; left to its message")
+        log.exception("notifications of a sweep batch failed; left to the catch-up")
 
 
 def _sweep_cases_one_by_one(ids: list[int], now) -> int:
@@ -174,7 +174,7 @@ def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH, notify: bool = False
     (services.flag_overdue_dispatches) in one savepoint, or one by one should the set fail;
     `notify` as for sweep_cases."""
     now = now or timezone.now()
-    with transaction.atomic(), services.sweep_batch() as events:
+    with transaction.atomic(), services.sweep_batch(send=not notify) as events:
         done = _flag_batch(now, limit)
     if notify:
         _notify_batch(events)

@@ -505,12 +505,16 @@ _batched_events: ContextVar[list[int] | None] = ContextVar("batched_events", def
 
 
 @contextmanager
-def batch() -> Iterator[list[int]]:
+def batch(*, send: bool = True) -> Iterator[list[int]]:
     """Many steps in one transaction (the sweeper's batches): at the end of the block they are
     counted in the rollups together (rollups.deferred) and their notifications go out in one
     message once the transaction commits. If the block fails, neither happens. The id of a
     step undone with its savepoint is sent too and finds no event: nothing is notified.
-    Yields the list that collects the events' ids (a nested block, the outer block's)."""
+    Yields the list that collects the events' ids (a nested block, the outer block's).
+
+    send=False: no message; the caller writes the notifications itself once the transaction
+    has committed (notifications.notify_many of the ids yielded), and the sweeper's catch-up
+    writes them should it never get there."""
     outer = _batched_events.get()
     if outer is not None:
         yield outer
@@ -522,7 +526,7 @@ def batch() -> Iterator[list[int]]:
             yield events
     finally:
         _batched_events.reset(token)
-    if events:
+    if events and send:
         from cases.tasks import notify_events
 
         notify_events.delay_on_commit(events)

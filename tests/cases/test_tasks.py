@@ -56,11 +56,19 @@ def test_sweep_twice_escalates_once(file_case):
     assert list(overdue.events.values_list("action", flat=True)) == ["report", "auto_escalate"]
 
 
-def test_the_periodic_sweep_writes_the_notifications_of_each_batch_once_it_commits(file_case):
+def test_the_periodic_sweep_writes_the_notifications_of_each_batch_once_it_commits(
+    file_case, django_capture_on_commit_callbacks, monkeypatch
+):
     overdue = file_case("0101", now=FILED)
     overdue.events.update(notified_at=FILED)
+    sent = []
+    task_class = type(tasks.notify_events._get_current_object())
+    monkeypatch.setattr(task_class, "apply_async", lambda self, *a, **k: sent.append(a))
 
-    tasks.sweep()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep()
+
+    assert sent == []  # no message: the sweep wrote them itself
 
     escalation = overdue.events.get(action="auto_escalate")
     assert escalation.notified_at is not None
