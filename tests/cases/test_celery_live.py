@@ -79,9 +79,10 @@ def test_a_real_worker_routes_a_filed_case_and_its_beat_escalates_an_overdue_one
     assert (overdue.level, overdue.escalation_count, overdue.version) == (3, 1, 2)
     assert len(_escalations(overdue)) == 1
     log = worker.log()
-    # Filing sends no message: the beat's rounds route new cases; one message per sweep batch.
+    # Filing sends no message: the beat's rounds route new cases; the sweep writes its batches'
+    # notifications itself.
     assert "Task cases.route_new[" in log
-    assert "Task cases.notify_events[" in log
+    assert "Task cases.sweep[" in log
     assert "Task cases.sweep[" in log
 
 
