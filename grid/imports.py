@@ -59,8 +59,11 @@ What happens
          table in one statement: buildings, houses, households with their heads, persons,
          their care tags, Residence and Membership history, the move-in LifeEvent and the
          CREATE audit entry of each person — the records register_person writes.
-    A chunk is one savepoint. Should a unique index refuse a record of it (someone saved the
-    same one meanwhile), the chunk is done again row by row and the row refused is reported.
+    On PostgreSQL a chunk's writes run on the connection in a thread of their own while the
+    next chunk is read, foreign keys checked as each COPY ends (a household's head at the
+    commit, as it is written before its person). A chunk is one savepoint. Should a unique
+    index refuse a record of it (someone saved the same one meanwhile), the chunk is done again
+    row by row and the row refused is reported.
     A bad row is reported with every problem found: line (the row number in the sheet, or the
     line in the CSV file), field, column header and message — never the value, which may be
     personal data. A value longer than its column, a number out of its column's range or a
@@ -391,7 +394,9 @@ def _xlsx_sheets(handle, stack: ExitStack) -> list[tuple[str, Iterator[tuple[int
     import openpyxl  # only imports of workbooks pay for loading it
 
     try:
-        # Read-only: rows are parsed from the sheet's XML as they are asked for.
+        # Read-only: rows are parsed from the sheet's XML as they are asked for. The workbook's
+        # shared strings (its distinct texts) are read whole, so a workbook's memory follows
+        # those; a CSV file's follows the chunk only.
         book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for a broken file
         raise ImportFileError(_unreadable_workbook()) from None

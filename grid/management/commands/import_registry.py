@@ -93,10 +93,13 @@ class Command(BaseCommand):
         # The bar goes to the real stderr stream: Django's wrapper would add a newline to each
         # of tqdm's carriage-return updates.
         with tqdm(total=total, unit="row", file=getattr(self.stderr, "_out", None)) as bar:
+            step = max(1, total // 1000)
 
             def advance(done: int, expected: int) -> None:
-                bar.total = expected  # the size hint, until the rows outnumber it
-                bar.update(done - bar.n)
+                # Called for every row: the bar moves a thousandth at a time.
+                if done - bar.n >= step:
+                    bar.total = expected  # the size hint, until the rows outnumber it
+                    bar.update(done - bar.n)
 
             try:
                 report = imports.import_tables(
@@ -111,7 +114,8 @@ class Command(BaseCommand):
             except PermissionDenied as exc:
                 raise CommandError(str(exc)) from None
             # Blank lines are no rows: the bar ends where the rows did.
-            bar.total = bar.n
+            bar.total = report.total_rows
+            bar.update(report.total_rows - bar.n)
         return report
 
     def _area(self, code: str | None) -> Area:
