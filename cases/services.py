@@ -1008,7 +1008,7 @@ def apply_deadline_rule(case: Case, *, now: datetime) -> str:
 
 
 def apply_deadline_rules(cases: list[Case], *, now: datetime) -> list[CaseEvent]:
-    """apply_deadline_rule for many cases read (from overdue_cases) in the caller's transaction,
+    """apply_deadline_rule for many cases read (overdue_batch) in the caller's transaction,
     as one set (workflow.apply_many): each one's step and new deadline are worked out as
     apply_deadline_rule does, then written together, with one insert of the supervisions (督办)
     of the cases marked overdue at the district. Returns the events recorded; a case that moved
