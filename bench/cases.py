@@ -20,7 +20,10 @@ baseline measured in the same run on the same machine:
    loop (FOR UPDATE SKIP LOCKED batches of 200, UPDATE + INSERT event) on as many other rows;
    then the notifications of those escalations: written per second from the sweep's start to
    the last one, and how long the last one came after the last escalation;
-4. memory: peak RSS of each gunicorn and Celery worker process after the runs.
+4. memory: peak RSS of each gunicorn and Celery worker process after the runs;
+5. reads, at the dashboard's cases: the case list's first page (API, and the console queue in
+   both views) and a case's detail (API and console page) as a grid worker, a street and the
+   district — p50/p95 — against the bare indexed SQL of the same page through psycopg.
 
 The registry import has a benchmark of its own, bench/imports.py.
 
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -82,6 +86,7 @@ def main() -> None:
     parser.add_argument("--filings", type=int, default=300, help="requests per concurrency")
     parser.add_argument("--dashboard-cases", type=int, default=1_000_000)
     parser.add_argument("--dashboard-samples", type=int, default=30)
+    parser.add_argument("--reads-samples", type=int, default=100)
     parser.add_argument("--sweep-cases", type=int, default=20_000)
     parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--celery-concurrency", type=int, default=2)
@@ -102,6 +107,7 @@ def main() -> None:
         results = {
             "filing": bench_filing(processes, fixtures, options.filings),
             "dashboard": bench_dashboard(processes.web_url, fixtures, options),
+            "reads": bench_reads(processes, options.reads_samples),
             "sweep": bench_sweep(fixtures, options.sweep_cases),
         }
         results["memory"] = processes.peak_memory()
@@ -191,6 +197,13 @@ class Processes:
         }
 
     def __enter__(self) -> Processes:
+        # The pages (bench_reads) need the static files' manifest that DEBUG off serves from.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+            cwd=ROOT,
+            env=self.env(),
+            check=True,
+        )
         self.web = self._start(
             "gunicorn",
             [
@@ -838,6 +851,133 @@ def plain_sweep(tag: str, fx: Fixtures) -> dict:
     }
 
 
+# 4. Reads at the dashboard's million cases
+
+# (login, what the row calls them): a grid worker, a street and the district, each reading the
+# first page of the case list and one case, as the API and as the office console.
+READERS = [("grid1", "grid worker"), ("street", "street"), ("district", "district")]
+
+
+def bench_reads(processes: Processes, samples: int) -> dict:
+    """The case list's first page and one case's detail, per reader, with the dashboard's cases
+    in the table: p50/p95 of the API and of the console pages (both views of the queue: what
+    the reader's level holds, and every case of their area), each beside the bare indexed SQL
+    of the same page through psycopg (the page's rows with the names it shows; the case with
+    its history, photos and dispatches)."""
+    db = db_connect()
+    db.prepare_threshold = None  # planned for its parameters, as the ORM's queries are
+    # Planned on fresh statistics (the dashboard analyzed them too; autovacuum may be off).
+    db.execute("ANALYZE grid_area, cases_case, cases_caseevent")
+    results = {
+        "cases": db.execute("SELECT count(*) FROM cases_case").fetchone()[0],
+        "samples": samples,
+        "readers": {},
+    }
+    for username, label in READERS:
+        user = get_user_model().objects.get(username=username)
+        figures = _bench_reader(processes, db, user, samples)
+        results["readers"][label] = figures
+        print(
+            f"reads ({label}): list API p95 {figures['list_api']['p95_ms']} ms, queue p95"
+            f" {figures['queue_held_page']['p95_ms']} ms, detail API p95"
+            f" {figures['detail_api']['p95_ms']} ms, case page p95"
+            f" {figures['detail_page']['p95_ms']} ms"
+        )
+    db.close()
+    return results
+
+
+def _children_cpu_seconds(parent: int) -> float:
+    """User and system CPU time of the child processes of `parent` (gunicorn's workers)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(parent):  # ppid; then utime and stime are fields 12 and 13
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _bench_reader(processes: Processes, db, user, samples: int) -> dict:
+    from django.test import Client
+
+    host = urlsplit(processes.web_url)
+    http_connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+    api_headers = {"Authorization": f"Token {ApiToken.objects.create(user)[1]}"}
+    browser = Client()
+    browser.force_login(user)
+    session = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    page_headers = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"}
+
+    def get(url: str, headers: dict) -> None:
+        http_connection.request("GET", url, headers=headers)
+        response = http_connection.getresponse()
+        response.read()
+        assert response.status == 200, (url, response.status)
+
+    area = user.posts.get(is_active=True).area
+    if area.level == Area.Level.GRID:
+        scope, scope_value = "c.grid_id = %s", area.pk
+    else:
+        scope, scope_value = "g.path LIKE %s", area.path + "%"
+    list_sql = (
+        "SELECT c.id, c.number, c.title, c.status, c.level, c.urgency, c.due_at, c.reported_at,"
+        " k.code, k.name, g.name, h.name FROM cases_case c"
+        " JOIN grid_area g ON g.id = c.grid_id JOIN grid_area h ON h.id = c.holder_id"
+        " JOIN cases_category k ON k.id = c.category_id"
+        f" WHERE {scope} ORDER BY c.reported_at DESC, c.id DESC LIMIT 51"
+    )
+    picked = db.execute(
+        "SELECT c.id FROM cases_case c JOIN grid_area g ON g.id = c.grid_id"
+        f" WHERE {scope} ORDER BY random() LIMIT %s",
+        [scope_value, samples],
+    ).fetchall()
+    picks = itertools.cycle([row[0] for row in picked])
+
+    def list_baseline() -> None:
+        db.execute(list_sql, [scope_value]).fetchall()
+
+    def detail_baseline() -> None:
+        pk = next(picks)
+        db.execute(
+            "SELECT c.*, k.code, k.name, g.name, h.name FROM cases_case c"
+            " JOIN grid_area g ON g.id = c.grid_id JOIN grid_area h ON h.id = c.holder_id"
+            " JOIN cases_category k ON k.id = c.category_id WHERE c.id = %s",
+            [pk],
+        ).fetchall()
+        for table in ("cases_caseevent", "cases_casephoto", "cases_dispatch"):
+            db.execute(f"SELECT * FROM {table} WHERE case_id = %s", [pk]).fetchall()
+
+    ways = {
+        "list_baseline_sql": list_baseline,
+        "list_api": lambda: get("/api/cases/", api_headers),
+        "queue_held_page": lambda: get("/console/cases/?view=held", page_headers),
+        "queue_area_page": lambda: get("/console/cases/?view=area", page_headers),
+        "detail_baseline_sql": detail_baseline,
+        "detail_api": lambda: get(f"/api/cases/{next(picks)}/", api_headers),
+        "detail_page": lambda: get(f"/console/cases/{next(picks)}/", page_headers),
+    }
+    figures = {}
+    for way, call in ways.items():
+        for _warm in range(3):
+            call()
+        cpu = _children_cpu_seconds(processes.web.pid)
+        figures[way] = run_timed(call, samples)
+        if not way.endswith("baseline_sql"):
+            # What a request costs the web workers whatever else runs on the machine.
+            spent = _children_cpu_seconds(processes.web.pid) - cpu
+            figures[way]["web_cpu_ms_per_request"] = round(spent * 1000 / samples, 1)
+    for way in ("list_api", "queue_held_page", "queue_area_page", "detail_api", "detail_page"):
+        baseline = figures[
+            "list_baseline_sql" if way.startswith(("list", "queue")) else "detail_baseline_sql"
+        ]
+        figures[way]["p50_ratio_to_baseline"] = ratio(figures[way]["p50_ms"], baseline["p50_ms"])
+    http_connection.close()
+    return figures
+
+
 # Output
 
 
@@ -863,6 +1003,15 @@ def print_table(results: dict) -> None:
             f"| dashboard ({dashboard['cases']:,} cases) | {way} | | {values['p50_ms']} | "
             f"{values['p95_ms']} | {values['p99_ms']} | p50 ×{note} |"
         )
+    reads = results["reads"]
+    for reader, figures in reads["readers"].items():
+        for way, values in figures.items():
+            note = values.get("p50_ratio_to_baseline", "1")
+            cpu = values.get("web_cpu_ms_per_request", "")
+            print(
+                f"| reads ({reads['cases']:,} cases) {reader} | {way} | | {values['p50_ms']} | "
+                f"{values['p95_ms']} | {values['p99_ms']} | p50 ×{note}; web CPU {cpu} ms |"
+            )
     sweep = results["sweep"]
     for way in ("baseline_sql", "workers"):
         values = sweep[way]

@@ -33,6 +33,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -127,6 +128,25 @@ class Light:
     colour: str  # "green", "yellow" or "red": also the CSS class suffix
     label: str
     due: datetime | None
+
+    def __html__(self) -> str:
+        """The light as pages show it (console/_light.html writes `{{ light }}`). Written here,
+        not in a template: the queue shows fifty, and an include and a date filter each was a
+        third of the rows' rendering."""
+        due = ""
+        if self.due is not None:
+            local = timezone.localtime(self.due).strftime("%m-%d %H:%M")
+            due = format_html(' <span class="small text-secondary">{}</span>', local)
+        return format_html(
+            '<span class="text-nowrap" data-light="{}"><span class="light light-{}"'
+            ' aria-hidden="true"></span> <span class="small">{}</span>{}</span>',
+            self.colour,
+            self.colour,
+            self.label,
+            due,
+        )
+
+    __str__ = __html__  # a template writes str() of what it is given, then escapes a plain str
 
 
 LIGHT_LABELS = {
@@ -568,6 +588,9 @@ class CaseQueueView(ConsoleMixin, ListView):
             case.status_label = labels[0].get(case.status, case.status)
             case.urgency_label = labels[1].get(case.urgency, case.urgency)
             case.level_label = labels[2].get(case.level, case.level)
+            # What the template's url tag and date filter did, at a tenth of the cost a row.
+            case.url = reverse("console-case", args=[case.pk])
+            case.reported = timezone.localtime(case.reported_at).strftime("%Y-%m-%d %H:%M")
             case.can_accept = case.status == S.REPORTED and policies.can_accept(user, case)
         query = self.request.GET.copy()
         query.pop("page", None)

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.template import Context, Template
 from django.test import Client
 from django.utils import timezone
 
 from cases import notifications, policies, services
 from cases.calendar import WorkCalendar
-from cases.console_views import deadline_colour
+from cases.console_views import Light, deadline_colour
 from cases.models import Case, Dispatch, Notification, Urgency
 from grid.models import Area, Department, Post
 from tests.grid import conftest as registry_fixtures
@@ -323,6 +324,21 @@ def test_a_bad_filter_value_is_shown_beside_its_field_and_lists_nothing(signed_i
 
 
 # Deadline lights (pure)
+
+
+@pytest.mark.parametrize("due", [None, datetime(2026, 6, 1, 2, 5, tzinfo=ZoneInfo("UTC"))])
+def test_a_light_writes_the_markup_the_light_template_wrote(due):
+    # console/_light.html as it was before the light wrote itself (the queue shows fifty).
+    template = Template(
+        '{% if light %}<span class="text-nowrap" data-light="{{ light.colour }}"><span class="light'
+        ' light-{{ light.colour }}" aria-hidden="true"></span> <span class="small">{{ light.label'
+        ' }}</span>{% if light.due %} <span class="small text-secondary">{{ light.due|date:"m-d'
+        ' H:i" }}</span>{% endif %}</span>{% endif %}'
+    )
+    light = Light("red", "逾期 <b>", due)
+
+    assert str(light.__html__()) == template.render(Context({"light": light}))
+    assert (due is None) or "06-01 10:05" in light.__html__()  # in Beijing time
 
 
 def test_a_light_is_green_up_to_80_percent_of_the_time_yellow_to_100_and_red_after():
