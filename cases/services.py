@@ -361,13 +361,18 @@ def route_filed_case(case_id: int) -> bool:
     if reported_at.tzinfo is None:  # SQLite keeps UTC without saying so
         reported_at = reported_at.replace(tzinfo=UTC)
     case = Case(pk=case_id, category_id=category_id, lng=lng, lat=lat, reported_at=reported_at)
+    _note_duplicates(case)
+    return True
+
+
+def _note_duplicates(case: Case) -> None:
+    """Add the possible duplicates of `case` (with its location) to its report event."""
     duplicates = possible_duplicates(case)
     if duplicates:
-        report = CaseEvent.objects.get(case_id=case_id, action="report")
+        report = CaseEvent.objects.get(case_id=case.pk, action="report")
         # The report event is written once and only extended here, by this one-time step.
         report.data = {**report.data, "possible_duplicates": duplicates}
         CaseEvent.objects.filter(pk=report.pk).update(data=report.data)
-    return True
 
 
 @transaction.atomic
@@ -385,11 +390,7 @@ def route_filed_cases(*, limit: int) -> list[int]:
     Case.objects.filter(pk__in=ids).update(routed_at=timezone.now())
     located = Case.objects.filter(pk__in=ids, lng__isnull=False, lat__isnull=False)
     for case in located.only("category_id", "lng", "lat", "reported_at"):
-        duplicates = possible_duplicates(case)
-        if duplicates:
-            report = CaseEvent.objects.get(case_id=case.pk, action="report")
-            report.data = {**report.data, "possible_duplicates": duplicates}
-            CaseEvent.objects.filter(pk=report.pk).update(data=report.data)
+        _note_duplicates(case)
     return ids
 
 

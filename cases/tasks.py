@@ -102,9 +102,15 @@ def sweep_cases(now=None, *, limit: int = SWEEP_BATCH, notify: bool = False) -> 
     each in its own savepoint, so that one bad case does not hold the others back. The
     batch's notifications go out in one message once it commits, or with `notify` (the
     periodic sweep) are written by this task at once (_notify_batch)."""
+    return _sweep_batch(_escalate_batch, now, limit, notify)
+
+
+def _sweep_batch(step, now, limit: int, notify: bool) -> int:
+    """One batch of `step` (escalations or dispatch flags) in one transaction, its
+    notifications sent by message at the commit or, with `notify`, written here after it."""
     now = now or timezone.now()
     with transaction.atomic(), services.sweep_batch(send=not notify) as events:
-        done = _escalate_batch(now, limit)
+        done = step(now, limit)
     if notify:
         _notify_batch(events)
     return done
@@ -173,12 +179,7 @@ def sweep_dispatches(now=None, *, limit: int = SWEEP_BATCH, notify: bool = False
     """Flag one batch of open dispatches whose deadline passed; returns how many. As one set
     (services.flag_overdue_dispatches) in one savepoint, or one by one should the set fail;
     `notify` as for sweep_cases."""
-    now = now or timezone.now()
-    with transaction.atomic(), services.sweep_batch(send=not notify) as events:
-        done = _flag_batch(now, limit)
-    if notify:
-        _notify_batch(events)
-    return done
+    return _sweep_batch(_flag_batch, now, limit, notify)
 
 
 def _flag_batch(now, limit: int) -> int:
