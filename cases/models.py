@@ -144,6 +144,7 @@ class Case(models.Model):
         PATROL = "patrol", _("Grid patrol")
         HOTLINE = "hotline", _("Hotline")
         RESIDENT = "resident", _("Resident")
+        OPEN311 = "open311", _("Open311 app")
         OTHER = "other", _("Other")
 
     number = models.CharField(_("case number"), max_length=32, unique=True)
@@ -221,11 +222,22 @@ class Case(models.Model):
     )
     final_due_at = models.DateTimeField(_("deadline of the whole case"), null=True, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
+    # A case that came from the 12345 hotline carries the hotline's work-order number (工单号,
+    # unique among cases) and the hotline's own deadline, which is not ours to move.
+    hotline_number = models.CharField(_("hotline work order"), max_length=40, blank=True)
+    hotline_due_at = models.DateTimeField(_("hotline deadline"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-reported_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hotline_number"],
+                condition=~Q(hotline_number=""),
+                name="case_unique_hotline_number",
+            )
+        ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="case_due_idx"),
             models.Index(fields=["holder", "status"], name="case_holder_idx"),
