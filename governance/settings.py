@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cases",
     "party",
     "community",
+    "hotline",
 ]
 
 MIDDLEWARE = [
@@ -393,3 +394,9 @@ SANHUA_TRUSTED_PROXIES = env.int("SANHUA_TRUSTED_PROXIES", default=0)
 SANHUA_REVEALS_PER_HOUR = env.int("SANHUA_REVEALS_PER_HOUR", default=20)
 SANHUA_EXPORTS_PER_HOUR = env.int("SANHUA_EXPORTS_PER_HOUR", default=20)
 # --- end of personal data allowances -----------------------------------------------------------
+
+# --- the 12345 hotline (hotline/, docs/hotline.md) ---------------------------------------------
+# Where the hotline reaches this server: the links to result photos in what goes back to it are
+# made absolute with it ("https://sanhua.example.gov.cn"); empty leaves them relative.
+SANHUA_PUBLIC_URL = env("SANHUA_PUBLIC_URL", default="")
+# --- end of the 12345 hotline ------------------------------------------------------------------
