@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -146,7 +147,9 @@ class WorkOrderPhotosView(HotlineView):
 
 
 class WorkOrderPhotoView(HotlineView):
-    @extend_schema(responses={(200, "image/jpeg"): bytes}, summary="One photo of the result")
+    @extend_schema(
+        responses={(200, "image/jpeg"): OpenApiTypes.BINARY}, summary="One photo of the result"
+    )
     def get(self, request, number: str, photo_id: int):
         work_order = self.work_order(number)
         photo = services.result_photos(work_order.case).filter(pk=photo_id).first()

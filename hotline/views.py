@@ -18,7 +18,7 @@ from cases.console_views import NOT_NOW_MESSAGE, STALE_MESSAGE, ConsoleMixin, ca
 from cases.exceptions import ConcurrentCaseUpdate, InvalidTransition
 from cases.models import Case
 from grid.limits import LimitReached
-from hotline import services
+from hotline import policies, services
 from hotline.models import WorkOrder
 from hotline.panels import ANSWERS, reveal_form
 
@@ -52,6 +52,10 @@ class AnswerView(WorkOrderCaseView):
             raise Http404(_("No such step."))
         work_order = self.work_order()
         form = answer.form(request.POST, auto_id=f"hotline-{action}-%s")
+        if not policies.can_answer(request.user, work_order.case):
+            # The policy before the input, as every step of the console.
+            alert = _("Only the district's dispatchers answer the hotline.")
+            return case_page(request, work_order.case_id, status=403, alert=alert)
         status, alert = 400, ""
         if form.is_valid():
             try:

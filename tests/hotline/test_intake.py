@@ -32,7 +32,7 @@ def test_a_work_order_becomes_a_case_of_the_hotline(post, order, hotline, home_g
         "number": body["number"],
         "case": case.number,
         "status": "reported",
-        "status_label": "待受理",
+        "status_label": "待签收",
         "grid": home_grids[0].name,
         "due_at": answer.json()["due_at"],
         "received_at": answer.json()["received_at"],
