@@ -150,9 +150,9 @@ class WorkOrderPhotoView(HotlineView):
     @extend_schema(
         responses={(200, "image/jpeg"): OpenApiTypes.BINARY}, summary="One photo of the result"
     )
-    def get(self, request, number: str, photo_id: int):
+    def get(self, request, number: str, pk: int):
         work_order = self.work_order(number)
-        photo = services.result_photos(work_order.case).filter(pk=photo_id).first()
+        photo = services.result_photos(work_order.case).filter(pk=pk).first()
         if photo is None:
             raise Http404(_("No such photo."))
         return photo_response(photo)

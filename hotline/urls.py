@@ -14,7 +14,7 @@ api_urlpatterns = [
         name="hotline-photos",
     ),
     path(
-        "work-orders/<str:number>/photos/<int:photo_id>/",
+        "work-orders/<str:number>/photos/<int:pk>/",
         api.WorkOrderPhotoView.as_view(),
         name="hotline-photo",
     ),
