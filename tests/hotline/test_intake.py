@@ -239,3 +239,25 @@ def test_the_hotline_reads_its_own_work_order_and_no_one_elses(post, order, hotl
     assert mine.status_code == 200
     assert mine.json()["number"] == body["number"]
     assert theirs.status_code == 404
+
+
+ODD = ["\x00", "a\x00b", "%s%(x)s{0}", "x" * 5000, "𠀀", "../..", "1e400", "NaN", "'\""]
+ODD_FIELDS = ["number", "category", "content", "address", "lng", "due_at", "return_by"]
+
+
+@pytest.mark.parametrize("field", ODD_FIELDS)
+@pytest.mark.parametrize("value", ODD, ids=range(len(ODD)))
+def test_odd_values_are_a_clean_answer_never_a_server_error(post, order, field, value):
+    answer = post(order(**{field: value, **({"lat": 23.1} if field == "lng" else {})}))
+
+    assert answer.status_code in (201, 400), (field, value, answer.content[:200])
+    if "\x00" in value or len(value) > 2000:
+        assert answer.status_code == 400
+
+
+def test_odd_caller_details_are_refused_or_kept_as_sent(post, order):
+    for caller in [{"name": "a\x00b"}, {"phone": ["138"]}, {"name": {"x": 1}}]:
+        assert post(order(caller=caller)).status_code == 400
+    body = order(caller={"name": "𠀀'\"", "phone": "+86 (20) 8888-1234"})
+    assert post(body).status_code == 201
+    assert WorkOrder.objects.get(number=body["number"]).caller_name == "𠀀'\""
