@@ -97,8 +97,10 @@ class RevealCallerView(WorkOrderCaseView):
             except PermissionDenied as exc:
                 status, alert = 403, str(exc)
             except LimitReached as exc:
-                status, alert = 429, str(exc)
+                status, alert, retry_after = 429, str(exc), exc.retry_after
         request.hotline_reveal_form = form
         response = case_page(request, work_order.case_id, status=status, alert=alert)
         add_never_cache_headers(response)
+        if status == 429:
+            response["Retry-After"] = str(retry_after)
         return response

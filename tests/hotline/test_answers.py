@@ -231,4 +231,5 @@ def test_reveals_count_against_the_hourly_allowance(console, work_order, setting
     second = browser.post(url(work_order, "reveal"), {"purpose": "case"})
 
     assert (first.status_code, second.status_code) == (200, 429)
+    assert int(second["Retry-After"]) > 0
     assert CALLER["phone"] not in second.content.decode()
