@@ -13,6 +13,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from cases import extensions
 from cases.models import CaseEvent, Dispatch, Notification, UnreadCount
 from grid.models import AccessAlert, AuditEntry, Post
 
@@ -193,6 +194,8 @@ def notify_many(event_ids) -> int:
     CaseEvent.objects.filter(pk__in=[s.pk for s in steps], notified_at__isnull=True).update(
         notified_at=timezone.now()
     )
+    # Other apps' work on each step once (webhooks' outbox), committed with the marking.
+    extensions.steps_notified(steps)
     return written
 
 
@@ -294,6 +297,13 @@ def recount(users=None) -> int:
     counts = unread.values("user_id").annotate(n=Count("pk")).values_list("user_id", "n")
     UnreadCount.objects.bulk_create(UnreadCount(user_id=u, unread=n) for u, n in counts)
     return len(counts)
+
+
+def notify_users(user_ids, text: str) -> int:
+    """Write one notice of `text` (in the site's language, at most 200 characters) to each of
+    these users, about no case (e.g. a webhook paused for failing); in the caller's transaction.
+    Returns how many were written."""
+    return _write([(user_id, None, None, None, text[:200]) for user_id in sorted(set(user_ids))])
 
 
 # Personal data allowances

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cases",
     "party",
     "community",
+    "webhooks",
     "hotline",
 ]
 
@@ -337,11 +338,26 @@ CELERY_BEAT_SCHEDULE = {
     "community": {"task": "community.sweep", "schedule": 60.0},
     # Every minute: registry imports whose message was lost are sent again.
     "imports": {"task": "grid.catch_up_imports", "schedule": 60.0},
+    # Every second: webhook deliveries that are due (writing deliveries also nudges it).
+    "webhooks": {
+        "task": "webhooks.send_deliveries",
+        "schedule": env.float("SANHUA_WEBHOOK_SECONDS", default=1.0),
+        "options": {"expires": 10},
+    },
 }
 # Post-commit work (routing a new case, writing notifications) still undone this long after its
 # commit is redone by the sweeper: its message was lost or the broker was down. Younger work is
 # left to the message that is probably still in the queue.
 SANHUA_CATCH_UP_SECONDS = env.float("SANHUA_CATCH_UP_SECONDS", default=120.0)
+# Webhooks (webhooks/sending.py, docs/webhooks.md): retries wait up to base × 2^(n-1) seconds
+# (full jitter) and never more than the cap; a subscription failing this many hours is paused;
+# a delivery taken by a worker that died is taken again after the lease; the receiver has this
+# long to answer.
+SANHUA_WEBHOOK_BACKOFF_SECONDS = env.float("SANHUA_WEBHOOK_BACKOFF_SECONDS", default=10.0)
+SANHUA_WEBHOOK_BACKOFF_CAP_SECONDS = env.float("SANHUA_WEBHOOK_BACKOFF_CAP_SECONDS", default=3600.0)
+SANHUA_WEBHOOK_PAUSE_HOURS = env.float("SANHUA_WEBHOOK_PAUSE_HOURS", default=24.0)
+SANHUA_WEBHOOK_LEASE_SECONDS = env.float("SANHUA_WEBHOOK_LEASE_SECONDS", default=300.0)
+SANHUA_WEBHOOK_TIMEOUT_SECONDS = env.float("SANHUA_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 # How far outside a grid's boundary a GPS point given with that grid may lie (GPS error on the
 # boundary street): see grid/geo.py edge_tolerance_m.
 SANHUA_GRID_EDGE_TOLERANCE_M = env.float("SANHUA_GRID_EDGE_TOLERANCE_M", default=30.0)

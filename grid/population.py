@@ -643,7 +643,12 @@ class PopulationGenerator:
         head = self._person(ctx, head_sex, self._born(*ages), HEAD, "20")
         gap = timedelta(days=int(self.rng.gauss(2, 2.5) * DAY_PER_YEAR))
         birth = head.birth_date + (gap if head_sex == MALE else -gap)
-        birth = min(birth, self.today - timedelta(days=int(20 * DAY_PER_YEAR)))
+        # A spouse is at least 20. Clamping every younger draw to that one day put hundreds of
+        # people of one region, sex and birthday in a million (the ID number has 500 sequence
+        # numbers per sex and day): a day in the year before it keeps the ages and spreads them.
+        youngest = self.today - timedelta(days=int(20 * DAY_PER_YEAR))
+        if birth > youngest:
+            birth = youngest - timedelta(days=head.birth_date.toordinal() % 365)
         spouse = self._person(ctx, _other(head_sex), birth, SPOUSE, "20", near=head)
         return head, spouse
 

@@ -7,8 +7,13 @@ class HotlineConfig(AppConfig):
     verbose_name = _("12345 hotline")
 
     def ready(self):
-        # The case page shows the work order through grid's extension point, so grid and cases
-        # never import this app (pyproject.toml's contracts).
-        from hotline import panels
+        # The case page shows the work order through grid's extension point, and the case steps
+        # reach the hotline through cases' consumer registry, so grid and cases never import
+        # this app (pyproject.toml's contracts).
+        from cases import extensions
+        from hotline import outbound, panels, services
+        from webhooks.events import register_event_types
 
         panels.register()
+        register_event_types(outbound.EVENT_TYPES)
+        extensions.register_step_consumer("hotline", services.steps_recorded)

@@ -8,6 +8,8 @@ Payloads name the work order and our case and say what happened; they carry no p
 
 from django.utils.translation import gettext_lazy as _
 
+from webhooks.outbox import enqueue
+
 SIGNED = "hotline.signed"
 RETURNED = "hotline.returned"
 EXTENSION_REQUESTED = "hotline.extension_requested"
@@ -27,6 +29,4 @@ def send(event_type: str, payload: dict, *, case, key: str | None = None) -> Non
     """Put one answer about `case` in the outbox, in the caller's transaction: it goes out once
     that commits (after the deliveries of the case's steps so far), and not at all if it rolls
     back. `key` names an answer that must go once however often it is produced."""
-    from webhooks.outbox import enqueue
-
     enqueue(event_type, payload, case_id=case.pk, key=key)

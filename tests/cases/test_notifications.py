@@ -267,6 +267,9 @@ def test_notify_many_costs_the_same_queries_for_one_event_of_each_kind_as_for_te
         kinds.setdefault(event.action, event)
     one_each = _copies(list(kinds.values()), 1, "a")
     ten_each = _copies(list(kinds.values()), 10, "b")
+    # As in a running worker, the process's memos (what other apps keep to act on steps:
+    # cases/extensions.py) are filled by an earlier batch.
+    notifications.notify_many(_copies(list(kinds.values())[:1], 1, "w"))
 
     with CaptureQueriesContext(connection) as few:
         notifications.notify_many(one_each)

@@ -156,6 +156,21 @@ def test_spouses_are_of_the_other_sex_and_married():
             assert spouse.marital_status == head.marital_status == "20"
 
 
+def test_no_birthday_crowds_the_id_numbers_of_a_region():
+    """The ID number has 500 sequence numbers per region, day of birth and sex: a generator
+    that sends many people to one birthday runs out of numbers as the district grows (it did,
+    importing a second million: every spouse drawn younger than 20 was born on one day, three
+    times as many as on any other)."""
+    spouses = Counter(
+        person.birth_date
+        for household in households_of(plan(persons=20_000))
+        for person in household.members
+        if person.relation == "10"
+    )
+    (_day, most), (_next_day, next_most) = spouses.most_common(2)
+    assert most <= next_most + 2
+
+
 def test_nobody_moves_in_before_being_born_and_births_are_after_the_move_in():
     for household in households_of(plan(households=300)):
         assert not household.members[0].born_here

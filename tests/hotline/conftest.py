@@ -15,6 +15,7 @@ from governance.clients import register
 from governance.models import ApiClient
 from hotline.models import CategoryMap
 from tests.cases.conftest import category, file_case, photo, user  # noqa: F401 (fixtures)
+from tests.webhooks.conftest import receiver, subscribe  # noqa: F401 (fixtures)
 
 URL = "/api/hotline/work-orders/"
 CALLER = {"name": "李秀兰", "phone": "13812345678"}

@@ -1,0 +1,71 @@
+"""Webhooks under faults, with a real worker (and its beat) on a redis-server of the test's own:
+the receiver is down while cases are filed and worked, the broker is stopped while deliveries
+are failing and more steps are taken, then both come back. Every event reaches the receiver at
+least once, each case's events first arrive in the order of its history, and none is lost: the
+outbox and the case events held everything while messages could not be sent."""
+
+import pytest
+
+from cases import services
+from cases.models import CaseEvent
+from tests.live import LiveWorker, RedisServer, publishing_to, running
+from tests.webhooks.conftest import Receiver
+from webhooks.models import Delivery
+
+pytestmark = pytest.mark.django_db(transaction=True)
+CASES = 8
+
+
+def test_every_event_reaches_a_receiver_that_was_down_across_a_broker_restart(
+    tmp_path, file_case, user, subscribe
+):
+    receiver = Receiver()  # down: nothing listens on its port yet
+    subscribe(receiver.url)  # before the worker starts, so that it reads it at once
+    community = user("community")
+    server = RedisServer(tmp_path)
+    server.start()
+    worker = LiveWorker(
+        tmp_path,
+        server.url,
+        SANHUA_CATCH_UP_SECONDS="1",
+        SANHUA_ROUTE_SECONDS="0.5",
+        SANHUA_WEBHOOK_SECONDS="0.5",
+        SANHUA_WEBHOOK_BACKOFF_SECONDS="0.5",
+        SANHUA_WEBHOOK_BACKOFF_CAP_SECONDS="2",
+    )
+    try:
+        with publishing_to(worker), running(worker):
+            cases = [file_case("0501") for _ in range(CASES)]
+            for case in cases:
+                services.accept_case(case, actor=community)
+            worker.wait_until(
+                lambda: Delivery.objects.filter(status="failing").count() >= 2,
+                "failed attempts while the receiver is down",
+            )
+            server.stop()  # the broker goes down while deliveries are failing
+            for case in cases[: CASES // 2]:
+                services.escalate_case(case, actor=community, reason="需街道协调")
+            receiver.start()
+            server.start()
+            for case in cases[CASES // 2 :]:
+                services.escalate_case(case, actor=community, reason="需街道协调")
+            worker.wait_until(
+                lambda: Delivery.objects.filter(status="delivered").count() == 3 * CASES,
+                "every event delivered",
+                timeout=120,
+            )
+    finally:
+        server.stop()
+        receiver.stop()
+
+    assert not CaseEvent.objects.filter(notified_at__isnull=True).exists()
+    assert Delivery.objects.count() == CaseEvent.objects.count() == 3 * CASES
+    assert receiver.refused == []
+    first_seen: dict[str, dict] = {}
+    for envelope in receiver.received:
+        first_seen.setdefault(envelope["id"], envelope)
+    assert set(first_seen) == {str(u) for u in Delivery.objects.values_list("uuid", flat=True)}
+    for case in cases:
+        arrived = [e["data"]["step"]["version"] for e in first_seen.values()
+                   if e["data"]["case"]["id"] == case.pk]  # fmt: skip
+        assert arrived == [1, 2, 3], case.pk
