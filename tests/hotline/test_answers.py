@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from cases.models import Case
 from grid.models import AuditEntry
+from hotline import outbound
 from hotline.models import Reply, WorkOrder
 from tests.hotline.conftest import CALLER
+from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +235,20 @@ def test_reveals_count_against_the_hourly_allowance(console, work_order, setting
     assert (first.status_code, second.status_code) == (200, 429)
     assert int(second["Retry-After"]) > 0
     assert CALLER["phone"] not in second.content.decode()
+
+
+def test_an_answer_goes_to_the_outbox_with_its_step_and_a_refused_one_writes_nothing(
+    console, work_order, subscribe, receiver
+):
+    subscribe(receiver.url, name="12345", event_types=list(outbound.EVENT_TYPES))
+    WorkOrder.objects.filter(pk=work_order.pk).update(
+        return_by=timezone.now() - timedelta(minutes=1)
+    )
+    browser = console("district")
+
+    assert browser.post(url(work_order, "return"), {"reason": "属开发区管辖"}).status_code == 409
+    assert not Delivery.objects.exists()
+    assert browser.post(url(work_order, "sign")).status_code == 302
+    (delivery,) = Delivery.objects.all()
+    assert (delivery.event_type, delivery.case_id) == ("hotline.signed", work_order.case_id)
+    assert delivery.payload["work_order"] == work_order.number

@@ -261,3 +261,14 @@ def test_odd_caller_details_are_refused_or_kept_as_sent(post, order):
     body = order(caller={"name": "𠀀'\"", "phone": "+86 (20) 8888-1234"})
     assert post(body).status_code == 201
     assert WorkOrder.objects.get(number=body["number"]).caller_name == "𠀀'\""
+
+
+def test_a_work_order_is_filed_in_a_bounded_number_of_statements(
+    post, order, django_assert_max_num_queries
+):
+    post(order())  # the memos (rules, calendar, grids) are read once per process
+
+    # The key, the number seen before?, the mapping, report_case's own (the number again, the
+    # posts, the id, the case, its event, the ledger), the work order, and the savepoints.
+    with django_assert_max_num_queries(14):
+        assert post(order()).status_code == 201
