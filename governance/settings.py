@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "cases",
     "party",
     "community",
+    "open311",
 ]
 
 MIDDLEWARE = [
