@@ -278,6 +278,11 @@ class Requests(Open311View):
 
     def post(self, request, fmt):
         submission = _submission(request, self.district)
+        if services.service_of(submission.service_code) is None:
+            raise exceptions.NotFound(
+                _("Unknown service code “%(code)s”: see services.xml.")
+                % {"code": submission.service_code[:40]}
+            )
         filed, created = services.file_request(request.auth, submission)
         case = filed.case
         body = [
