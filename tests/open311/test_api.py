@@ -269,7 +269,7 @@ def test_an_address_no_building_has_is_a_clear_400(web, key, demo):
 
 def test_a_point_outside_the_district_is_a_400_saying_so(web, key, demo):
     errors = json_errors(file(web, key, lat="39.9", long="116.4"), 400)
-    assert errors[0].startswith("long: ")
+    assert errors == ["long: 该位置不在本区任何网格内。"]
     assert not Case.objects.exists()
 
 
