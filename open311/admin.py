@@ -2,6 +2,7 @@
 requests filed, read-only, their contact masked (the full contact is the audited reveal of
 /open311/contact/<case>/)."""
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -9,33 +10,23 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from grid.admin import ScopedAdminMixin
 from open311.models import Open311Request, ServiceAttribute
 from open311.services import masked_contact
 
 
-@admin.register(ServiceAttribute)
-class ServiceAttributeAdmin(admin.ModelAdmin):
-    list_display = ["category", "order", "code", "description", "datatype", "required"]
-    list_filter = ["datatype", "required"]
-    search_fields = ["code", "description", "category__code", "category__name"]
-    autocomplete_fields = []
+class ServiceAttributeForm(forms.ModelForm):
+    class Meta:
+        model = ServiceAttribute
+        fields = [
+            "category", "code", "description", "datatype", "datatype_description", "required",
+            "variable", "order", "values",
+        ]  # fmt: skip
 
-    def save_model(self, request, obj, form, change):
-        obj.full_clean()
-        super().save_model(request, obj, form, change)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.clean = _check_values(form.clean)
-        return form
-
-
-def _check_values(clean):
-    def checked(form):
-        data = clean(form)
-        values = form.cleaned_data.get("values") or []
-        datatype = form.cleaned_data.get("datatype")
-        if datatype in ServiceAttribute.LISTS and not (
+    def clean(self):
+        data = super().clean()
+        values = data.get("values") or []
+        if data.get("datatype") in ServiceAttribute.LISTS and not (
             isinstance(values, list)
             and values
             and all(isinstance(v, dict) and v.get("key") and v.get("name") for v in values)
@@ -45,11 +36,20 @@ def _check_values(clean):
             )
         return data
 
-    return checked
+
+@admin.register(ServiceAttribute)
+class ServiceAttributeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    # District-wide reference data, like the categories: superusers only.
+    jurisdiction_path = None
+    form = ServiceAttributeForm
+    list_display = ["category", "order", "code", "description", "datatype", "required"]
+    list_filter = ["datatype", "required"]
+    search_fields = ["code", "description", "category__code", "category__name"]
 
 
 @admin.register(Open311Request)
-class Open311RequestAdmin(admin.ModelAdmin):
+class Open311RequestAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    jurisdiction_path = "case__grid__path"
     list_display = ["case", "client", "requested_at", "media_url"]
     list_filter = ["client"]
     fields = ["case", "client", "requested_at", "idempotency_key", "media_url", "attributes"]

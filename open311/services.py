@@ -451,6 +451,11 @@ def _mask_text(value: str) -> str:
     return value[:keep] + "*" * (len(value) - 2 * keep) + value[len(value) - keep :]
 
 
+def _mask_name(value: str) -> str:
+    """The first character of a name of two or more, nothing of a name of one."""
+    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else "*" * len(value)
+
+
 def _mask_email(value: str) -> str:
     local, at, domain = value.partition("@")
     if not at:
@@ -462,8 +467,8 @@ def masked_contact(request: Open311Request) -> dict[str, str]:
     """The contact as everyone sees it by default."""
     return {
         "email": _mask_email(request.email),
-        "first_name": request.first_name[:1] + "*" * (len(request.first_name) > 1),
-        "last_name": request.last_name[:1] + "*" * (len(request.last_name) > 1),
+        "first_name": _mask_name(request.first_name),
+        "last_name": _mask_name(request.last_name),
         "phone": mask_phone(request.phone),
         "device_id": _mask_text(request.device_id),
         "account_id": _mask_text(request.account_id),

@@ -24,6 +24,6 @@ urlpatterns = [
     re_path(
         r"^v2/tokens/(?P<token>[^/]{1,100}?)" + FORMAT, views.Token.as_view(), name="open311-token"
     ),
-    path("contact/<int:case_id>/", views.Contact.as_view(), name="open311-contact"),
+    path("contact/<int:pk>/", views.Contact.as_view(), name="open311-contact"),
     re_path(r"^v2/", views.Unknown.as_view(), name="open311-unknown"),
 ]

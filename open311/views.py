@@ -9,6 +9,8 @@ all the same. Each client is held to its own rate (ClientRateThrottle), everyone
 address (SANHUA_OPEN311_ADDRESS_RATE), wrong keys included: a flood of guessed keys is a 429.
 """
 
+import math
+
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import (
@@ -24,6 +26,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.generic.detail import SingleObjectMixin
 from rest_framework import exceptions, throttling
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
@@ -31,10 +34,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from cases.filtersets import cases_visible_to
 from governance.clients import HEADER, ClientRateThrottle, client_for_key
 from governance.forms import bootstrap_classes
 from governance.models import ApiClient
+from grid.jurisdiction import JurisdictionScopedMixin
 from grid.limits import LimitReached
 from grid.policies import can_reveal_personal_data
 from grid.registry_views import RevealForm
@@ -138,12 +141,12 @@ class Open311View(APIView):
     def handle_exception(self, exc):
         """Every refusal in the specification's shape, with a 4xx."""
         if isinstance(exc, exceptions.Throttled):
-            wait = exc.wait or 60
+            wait = math.ceil(exc.wait or 60)
             return formats.error_response(
                 self.fmt,
                 429,
                 [_("Too many requests; try again in %(seconds)d seconds.") % {"seconds": wait}],
-                Retry_After=str(int(wait)),
+                Retry_After=str(wait),
             )
         if isinstance(exc, DjangoValidationError):
             return formats.error_response(self.fmt, 400, _descriptions(exc))
@@ -436,19 +439,16 @@ class Unknown(Open311View):
     post = get
 
 
-class Contact(LoginRequiredMixin, View):
-    """The contact an app sent with a request, for the staff who see its case: masked; a POST
-    with a purpose (when the registry's policy allows) shows it in full once, audited."""
+class Contact(LoginRequiredMixin, JurisdictionScopedMixin, SingleObjectMixin, View):
+    """The contact an app sent with a request, for the staff who see its case (scoped like the
+    case: its grid's areas, and the departments it is dispatched to): masked; a POST with a
+    purpose, when the registry's policy allows, shows it in full once, audited."""
 
+    model = Open311Request
+    queryset = Open311Request.objects.select_related("case__grid", "client")
+    jurisdiction_path = "case__grid__path"
+    jurisdiction_department = "case__dispatches__department"
     template_name = "open311/contact.html"
-
-    def _request(self, case_id: int) -> Open311Request:
-        visible = cases_visible_to(self.request.user).filter(pk=case_id)
-        row = Open311Request.objects.select_related("case__grid", "client").filter(case__in=visible)
-        found = row.first()
-        if found is None:
-            raise Http404
-        return found
 
     def _render(self, row, *, status=200, **context):
         shown = context.pop("shown", None) or services.masked_contact(row)
@@ -461,11 +461,11 @@ class Contact(LoginRequiredMixin, View):
         ]
         return render(self.request, self.template_name, context, status=status)
 
-    def get(self, request, case_id):
-        return self._render(self._request(case_id))
+    def get(self, request, pk):
+        return self._render(self.get_object())
 
-    def post(self, request, case_id):
-        row = self._request(case_id)
+    def post(self, request, pk):
+        row = self.get_object()
         if not can_reveal_personal_data(request.user, row.case.grid):
             raise PermissionDenied(_("You may not see the full contact of this request."))
         form = bootstrap_form(RevealForm(request.POST))

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 CONTACT = {
     "email": "li.si@example.com",
-    "first_name": "四",
-    "last_name": "李",
+    "first_name": "思远",
+    "last_name": "欧阳",
     "phone": "13812345678",
     "device_id": "device-0042",
     "account_id": "acct-0099",
@@ -52,6 +52,7 @@ def test_the_contact_is_stored_and_shown_masked_by_default(filed, user):
         assert value not in text
     assert "138****5678" in text
     assert "l***@example.com" in text
+    assert "思*" in text
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.REVEAL).exists()
 
 

@@ -110,7 +110,7 @@ def test_a_spec_client_lists_services_files_with_a_photo_and_follows_it_until_cl
         worker = get_user_model().objects.get(username="grid1")  # works this grid
         case_services.accept_case(case, actor=worker)
         seen.append(client.request(request_id))
-        assert (seen[-1]["status"], seen[-1]["status_notes"]) == ("open", "处置中")
+        assert (seen[-1]["status"], seen[-1]["status_notes"]) == ("open", "办理中")
         case.refresh_from_db()
         case_services.self_resolve_case(
             case, actor=worker, result="已清运", photos=[make_photo("done.jpg")]
