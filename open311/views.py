@@ -16,6 +16,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
+    SuspiciousOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
@@ -154,6 +155,8 @@ class Open311View(APIView):
             return formats.error_response(
                 self.fmt, 400, [_("The request body is too large or has too many fields.")]
             )
+        if isinstance(exc, SuspiciousOperation):  # e.g. a multipart body Django cannot read
+            return formats.error_response(self.fmt, 400, [_("The request body is malformed.")])
         if isinstance(exc, Http404 | exceptions.NotFound):
             message = exc.detail if isinstance(exc, exceptions.NotFound) else _("Not found.")
             return formats.error_response(self.fmt, 404, [message])
