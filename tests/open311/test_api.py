@@ -14,7 +14,7 @@ from cases import services as case_services
 from cases.models import Case, CasePhoto
 from governance.clients import register
 from governance.models import ApiClient
-from grid.models import Building
+from grid import registry
 from open311.models import Open311Request
 from tests.cases.test_photos import png_declaring
 from tests.open311.conftest import BASE, form_post, jpeg
@@ -249,16 +249,33 @@ def test_a_media_url_that_is_not_http_is_a_400(web, key, home_grids, url):
     assert errors[0].startswith("media_url: ")
 
 
-def test_an_address_string_is_matched_to_a_registry_building(web, key, home_grids):
-    building = Building.objects.filter(grid=home_grids[2]).first()
-    assert building is not None
-    response = file(web, key, address_string=f"  {building.address.upper()} ")
+def test_an_address_string_is_matched_to_a_registry_building(web, key, home_grids, user):
+    grid = home_grids[2]
+    building = registry.create_building(
+        actor=user("admin"),
+        grid=grid,
+        number="3",
+        address="黄埔东路 88号 B座",
+        lng=grid.centroid_lng,
+        lat=grid.centroid_lat,
+    )
+    response = file(web, key, address_string="  黄埔东路 88号   b座 ")
     assert response.status_code == 201, response.content
     case = Case.objects.get(number=response.json()[0]["service_request_id"])
     assert case.grid == home_grids[2]
     assert list(case.buildings.all()) == [building]
     by_id = file(web, key, address_id=str(building.pk))
     assert Case.objects.get(number=by_id.json()[0]["service_request_id"]).grid == home_grids[2]
+
+
+def test_an_address_of_buildings_in_two_grids_asks_for_a_point(web, key, home_grids, user):
+    for number, grid in enumerate(home_grids[:2]):
+        registry.create_building(
+            actor=user("admin"), grid=grid, number=str(number), address="黄埔东路1号"
+        )
+    errors = json_errors(file(web, key, address_string="黄埔东路1号"), 400)
+    assert errors[0].startswith("address_string: ")
+    assert not Case.objects.exists()
 
 
 def test_an_address_no_building_has_is_a_clear_400(web, key, demo):
