@@ -128,7 +128,8 @@ class Open311View(APIView):
 
     def _jurisdiction(self, request):
         source = request.data if request.method == "POST" else request.query_params
-        given = (source.get("jurisdiction_id") or "").strip()
+        given = source.get("jurisdiction_id") or ""
+        given = given.strip() if isinstance(given, str) else "?"
         if not given:
             return None
         district = services.districts().get(given)

@@ -587,3 +587,14 @@ def test_markup_in_a_description_is_escaped_in_the_xml(web, key, home_grids):
     ]
     root = xml_of(web.get(f"{BASE}/requests/{number}.xml"))
     assert root.findtext("request/description") == text
+
+
+@pytest.mark.parametrize(
+    "name", ["service_code", "description", "lat", "jurisdiction_id", "attribute[depth]", "email"]
+)
+def test_a_file_where_text_belongs_is_a_4xx_not_a_server_error(web, key, home_grids, name):
+    data = {"service_code": "0101", **point_of(home_grids[0])}
+    data[name] = SimpleUploadedFile("x.txt", b"0101", content_type="text/plain")
+    response = web.post(f"{BASE}/requests.json", data, HTTP_X_API_KEY=key)
+    assert 400 <= response.status_code < 500, response.content
+    assert not Case.objects.exists()
