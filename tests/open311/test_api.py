@@ -598,3 +598,20 @@ def test_a_file_where_text_belongs_is_a_4xx_not_a_server_error(web, key, home_gr
     response = web.post(f"{BASE}/requests.json", data, HTTP_X_API_KEY=key)
     assert 400 <= response.status_code < 500, response.content
     assert not Case.objects.exists()
+
+
+def test_a_second_request_at_the_same_spot_is_noted_as_a_possible_duplicate(web, key, home_grids):
+    point = point_of(home_grids[0])
+    first, second = (file(web, key, **point).json()[0]["service_request_id"] for _ in range(2))
+    case_services.route_filed_cases(limit=10)  # the worker's round after filing
+    report = Case.objects.get(number=second).events.get(action="report")
+    assert report.data["possible_duplicates"] == [Case.objects.get(number=first).pk]
+
+
+def test_filing_is_a_handful_of_statements(web, key, home_grids, django_assert_max_num_queries):
+    point = point_of(home_grids[0])
+    file(web, key, **point)  # the memos (services, rules, calendar, grids) are loaded once
+    # The key, the idempotency lookup, the case's id, the case, its report event, its rollup
+    # ledger, the request's row, and the savepoints of the filing and of the request's row.
+    with django_assert_max_num_queries(11):
+        assert file(web, key, **point, idempotency_key="k-1").status_code == 201
