@@ -7,6 +7,7 @@ import threading
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
@@ -615,3 +616,22 @@ def test_filing_is_a_handful_of_statements(web, key, home_grids, django_assert_m
     # ledger, the request's row, and the savepoints of the filing and of the request's row.
     with django_assert_max_num_queries(11):
         assert file(web, key, **point, idempotency_key="k-1").status_code == 201
+
+
+def test_only_a_door_that_checked_a_key_files_without_a_post(app, home_grids, category):
+    """report_case's `external` is the door's word, not the source's: the client's user holds no
+    post, so filing as it without `external` is refused like anyone's outside their area."""
+    client, _key = app
+    fields = {
+        "reporter": client.user,
+        "category": category("0101"),
+        "title": "垃圾",
+        "lng": home_grids[0].centroid_lng,
+        "lat": home_grids[0].centroid_lat,
+        "source": Case.Source.OPEN311,
+    }
+    with pytest.raises(ValidationError):
+        case_services.report_case(**fields)
+    case, created = case_services.report_case(**fields, external=True)
+    assert created
+    assert case.grid == home_grids[0]
