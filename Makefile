@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-import bench-peer
+.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-import bench-peer bench-open311
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -61,7 +61,7 @@ messages: $(DEV)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 # All need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
-bench: bench-cases bench-registry bench-import bench-peer
+bench: bench-cases bench-registry bench-import bench-peer bench-open311
 
 # Filing side by side with django-helpdesk's ticket creation, in one run with one load generator
 # (../shared/peers/side, beside the repository; skipped where it is not). It clones this
@@ -76,6 +76,9 @@ bench-peer:
 
 bench-cases: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/cases.py $(BENCH_CASES_ARGS)
+
+bench-open311: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python bench/open311.py $(BENCH_OPEN311_ARGS)
 
 bench-registry: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/registry.py $(BENCH_ARGS)

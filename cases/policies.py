@@ -98,16 +98,8 @@ def can_reopen(user, case: Case) -> bool:
 
 
 def can_file(user, grid: Area) -> bool:
-    """Grid workers file in their grids; staff of any level may file (e.g. a hotline call); a
-    client application (another system: the 12345 hotline, an Open311 app) files anywhere in
-    the district, its own door having checked what it sends."""
-    return _covers(user, grid, tuple(ROLE_OF_LEVEL.values()) + (R.ADMIN,)) or _is_client(user)
-
-
-def _is_client(user) -> bool:
-    # The user a governance.ApiClient acts as (its reverse one-to-one): asked only of a user no
-    # post allows, so a person's filing reads nothing more.
-    return user.is_authenticated and hasattr(user, "api_client")
+    """Grid workers file in their grids; staff of any level may file (e.g. a hotline call)."""
+    return _covers(user, grid, tuple(ROLE_OF_LEVEL.values()) + (R.ADMIN,))
 
 
 def works_for(user, dispatch: Dispatch) -> bool:

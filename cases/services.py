@@ -134,6 +134,7 @@ def report_case(
     households=(),
     persons=(),
     now: datetime | None = None,
+    external: bool = False,
     hotline_number: str = "",
     hotline_due_at: datetime | None = None,
 ) -> tuple[Case, bool]:
@@ -150,6 +151,11 @@ def report_case(
     rules, the calendar, the categories and the grids come from memory (RULES, CALENDAR,
     CATEGORIES, geo.SHAPES), the rollups count it later (rollups.record), and the worker's
     next round routes and notifies it with the others filed meanwhile (cases.tasks.route_new).
+
+    `external`: the report comes from another system through a door of its own (an Open311 app,
+    the hotline) that has checked the client's key. Its reporter is the client's user, who holds
+    no post: it files in whichever grid of the district the location lies in, without the
+    policy's can_file (which is about people's posts).
     """
     existing = _filed_before(client_id, hotline_number)
     if existing is not None:
@@ -170,6 +176,7 @@ def report_case(
             photos=photos,
             relations={"buildings": buildings, "households": households, "persons": persons},
             now=now or timezone.now(),
+            external=external,
             hotline_number=hotline_number,
             hotline_due_at=hotline_due_at,
         ), True
@@ -193,7 +200,9 @@ def _filed_before(client_id: uuid.UUID | None, hotline_number: str) -> Case | No
 
 
 @transaction.atomic
-def _file(*, reporter, category, grid, lng, lat, photos, relations, now, **fields) -> Case:
+def _file(
+    *, reporter, category, grid, lng, lat, photos, relations, now, external, **fields
+) -> Case:
     errors = limits.length_errors(
         title=fields["title"], description=fields["description"], address=fields["address"]
     )
@@ -205,12 +214,13 @@ def _file(*, reporter, category, grid, lng, lat, photos, relations, now, **field
         errors["source"] = [_("Unknown source.")]
     if not category.is_active or category.parent_id is None:
         errors["category"] = [_("Choose an active subcategory.")]
-    grid, location_errors = _grid_of_report(reporter, grid, lng, lat)
+    grid, location_errors = _grid_of_report(reporter, grid, lng, lat, external=external)
     errors.update(location_errors)
     if errors:
         raise ValidationError(errors)
     _check_photos(photos)
-    policies.require(policies.can_file(reporter, grid))
+    if not external:
+        policies.require(policies.can_file(reporter, grid))
 
     decision = decide_route(category, fields["urgency"], grid)
     case = Case(
@@ -267,7 +277,9 @@ def _placeholder() -> str:
     return f"new-{uuid.uuid4().hex[:28]}"
 
 
-def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None, dict]:
+def _grid_of_report(
+    reporter, grid: Area | None, lng, lat, *, external: bool = False
+) -> tuple[Area | None, dict]:
     """The grid a report is filed in, and the errors of its location, per field.
 
     A point given with a chosen grid must lie in that grid, or within the edge tolerance of its
@@ -276,7 +288,8 @@ def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None,
     on the edge of two; a point in a grid outside the reporter's area is refused on the
     location too (a 400 that says so, not the 403 of a step on someone else's case). The grid
     the point lies in is always named: grid names and boundaries are shared with everyone
-    (普遍共享), and the worker needs to know whose grid it is to hand the report on.
+    (普遍共享), and the worker needs to know whose grid it is to hand the report on. An
+    `external` report (report_case) takes the first grid the point lies in.
     """
     if grid is None and (lng is None or lat is None):
         return None, {"grid": [_("Give the GPS location or choose a grid.")]}
@@ -298,7 +311,7 @@ def _grid_of_report(reporter, grid: Area | None, lng, lat) -> tuple[Area | None,
     if not found:
         return None, {"lng": [_("The location lies outside every grid of the district.")]}
     for candidate in found:
-        if policies.can_file(reporter, candidate):
+        if external or policies.can_file(reporter, candidate):
             return candidate, {}
     if covers(reporter, found[0]):
         # The reporter sees the grid but may file nowhere (a supervisor): the policy's 403.

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "party",
     "community",
     "webhooks",
+    "open311",
     "hotline",
 ]
 

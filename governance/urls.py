@@ -56,6 +56,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", views.health, name="health"),
     path("api/", include(api_urls)),
+    path("open311/", include("open311.urls")),
     path("admin/", admin.site.urls),
 ]
 

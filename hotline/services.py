@@ -129,6 +129,7 @@ def _file_work_order(
         grid=grid,
         address=address,
         buildings=[building] if building is not None else (),
+        external=True,  # the client's key was checked at the door (hotline/api.py)
         hotline_number=number,
         hotline_due_at=due_at,
         now=now,

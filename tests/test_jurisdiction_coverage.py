@@ -29,10 +29,12 @@ from community.models import (
     ServiceRequest,
     ServiceRequestPhoto,
 )
-from governance.models import ApiToken
+from governance.clients import register
+from governance.models import ApiClient, ApiToken
 from grid.admin import ScopedAdminMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, Building, Department, House, Household, ImportJob, Person
+from open311.models import Open311Request
 from party import services as party_services
 from party.models import Activity, HouseholdLink, Member, Organisation, Visit
 from tests.cases.conftest import make_photo
@@ -57,6 +59,15 @@ PUBLIC = {
     "api-redoc": "Redoc over the schema",
     "field-sw": "the field app's service worker script; browsers fetch it without a session",
     "field-manifest": "the web app manifest; browsers fetch it without credentials",
+    # Open311 GeoReport v2 (docs/open311.md): public by the specification; what it shows of a
+    # case is public by design (no contact, no person), and filing needs a client's key.
+    "open311-discovery": "Open311: where the endpoint is",
+    "open311-services": "Open311: the category table",
+    "open311-service": "Open311: a category's questions",
+    "open311-requests": "Open311: requests filed through Open311, their public facts",
+    "open311-request": "Open311: one such request",
+    "open311-token": "Open311: the id of a request filed with a token",
+    "open311-unknown": "Open311: a 404 in the specification's shape",
 }
 
 
@@ -213,7 +224,25 @@ def _out_of_scope_samples(home_grids, other_street, neighbour):
             file_name="grid2.csv",
         ),
         **_party_samples(home_grids, neighbour),
+        Open311Request: _open311_sample(home_grids),
     }
+
+
+def _open311_sample(home_grids):
+    """A request an Open311 app filed in grid2's grid (open311/: its contact page)."""
+    app = ApiClient(name="随手拍", kind=ApiClient.Kind.OPEN311)
+    register(app)
+    case, _created = case_services.report_case(
+        reporter=app.user,
+        category=Category.objects.get(code="0101"),
+        title="垃圾",
+        grid=home_grids[1],
+        source=Case.Source.OPEN311,
+        external=True,
+    )
+    return Open311Request.objects.create(
+        case=case, client=app, requested_at=case.reported_at, phone="13812345678"
+    )
 
 
 DETAIL_ROUTES = [
@@ -315,7 +344,7 @@ def test_the_detail_routes_are_really_walked():
     [
         a
         for m, a in admin.site._registry.items()
-        if m._meta.app_label in ("grid", "cases", "party", "community")
+        if m._meta.app_label in ("grid", "cases", "party", "community", "open311")
     ],
     ids=lambda a: type(a).__name__,
 )

@@ -39,9 +39,9 @@ def work_order(grid):
 
 
 def test_the_district_reveals_the_caller_signs_and_returns_the_work_order(
-    as_user,
+    as_user,  # noqa: F811 (the fixture imported above)
     live_server,
-    home_grids,  # noqa: F811
+    home_grids,
 ):
     order = work_order(home_grids[0])
     page = as_user("district")
