@@ -133,6 +133,29 @@ class WorkOrderDetailView(HotlineView):
         return _answer(self.work_order(number), False, 200)
 
 
+class DeadlineSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField(help_text="The hotline's new deadline.")
+    reason = serializers.CharField(max_length=limits.REASON, required=False, allow_blank=True)
+
+
+class WorkOrderDeadlineView(HotlineView):
+    @extend_schema(
+        request=DeadlineSerializer,
+        responses=WorkOrderOutSerializer,
+        summary="The hotline moves its deadline (its answer to an extension request)",
+    )
+    def post(self, request, number: str):
+        work_order = self.work_order(number)
+        serializer = DeadlineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.move_deadline(work_order, **serializer.validated_data)
+        except services.NotNow as exc:
+            return Response({"detail": str(exc), "code": "conflict"}, status=409)
+        work_order.case.refresh_from_db(fields=["hotline_due_at"])
+        return _answer(work_order, False, 200)
+
+
 class PhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()

@@ -107,3 +107,24 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class DeadlineChange(models.Model):
+    """The hotline moved its deadline for a work order (its answer to our 延期申请, or a change
+    of its own): the case's `hotline_due_at` before and after, and why. Never edited."""
+
+    work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="deadline_changes"
+    )
+    due_at_before = models.DateTimeField(_("deadline before"), null=True)
+    due_at = models.DateTimeField(_("new deadline"))
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("hotline deadline change")
+        verbose_name_plural = _("hotline deadline changes")
+        ordering = ["work_order_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.work_order_id} → {self.due_at:%Y-%m-%d %H:%M}"

@@ -79,6 +79,7 @@ def case_panel(request, area, *, case, **extra) -> dict | None:
         "answers": answers,
         "open_action": bound[0] if bound else None,
         "replies": list(work_order.replies.select_related("by").order_by("at", "id")),
+        "deadline_changes": list(work_order.deadline_changes.order_by("at", "id")),
     }
 
 

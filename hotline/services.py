@@ -30,7 +30,7 @@ from grid.idnumbers import mask_phone
 from grid.models import AuditEntry, Building, RevealPurpose
 from grid.registry import audit
 from hotline import outbound, policies
-from hotline.models import CategoryMap, Reply, WorkOrder
+from hotline.models import CategoryMap, DeadlineChange, Reply, WorkOrder
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +315,31 @@ def request_extension(work_order: WorkOrder, *, actor, until: datetime, reason: 
         until=until.isoformat(),
         reason=reason,
     )
+
+
+@transaction.atomic
+def move_deadline(work_order: WorkOrder, *, due_at: datetime, reason: str = "") -> DeadlineChange:
+    """The hotline moves its deadline (延期审批: its answer to our 延期申请, or a change of its
+    own), while the work order is ours and open; recorded as a DeadlineChange."""
+    reason = (reason or "").strip()
+    limits.check_lengths(reason=reason)
+    if due_at <= timezone.now():
+        raise ValidationError({"due_at": [_("The new deadline must be in the future.")]})
+    # Locked, so that two moves at once are recorded in the order they were written.
+    case = (
+        Case.objects.select_for_update().only("status", "hotline_due_at").get(pk=work_order.case_id)
+    )
+    if work_order.returned_at is not None or not case.is_open:
+        raise NotNow(_("The case is no longer open."))
+    change = DeadlineChange.objects.create(
+        work_order=work_order,
+        due_at_before=case.hotline_due_at,
+        due_at=due_at,
+        reason=reason,
+        at=timezone.now(),
+    )
+    Case.objects.filter(pk=case.pk).update(hotline_due_at=due_at)
+    return change
 
 
 # The answers that go by themselves

@@ -9,6 +9,11 @@ api_urlpatterns = [
     path("work-orders/", api.WorkOrderListView.as_view(), name="hotline-work-orders"),
     path("work-orders/<str:number>/", api.WorkOrderDetailView.as_view(), name="hotline-work-order"),
     path(
+        "work-orders/<str:number>/deadline/",
+        api.WorkOrderDeadlineView.as_view(),
+        name="hotline-deadline",
+    ),
+    path(
         "work-orders/<str:number>/photos/",
         api.WorkOrderPhotosView.as_view(),
         name="hotline-photos",
