@@ -14,7 +14,7 @@ from tests.cases.conftest import category, file_case, user  # noqa: F401, F811  
 from tests.live import free_port
 from webhooks.models import Subscription
 
-SECRET = "whsec-test-0123456789abcdef"
+SECRET = "whsec-test-0123456789abcdef0123456789"
 ALL_CASE_TYPES = ["case.reported", "case.accepted", "case.escalated", "case.returned",
                   "case.dispatched", "case.resolved", "case.closed", "case.reopened",
                   "dispatch.signed", "dispatch.refused", "dispatch.overdue"]  # fmt: skip

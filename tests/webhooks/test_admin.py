@@ -41,6 +41,7 @@ def test_a_superuser_registers_a_subscription(superuser_client):
         ({"event_types": []}, "event_types"),
         ({"include_personal_data": "on"}, "include_personal_data"),
         ({"url": "ftp://receiver.example/"}, "url"),
+        ({"secret": "short"}, "secret"),
     ],
 )
 def test_a_bad_subscription_is_refused_field_by_field(superuser_client, more, field):
