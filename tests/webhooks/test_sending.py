@@ -71,7 +71,7 @@ def test_a_replayed_delivery_is_refused_once_its_timestamp_is_too_old(
     receiver.clock = time.time
     changed = body.replace(b"case.reported", b"case.closed")
     assert requests.post(receiver.url, data=changed, headers=again, timeout=5).status_code == 400
-    assert receiver.refused == ["too old", "bad signature"]
+    assert receiver.refused == [headers["Sanhua-Signature"]] * 2
     assert receiver.ids()[0] == receiver.ids()[1]
 
 
