@@ -111,10 +111,10 @@ def test_a_delivery_in_flight_when_its_worker_is_killed_is_sent_again_by_the_nex
         "SANHUA_WEBHOOK_TIMEOUT_SECONDS": "20",
     }
     try:
-        first = LiveWorker(tmp_path, server.url, **env).start()
-        file_case("0101")
-        first.wait_until(arrived.is_set, "the delivery reaching the receiver")
-        first.kill()
+        with running(LiveWorker(tmp_path, server.url, **env)) as first:
+            file_case("0101")
+            first.wait_until(arrived.is_set, "the delivery reaching the receiver")
+            first.kill()
         release.set()
         with running(LiveWorker(tmp_path, server.url, **env)) as second:
             second.wait_until(
