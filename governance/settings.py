@@ -345,6 +345,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SANHUA_WEBHOOK_SECONDS", default=1.0),
         "options": {"expires": 10},
     },
+    # Hourly: webhook deliveries delivered more than SANHUA_WEBHOOK_KEEP_DAYS ago are deleted.
+    "webhooks-purge": {"task": "webhooks.purge_deliveries", "schedule": 3600.0},
 }
 # Post-commit work (routing a new case, writing notifications) still undone this long after its
 # commit is redone by the sweeper: its message was lost or the broker was down. Younger work is
@@ -359,6 +361,9 @@ SANHUA_WEBHOOK_BACKOFF_CAP_SECONDS = env.float("SANHUA_WEBHOOK_BACKOFF_CAP_SECON
 SANHUA_WEBHOOK_PAUSE_HOURS = env.float("SANHUA_WEBHOOK_PAUSE_HOURS", default=24.0)
 SANHUA_WEBHOOK_LEASE_SECONDS = env.float("SANHUA_WEBHOOK_LEASE_SECONDS", default=300.0)
 SANHUA_WEBHOOK_TIMEOUT_SECONDS = env.float("SANHUA_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+SANHUA_WEBHOOK_KEEP_DAYS = env.float("SANHUA_WEBHOOK_KEEP_DAYS", default=30.0)
+# A CA bundle (a file path) for receivers whose certificates an intranet CA signed.
+SANHUA_WEBHOOK_CA_BUNDLE = env("SANHUA_WEBHOOK_CA_BUNDLE", default="")
 # How far outside a grid's boundary a GPS point given with that grid may lie (GPS error on the
 # boundary street): see grid/geo.py edge_tolerance_m.
 SANHUA_GRID_EDGE_TOLERANCE_M = env.float("SANHUA_GRID_EDGE_TOLERANCE_M", default=30.0)
