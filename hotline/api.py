@@ -9,7 +9,6 @@ the rest; errors are the API's (a message per field, in the request's language).
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -23,14 +22,6 @@ from governance.clients import ApiKeyAuthentication, ClientRateThrottle
 from governance.models import ApiClient
 from hotline import services
 from hotline.models import WorkOrder
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = ApiKeyAuthentication
-    name = "ApiKey"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
 
 
 class IsHotline(permissions.BasePermission):
