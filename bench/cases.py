@@ -402,9 +402,10 @@ def bench_filing(processes: Processes, fx: Fixtures, count: int) -> dict:
                 "INSERT INTO cases_case (number, client_id, category_id, urgency, source, title,"
                 " description, address, lng, lat, grid_id, level, holder_id, status,"
                 " status_before_suspension, version, due_at, is_overdue, rework_count,"
-                " escalation_count, urge_count, reporter_id, resolution, reported_at)"
+                " escalation_count, urge_count, reporter_id, resolution, reported_at,"
+                " hotline_number)"
                 " VALUES (%s, %s, %s, 'normal', 'patrol', %s, %s, '', %s, %s, %s, 3, %s,"
-                " 'reported', '', 1, %s, false, 0, 0, 0, %s, '', %s) RETURNING id",
+                " 'reported', '', 1, %s, false, 0, 0, 0, %s, '', %s, '') RETURNING id",
                 [
                     f"P{uuid.uuid4().hex[:24]}",
                     uuid.uuid4(),
@@ -537,11 +538,11 @@ def seed_cases(
             "INSERT INTO cases_case (number, category_id, urgency, source, title, description,"
             " address, lng, lat, grid_id, level, holder_id, status, status_before_suspension,"
             " version, due_at, is_overdue, rework_count, escalation_count, urge_count,"
-            " reporter_id, resolution, reported_at, routed_at)"
+            " reporter_id, resolution, reported_at, routed_at, hotline_number)"
             " SELECT %(prefix)s || lpad(i::text, 9, '0'), %(category)s, 'normal', 'patrol',"
             " '超时 ' || i, '', '', %(lng)s, %(lat)s, %(grid)s, 4, %(grid)s, 'reported', '', 1,"
             f" {due}, false, 0, 0, 0, %(reporter)s, '', now() - interval '2 days',"
-            " now() - interval '2 days'"
+            " now() - interval '2 days', ''"
             " FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i"
         )
         fixed = {
@@ -556,7 +557,7 @@ def seed_cases(
             " address, lng, lat, grid_id, level, holder_id, status, status_before_suspension,"
             " version, due_at, is_overdue, rework_count, escalation_count, urge_count,"
             " reporter_id, resolution, reported_at, routed_at, accepted_at, resolved_at,"
-            " closed_at, closed_level)"
+            " closed_at, closed_level, hotline_number)"
             " SELECT %(prefix)s || lpad(i::text, 9, '0'),"
             " (%(categories)s::bigint[])[1 + i %% %(category_count)s], 'normal', 'patrol',"
             " '看板 ' || i, '', '', NULL, NULL, g, 4, g,"
@@ -567,7 +568,7 @@ def seed_cases(
             " CASE WHEN i %% 20 < 17 THEN at + interval '1 hour' END,"
             " CASE WHEN i %% 20 < 12 THEN at + interval '20 hours' END,"
             " CASE WHEN i %% 20 < 12 THEN at + interval '30 hours' END,"
-            " CASE WHEN i %% 20 < 12 THEN 4 END"
+            " CASE WHEN i %% 20 < 12 THEN 4 END, ''"
             " FROM (SELECT i, (%(grids)s::bigint[])[1 + (i * 7919) %% %(grid_count)s] AS g,"
             " now() - (i %% 730) * interval '1 day' - (i %% 600) * interval '1 minute' AS at"
             " FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS i) AS s"

@@ -13,3 +13,10 @@ class WebhooksConfig(AppConfig):
         from webhooks import outbox
 
         extensions.register_step_consumer("webhooks", outbox.write_step_deliveries)
+        # Community service requests' steps, written with each step (webhooks/service_requests.py).
+        from django.apps import apps
+
+        if apps.is_installed("community"):
+            from webhooks import service_requests
+
+            service_requests.register()
