@@ -1,10 +1,9 @@
 from django.urls import include, path, re_path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from datagov import api, views
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = SimpleRouter()
 router.register("datasets", api.DatasetViewSet, basename="datagov-dataset-api")
 
 urlpatterns = [
