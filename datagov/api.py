@@ -27,8 +27,8 @@ class DatasetFieldSerializer(serializers.ModelSerializer):
 
 
 class ClassChangeSerializer(serializers.ModelSerializer):
-    field = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    field = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ClassChange
@@ -36,8 +36,10 @@ class ClassChangeSerializer(serializers.ModelSerializer):
 
 
 class DatasetSerializer(serializers.ModelSerializer):
-    owner_area = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    owner_department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner_area = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    owner_department = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     fields = DatasetFieldSerializer(many=True, read_only=True)
 
     class Meta:
