@@ -9,28 +9,40 @@ from datagov.suppression import COMPLEMENT, PRIMARY
 
 
 def determined(values, hidden):
-    """The hidden entries an attacker can compute exactly from a published table with totals:
-    solve the row and column equations (each line adds up to its total) for the hidden
-    entries by Gaussian elimination over the rationals; an unknown is determined when its unit
-    vector lies in the row space of the reduced system."""
-    n_rows, n_cols = len(values), len(values[0])
-    unknowns = [(i, j) for i in range(n_rows) for j in range(n_cols) if hidden[i][j]]
-    index = {cell: k for k, cell in enumerate(unknowns)}
+    """The hidden entries an attacker can compute exactly from one published table with its
+    totals (see determined_jointly)."""
+    return determined_jointly([(values, hidden, lambda i, j: (i, j))])
+
+
+def determined_jointly(tables):
+    """The hidden entries an attacker can compute exactly from published tables with totals,
+    each given as (values, hidden, name) where name(i, j) names an entry (tables that publish
+    the same total give it the same name): solve every row and column equation (each line adds
+    up to its total) for the hidden entries by Gaussian elimination over the rationals; an
+    unknown is determined when its row of the reduced system names no other unknown."""
+    unknowns = []
+    for values, hidden, name in tables:
+        for i, row in enumerate(values):
+            for j, _value in enumerate(row):
+                if hidden[i][j] and name(i, j) not in unknowns:
+                    unknowns.append(name(i, j))
+    index = {key: k for k, key in enumerate(unknowns)}
     equations = []
-    lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
-    lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
-    for line in lines:
-        *parts, total = line
-        row = [Fraction(0)] * (len(unknowns) + 1)
-        known = Fraction(0)
-        for sign, cell in [(1, c) for c in parts] + [(-1, total)]:
-            if cell in index:
-                row[index[cell]] += sign
-            else:
-                known += sign * values[cell[0]][cell[1]]
-        row[-1] = -known
-        equations.append(row)
-    # Reduced row echelon form.
+    for values, hidden, name in tables:
+        n_rows, n_cols = len(values), len(values[0])
+        lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
+        lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+        for line in lines:
+            *parts, total = line
+            row = [Fraction(0)] * (len(unknowns) + 1)
+            known = Fraction(0)
+            for sign, (i, j) in [(1, c) for c in parts] + [(-1, total)]:
+                if hidden[i][j]:
+                    row[index[name(i, j)]] += sign
+                else:
+                    known += sign * values[i][j]
+            row[-1] = -known
+            equations.append(row)
     pivots = []
     rank = 0
     for col in range(len(unknowns)):
@@ -50,8 +62,7 @@ def determined(values, hidden):
         rank += 1
     found = {}
     for r, col in enumerate(pivots):
-        others = [c for c in range(len(unknowns)) if c != col and equations[r][c] != 0]
-        if not others:
+        if not any(equations[r][c] for c in range(len(unknowns)) if c != col):
             found[unknowns[col]] = equations[r][-1]
     return found
 
@@ -123,3 +134,35 @@ def test_a_column_with_one_small_count_hides_a_second_entry():
 
     assert values == [3, 40, 25, 68]
     assert hidden == [PRIMARY, None, COMPLEMENT, None]  # the smallest other count
+
+
+def _split(total: int, parts: int, rng: random.Random) -> list[int]:
+    cuts = sorted(rng.randint(0, total) for _ in range(parts - 1))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+
+
+def test_two_tables_sharing_their_area_totals_never_leak_together():
+    """The two population tables (by age band, by type) publish the same area totals: what one
+    shows must not undo what the other hides, and the two together determine nothing."""
+    rng = random.Random(1616)
+    for _ in range(150):
+        rows, cols = rng.randint(1, 5), rng.randint(1, 5)
+        by_age = [[rng.choice([0, 1, 2, 3, 6, 9, 30]) for _ in range(cols)] for _ in range(rows)]
+        width = rng.randint(1, 4)
+        by_type = [_split(sum(row), width, rng) for row in by_age]
+        a = suppression.suppress_cross(by_age, 5)
+        b = suppression.suppress_cross(by_type, 5)
+        last_a, last_b = len(a.values[0]) - 1, len(b.values[0]) - 1
+
+        def names(last, table):
+            def name(i, j):
+                return ("area total", i) if j == last else (table, i, j)
+
+            return name
+
+        assert [bool(r[last_a]) for r in a.hidden] == [bool(r[last_b]) for r in b.hidden]
+        joint = [
+            (a.values, a.hidden, names(last_a, "age")),
+            (b.values, b.hidden, names(last_b, "type")),
+        ]
+        assert determined_jointly(joint) == {}, (by_age, by_type)
