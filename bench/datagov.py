@@ -73,10 +73,9 @@ def ensure_data(options) -> dict:
 
 def measure(samples: int) -> dict:
     client = Client()
-    district = Area.objects.get(code=DISTRICT_CODE)
     results = {}
     for table in openstats.TABLES:
-        url = f"/open-data/statistics.json?table={table}&area={district.code}"
+        url = f"/open-data/statistics.json?table={table}"
         for kind in ("cold", "warm"):
             times = []
             for _ in range(samples):

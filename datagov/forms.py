@@ -1,9 +1,7 @@
 """Forms of the catalogue and the open statistics: they parse input, the services decide."""
 
-import re
-from datetime import date
-
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -12,8 +10,7 @@ from datagov.models import SharingClass
 from governance.forms import bootstrap_classes
 from grid.models import Area
 
-MONTH = re.compile(r"\d{4}-\d{2}")
-EARLIEST = date(2000, 1, 1)
+EARLIEST_YEAR = 2000
 
 
 class ClassChangeForm(forms.Form):
@@ -33,22 +30,9 @@ class ClassChangeForm(forms.Form):
         bootstrap_classes(self.fields.values())
 
 
-def _month(value: str, name: str, errors: dict) -> date | None:
-    value = (value or "").strip()
-    if not MONTH.fullmatch(value):
-        errors[name] = [_("Give a month as YYYY-MM, e.g. 2026-03.")]
-        return None
-    year, month = int(value[:4]), int(value[5:])
-    if not 1 <= month <= 12 or not EARLIEST.year <= year <= 2999:
-        errors[name] = [_("No such month.")]
-        return None
-    return date(year, month, 1)
-
-
 class StatisticsQuery:
-    """The query of an open-statistics table: `table`, `area` (the code of the district, a
-    street or a community: its children are the rows) and, for the case tables, `from` and `to`
-    (months, YYYY-MM, at most 24 of them). `errors` maps each bad parameter to its messages."""
+    """The query of an open-statistics table: `table` and, for the case tables, `year` (a
+    calendar year, default this one). The rows are always the district's communities."""
 
     def __init__(self, params, *, table_required: bool = True):
         self.errors: dict[str, list[str]] = {}
@@ -60,44 +44,27 @@ class StatisticsQuery:
                     % {"tables": ", ".join(openstats.TABLES)}
                 ]
             self.table = ""
-        self.area = self._area((params.get("area") or "").strip())
-        self.months = self._months(params.get("from"), params.get("to"))
+        self.area = Area.objects.filter(level=Area.Level.DISTRICT).order_by("pk").first()
+        if self.area is None:
+            self.errors["area"] = [_("No district has been set up yet.")]
+        self.months = self._months(params.get("year"))
 
     @property
     def is_valid(self) -> bool:
         return not self.errors
 
-    def _area(self, code: str):
-        if not code:
-            area = Area.objects.filter(level=Area.Level.DISTRICT).order_by("pk").first()
-            if area is None:
-                self.errors["area"] = [_("No district has been set up yet.")]
-            return area
-        if len(code) > 20 or not code.isascii() or not code.isalnum():
-            self.errors["area"] = [_("An area code has up to 20 letters and digits.")]
+    def _months(self, given: str | None):
+        this_year = timezone.localdate().year
+        if given is None or not given.strip():
+            return openstats.Months.of_year(this_year)
+        given = given.strip()
+        if not (given.isascii() and given.isdigit() and len(given) == 4):
+            self.errors["year"] = [_("Give a year as four digits, e.g. 2026.")]
             return None
-        area = Area.objects.filter(code=code).first()
-        if area is None:
-            self.errors["area"] = [_("No area has the code “%(code)s”.") % {"code": code}]
-        elif area.level == Area.Level.GRID:
-            self.errors["area"] = [
-                _("Statistics are published for the district, a street or a community.")
+        if not EARLIEST_YEAR <= int(given) <= this_year:
+            self.errors["year"] = [
+                _("Statistics are published for the years %(first)d to %(last)d.")
+                % {"first": EARLIEST_YEAR, "last": this_year}
             ]
-            area = None
-        return area
-
-    def _months(self, start: str | None, end: str | None):
-        default = openstats.Months.recent()
-        errors: dict[str, list[str]] = {}
-        first = _month(start, "from", errors) if start is not None else default.start
-        last = _month(end, "to", errors) if end is not None else default.end
-        if not errors and first > last:
-            errors["to"] = [_("The last month comes before the first.")]
-        elif not errors:
-            months = (last.year - first.year) * 12 + last.month - first.month + 1
-            if months > openstats.MAX_MONTHS:
-                errors["to"] = [
-                    _("Ask for at most %(n)d months at a time.") % {"n": openstats.MAX_MONTHS}
-                ]
-        self.errors.update(errors)
-        return None if errors else openstats.Months(first, last)
+            return None
+        return openstats.Months.of_year(int(given))

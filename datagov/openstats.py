@@ -38,7 +38,6 @@ from grid.models import Area, Person
 
 log = logging.getLogger(__name__)
 VERSION_KEY = "datagov:open:version"
-MAX_MONTHS = 24
 
 
 def threshold() -> int:
@@ -88,14 +87,9 @@ class Months:
         return metrics.Period(self.start, date.fromordinal(following.toordinal() - 1))
 
     @classmethod
-    def recent(cls, today: date | None = None) -> Months:
-        """The twelve months up to this one."""
-        today = today or timezone.localdate()
-        end = today.replace(day=1)
-        year, month = end.year, end.month - 11
-        if month < 1:
-            year, month = year - 1, month + 12
-        return cls(date(year, month, 1), end)
+    def of_year(cls, year: int) -> Months:
+        """January to December of `year`."""
+        return cls(date(year, 1, 1), date(year, 12, 1))
 
 
 @dataclass(frozen=True)
@@ -107,8 +101,16 @@ class Table:
     monthly: bool
 
 
-def _children(area: Area) -> list[Area]:
-    return list(Area.objects.filter(parent=area).order_by("code"))
+def _children(district: Area) -> list[Area]:
+    """The rows of the area tables: every community of the district, in code order. One level
+    for every table, never a choice of area: a table of a street beside one of its communities
+    would publish as a total what the other hides as a cell."""
+    communities = Area.objects.filter(level=Area.Level.COMMUNITY, path__startswith=district.path)
+    return list(communities.select_related("parent").order_by("code"))
+
+
+def _row_label(community: Area) -> str:
+    return f"{community.parent.name} {community.name}" if community.parent else community.name
 
 
 def _month_label(month: date) -> str:
@@ -162,7 +164,7 @@ def cases_by_area(area: Area, months: Months, language: str) -> dict:
     found = {(row["area_id"], _as_date(row["month"])): row["n"] for row in sums}
     columns = [(_month_label(m), _month_label(m)) for m in months]
     cells = [[found.get((c.pk, m), 0) for m in months] for c in children]
-    rows = [(c.code, c.name) for c in children]
+    rows = [(c.code, _row_label(c)) for c in children]
     return _cross(_("Cases reported, by area and month"), area, rows, columns, cells)
 
 
@@ -212,7 +214,7 @@ def case_handling(area: Area, months: Months, language: str) -> dict:
     rows = []
     for i, (key, label, counted) in enumerate(
         [
-            *[(c.code, c.name, x) for c, x in zip(children, per_area, strict=True)],
+            *[(c.code, _row_label(c), x) for c, x in zip(children, per_area, strict=True)],
             ("total", _("Total"), total),
         ]
     ):
@@ -249,7 +251,7 @@ def case_handling(area: Area, months: Months, language: str) -> dict:
 
 def _population(area: Area, field: str, columns: list[tuple], title: str) -> dict:
     children = _children(area)
-    depth = area.level  # the index of a child's id in a grid's path
+    depth = Area.Level.COMMUNITY - 1  # the index of a community's id in a grid's path
     sums = (
         PopulationCount.objects.filter(grid__path__startswith=area.path)
         .values("grid__path", field)
@@ -261,7 +263,7 @@ def _population(area: Area, field: str, columns: list[tuple], title: str) -> dic
         child = int(row["grid__path"].strip("/").split("/")[depth])
         found[(child, row[field])] += row["n"]
     cells = [[found.get((c.pk, key), 0) for key, _label in columns] for c in children]
-    rows = [(c.code, c.name) for c in children]
+    rows = [(c.code, _row_label(c)) for c in children]
     return _cross(title, area, rows, [(str(k), label) for k, label in columns], cells)
 
 
@@ -280,7 +282,13 @@ def _as_date(value) -> date:
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
-AREA_FIELDS = (("grid.area", "code"), ("grid.area", "name"), ("grid.area", "parent"))
+AREA_FIELDS = (
+    ("grid.area", "code"),
+    ("grid.area", "name"),
+    ("grid.area", "parent"),
+    ("grid.area", "level"),
+    ("grid.area", "path"),
+)
 ROLLUP = "cases.arearollup"
 POPULATION = "datagov.populationcount"
 TABLES: dict[str, Table] = {
@@ -324,7 +332,7 @@ TABLES: dict[str, Table] = {
         Table(
             "population_by_age",
             gettext_lazy("Persons, by area and age band"),
-            (*AREA_FIELDS, ("grid.area", "path"), (POPULATION, "grid"), (POPULATION, "age_band"),
+            (*AREA_FIELDS, (POPULATION, "grid"), (POPULATION, "age_band"),
              (POPULATION, "persons")),
             population_by_age,
             False,
@@ -332,7 +340,7 @@ TABLES: dict[str, Table] = {
         Table(
             "population_by_type",
             gettext_lazy("Persons, by area and population type"),
-            (*AREA_FIELDS, ("grid.area", "path"), (POPULATION, "grid"),
+            (*AREA_FIELDS, (POPULATION, "grid"),
              (POPULATION, "population_type"), (POPULATION, "persons")),
             population_by_type,
             False,
@@ -362,8 +370,12 @@ def counted_at():
 
 
 def statistics(table_key: str, area: Area, months: Months) -> dict | None:
-    """The published table `table_key` of `area` (over `months` for the case tables), from the
-    cache when it holds it; None when the table is not open."""
+    """The published table `table_key` of the district `area` (over `months`, a calendar year,
+    for the case tables), from the cache when it holds it; None when the table is not open.
+
+    The tables are a fixed set, like a yearbook: one level of rows (the communities) and whole
+    years. Tables over any period or at any level would let one query's shown cell undo
+    another's hidden one by subtraction."""
     language = translation.get_language() or settings.LANGUAGE_CODE
     table = TABLES[table_key]
     span = f"{months.start:%Y%m}-{months.end:%Y%m}" if table.monthly else "-"
@@ -384,7 +396,11 @@ def statistics(table_key: str, area: Area, months: Months) -> dict | None:
             table=table_key,
             area={"code": area.code, "name": area.name},
             period=(
-                {"from": f"{months.start:%Y-%m}", "to": f"{months.end:%Y-%m}"}
+                {
+                    "year": months.start.year,
+                    "from": f"{months.start:%Y-%m}",
+                    "to": f"{months.end:%Y-%m}",
+                }
                 if table.monthly
                 else None
             ),

@@ -16,14 +16,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from rest_framework.throttling import SimpleRateThrottle
 
 from datagov import catalogue, openstats
-from datagov.forms import ClassChangeForm, StatisticsQuery
+from datagov.forms import EARLIEST_YEAR, ClassChangeForm, StatisticsQuery
 from datagov.models import ClassChange, Dataset, DatasetField
-from grid.models import Area
 
 
 class CatalogueView(LoginRequiredMixin, View):
@@ -162,7 +162,7 @@ class OpenStatisticsView(View):
         if fmt == "csv":
             response = HttpResponse(as_csv(body), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = (
-                f'attachment; filename="{query.table}-{query.area.code}.csv"'
+                f'attachment; filename="{query.table}-{query.months.start.year}.csv"'
             )
         else:
             response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
@@ -199,7 +199,7 @@ class OpenDataPageView(View):
             for key, table in openstats.TABLES.items():
                 body = openstats.statistics(key, query.area, query.months)
                 (tables if body else closed).append(body or {"table": key, "title": table.title})
-        areas = Area.objects.filter(level__lt=Area.Level.GRID).order_by("path")
+        this_year = timezone.localdate().year
         return render(
             request,
             "datagov/open_data.html",
@@ -207,10 +207,10 @@ class OpenDataPageView(View):
                 "query": query,
                 "tables": tables,
                 "closed": closed,
-                "areas": areas,
+                "years": range(this_year, EARLIEST_YEAR - 1, -1),
+                "year": query.months.start.year if query.months else this_year,
                 "threshold": openstats.threshold(),
                 "licence": openstats.licence(),
-                "months": query.months or openstats.Months.recent(),
             },
             status=200 if query.is_valid else 400,
         )

@@ -15,19 +15,31 @@ from cases import services as case_services
 from cases.models import AreaRollup, Category
 from datagov import catalogue, openstats
 from datagov.models import Dataset, DatasetField, PopulationCount, SharingClass
+from grid.models import Area
 from tests.datagov.test_suppression import determined
 
 pytestmark = pytest.mark.django_db
 URL = "/open-data/statistics.json"
-# Persons per grid of the home community and age band (lower bound): grid 1 has 3 aged 18–59.
+# Persons of the district's first three communities (in code order) by age band (lower bound):
+# the first has 3 aged 18–59.
 POPULATION = {0: {18: 3, 60: 40, 80: 6}, 1: {18: 30, 60: 22, 80: 7}, 2: {18: 12, 60: 9, 80: 50}}
 
 
 @pytest.fixture
-def population(home_grids):
+def communities(demo):
+    return list(Area.objects.filter(level=Area.Level.COMMUNITY).order_by("code"))
+
+
+@pytest.fixture
+def population(communities):
     PopulationCount.objects.bulk_create(
-        PopulationCount(grid=home_grids[g], population_type="registered", age_band=band, persons=n)
-        for g, bands in POPULATION.items()
+        PopulationCount(
+            grid=communities[c].children.order_by("code").first(),
+            population_type="registered",
+            age_band=band,
+            persons=n,
+        )
+        for c, bands in POPULATION.items()
         for band, n in bands.items()
     )
     return POPULATION
@@ -37,27 +49,25 @@ def _get(client, **params):
     return client.get(URL, params)
 
 
-def test_the_public_endpoint_needs_no_login(client, home_community, population):
-    response = _get(client, table="population_by_age", area=home_community.code)
+def test_the_public_endpoint_needs_no_login(client, demo, communities, population):
+    response = _get(client, table="population_by_age")
 
     assert response.status_code == 200
     body = response.json()
     assert body["licence"].startswith("许可")
-    assert body["area"] == {"code": home_community.code, "name": home_community.name}
-    assert [row["label"] for row in body["rows"]][-1] == "合计"
+    assert body["area"] == {"code": demo.code, "name": demo.name}
+    assert [row["key"] for row in body["rows"]] == [c.code for c in communities] + ["total"]
+    assert body["rows"][0]["label"] == f"{communities[0].parent.name} {communities[0].name}"
 
 
-def test_a_cell_of_three_is_shown_under_five_and_cannot_be_derived(
-    client, home_community, home_grids, population
-):
-    body = _get(client, table="population_by_age", area=home_community.code).json()
+def test_a_cell_of_three_is_shown_under_five_and_cannot_be_derived(client, communities, population):
+    body = _get(client, table="population_by_age").json()
     keys = [c["key"] for c in body["columns"]][:-1]  # the bands, then the total
     rows = body["rows"]
 
-    grid1 = next(r for r in rows if r["key"] == home_grids[0].code)
-    assert grid1["cells"][keys.index("18")] == "<5"
+    assert rows[0]["cells"][keys.index("18")] == "<5"
     # What the attacker has: every shown number, and the true table behind the hidden ones.
-    truth = [[POPULATION.get(g, {}).get(int(k), 0) for k in keys] for g in range(len(home_grids))]
+    truth = [[POPULATION.get(c, {}).get(int(k), 0) for k in keys] for c in range(len(communities))]
     from datagov.suppression import with_totals
 
     values = with_totals(truth)
@@ -69,25 +79,25 @@ def test_a_cell_of_three_is_shown_under_five_and_cannot_be_derived(
     assert determined(values, hidden) == {}
 
 
-def test_no_table_survives_closing_any_field_it_is_made_of(demo, home_community, population):
-    months = openstats.Months.recent()
+def test_no_table_survives_closing_any_field_it_is_made_of(demo, population):
+    months = openstats.Months.of_year(timezone.localdate().year)
     for key, table in openstats.TABLES.items():
-        assert openstats.statistics(key, home_community, months) is not None, key
+        assert openstats.statistics(key, demo, months) is not None, key
         for dataset, name in table.fields:
             field = DatasetField.objects.get(dataset__key=dataset, name=name)
             DatasetField.objects.filter(pk=field.pk).update(sharing_class=SharingClass.ON_REQUEST)
             openstats.bump_version()
 
-            assert openstats.statistics(key, home_community, months) is None, (key, name)
+            assert openstats.statistics(key, demo, months) is None, (key, name)
 
             DatasetField.objects.filter(pk=field.pk).update(sharing_class=field.sharing_class)
             openstats.bump_version()
 
 
 def test_closing_a_field_closes_its_table_at_once_despite_the_cache(
-    client, admin_user, home_community, population, django_capture_on_commit_callbacks
+    client, admin_user, population, django_capture_on_commit_callbacks
 ):
-    params = {"table": "population_by_age", "area": home_community.code}
+    params = {"table": "population_by_age"}
     assert _get(client, **params).status_code == 200
     PopulationCount.objects.all().delete()  # the cached table is still served
     cached = _get(client, **params).json()
@@ -106,14 +116,14 @@ def test_closing_a_field_closes_its_table_at_once_despite_the_cache(
     closed = _get(client, **params)
     assert closed.status_code == 404
     assert "普遍共享" in closed.json()["detail"]
-    page = client.get("/open-data/", {"area": home_community.code}).content.decode()
+    page = client.get("/open-data/").content.decode()
     assert 'data-table="population_by_age"' not in page
     assert 'data-table="population_by_type"' in page
     assert "data-closed" in page
 
 
-def test_the_page_is_public_and_shows_suppressed_cells(client, home_community, population):
-    response = client.get("/open-data/", {"area": home_community.code})
+def test_the_page_is_public_and_shows_suppressed_cells(client, population):
+    response = client.get("/open-data/")
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -122,10 +132,8 @@ def test_the_page_is_public_and_shows_suppressed_cells(client, home_community, p
     assert "CC BY 4.0" in page
 
 
-def test_csv_download_carries_the_licence_line_first(client, home_community, population):
-    response = client.get(
-        "/open-data/statistics.csv", {"table": "population_by_age", "area": home_community.code}
-    )
+def test_csv_download_carries_the_licence_line_first(client, population):
+    response = client.get("/open-data/statistics.csv", {"table": "population_by_age"})
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -149,19 +157,20 @@ def test_cases_by_area_and_month_read_the_rollups(client, demo, home_street, hom
             grid=home_grids[0],
         )
     rollups.fold_all()
-    month = f"{timezone.localdate():%Y-%m}"
-    body = _get(
-        client, table="cases_by_area", area=home_street.code, **{"from": month, "to": month}
-    ).json()
+    today = timezone.localdate()
+    body = _get(client, table="cases_by_area", year=str(today.year)).json()
 
-    assert [c["key"] for c in body["columns"]] == [month, "total"]
-    row = next(r for r in body["rows"] if r["label"] == home_grids[0].parent.name)
-    assert row["cells"] == [6, 6]
-    assert body["rows"][-1]["cells"] == [6, 6]
+    months = [f"{today.year}-{m:02d}" for m in range(1, 13)]
+    assert [c["key"] for c in body["columns"]] == [*months, "total"]
+    this_month = months.index(f"{today:%Y-%m}")
+    row = next(r for r in body["rows"] if r["key"] == home_grids[0].parent.code)
+    assert row["cells"][this_month] == 6
+    assert row["cells"][-1] == 6
+    assert body["rows"][-1]["cells"][-1] == 6
 
 
-def test_case_handling_hides_rates_of_small_counts(client, demo, home_street):
-    big, small, middle = home_street.children.order_by("code")[:3]
+def test_case_handling_hides_rates_of_small_counts(client, communities):
+    big, small, middle = communities[:3]
     category = Category.objects.filter(parent__isnull=False).first()
     day = timezone.localdate()
     AreaRollup.objects.bulk_create(
@@ -175,26 +184,26 @@ def test_case_handling_hides_rates_of_small_counts(client, demo, home_street):
         ]
     )  # fmt: skip
 
-    body = _get(client, table="case_handling", area=home_street.code).json()
+    body = _get(client, table="case_handling").json()
 
-    rows = {r["label"]: r["cells"] for r in body["rows"]}
-    assert rows[big.name] == [40, 30, 2.0, 20, 90.0]
-    assert rows[small.name] == [12, "<5", None, "<5", None]
+    rows = {r["key"]: r["cells"] for r in body["rows"]}
+    assert rows[big.code] == [40, 30, 2.0, 20, 90.0]
+    assert rows[small.code] == [12, "<5", None, "<5", None]
     # The smallest other count of each column is hidden too, so that the small one is not the
     # total less the rest; the rates of hidden counts go with them.
-    assert rows[middle.name] == [50, "x", None, "x", None]
-    assert rows["合计"] == [102, 41, round((30 * 7200 + 11 * 3600) / 41 / 3600, 2), 31, 74.19]
+    assert rows[middle.code] == [50, "x", None, "x", None]
+    assert rows["total"] == [102, 41, round((30 * 7200 + 11 * 3600) / 41 / 3600, 2), 31, 74.19]
 
 
 @pytest.mark.parametrize(
     ("params", "fields", "message"),
     [
         ({"table": "nope"}, {"table"}, "请选择"),
-        ({"table": "cases_by_area", "area": "x!"}, {"area"}, "区域代码"),
-        ({"table": "cases_by_area", "area": "999999"}, {"area"}, "999999"),
-        ({"table": "cases_by_area", "from": "2026-13", "to": "soon"}, {"from", "to"}, "YYYY-MM"),
-        ({"table": "cases_by_area", "from": "2026-05", "to": "2026-01"}, {"to"}, "之前"),
-        ({"table": "cases_by_area", "from": "2020-01", "to": "2026-01"}, {"to"}, "24"),
+        ({}, {"table"}, "cases_by_area"),
+        ({"table": "cases_by_area", "year": "26"}, {"year"}, "四位数字"),
+        ({"table": "cases_by_area", "year": "２０２６"}, {"year"}, "四位数字"),
+        ({"table": "cases_by_area", "year": "1999"}, {"year"}, "2000"),
+        ({"table": "x" * 5000, "year": "9999"}, {"table", "year"}, "2000"),
     ],
 )
 def test_bad_queries_are_400_with_a_message_per_parameter(client, demo, params, fields, message):
@@ -204,15 +213,17 @@ def test_bad_queries_are_400_with_a_message_per_parameter(client, demo, params, 
     errors = response.json()["errors"]
     assert set(errors) == fields
     assert any(message in m for messages in errors.values() for m in messages)
+    assert "x" * 100 not in response.content.decode()  # the input is not echoed
 
 
-def test_bad_queries_answer_in_english_when_asked(client, demo, home_grids):
-    response = client.get(URL, {"table": "population_by_age", "area": home_grids[0].code},
+def test_bad_queries_answer_in_english_when_asked(client, demo):
+    response = client.get(URL, {"table": "cases_by_area", "year": "3000"},
                           HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
 
     assert response.status_code == 400
-    assert response.json()["errors"]["area"] == [
-        "Statistics are published for the district, a street or a community."
+    year = timezone.localdate().year
+    assert response.json()["errors"]["year"] == [
+        f"Statistics are published for the years 2000 to {year}."
     ]
 
 
@@ -225,13 +236,13 @@ def test_the_public_endpoint_is_rate_limited_per_address(client, demo, settings)
     assert other.status_code == 200
 
 
-def test_queries_of_the_public_endpoint_are_few_and_none_once_cached(
-    client, demo, home_street, population, django_assert_max_num_queries
+def test_queries_of_the_public_endpoint_are_few_and_one_once_cached(
+    client, demo, population, django_assert_num_queries
 ):
-    params = {"table": "cases_by_area", "area": home_street.code}
-    with django_assert_max_num_queries(4):  # area, catalogue classes, children, rollups
+    params = {"table": "cases_by_area"}
+    with django_assert_num_queries(4):  # district, catalogue classes, communities, rollups
         assert _get(client, **params).status_code == 200
-    with django_assert_max_num_queries(1):  # the area of the query
+    with django_assert_num_queries(1):  # the district
         assert _get(client, **params).status_code == 200
 
 
