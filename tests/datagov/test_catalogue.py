@@ -1,6 +1,8 @@
 """The resource catalogue: complete, seeded with sensible classes, changed only by
 administrators and with every change kept."""
 
+import io
+
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -205,3 +207,27 @@ def test_the_periodic_count_fills_record_counts_and_population(demo, family):
     assert persons.counted_at is not None
     living = Person.objects.filter(status=Person.Status.LIVING).count()
     assert sum(PopulationCount.objects.values_list("persons", flat=True)) == living
+
+
+def test_the_catalogue_reads_are_a_few_queries_whatever_the_fields(
+    client, login, demo, django_assert_max_num_queries
+):
+    api = login("grid1")
+    client.force_login(get_user_model().objects.get(username="grid1"))
+
+    # The session, its user, the navigation's posts; the datasets with their owners.
+    with django_assert_max_num_queries(4):
+        assert client.get("/datagov/").status_code == 200
+    with django_assert_max_num_queries(4):  # the token and its user; datasets; fields
+        assert api.get("/api/datagov/datasets/").status_code == 200
+    # Session, user, posts; the dataset, its fields, its history; whether the user may change.
+    with django_assert_max_num_queries(7):
+        assert client.get("/datagov/grid.person/").status_code == 200
+
+
+def test_the_count_command_counts(demo, family):
+    from django.core.management import call_command
+
+    call_command("count_records", stdout=io.StringIO())
+
+    assert Dataset.objects.get(key="grid.household").record_count == 1
