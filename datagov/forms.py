@@ -44,6 +44,11 @@ class StatisticsQuery:
                     % {"tables": ", ".join(openstats.TABLES)}
                 ]
             self.table = ""
+        if table_required:  # a download: a parameter it does not know is a mistake, not a filter
+            for name in sorted(set(params) - {"table", "year"})[:10]:
+                self.errors[name[:40]] = [
+                    _("Unknown parameter: a table takes only table and year.")
+                ]
         self.area = Area.objects.filter(level=Area.Level.DISTRICT).order_by("pk").first()
         if self.area is None:
             self.errors["area"] = [_("No district has been set up yet.")]

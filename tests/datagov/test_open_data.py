@@ -204,6 +204,7 @@ def test_case_handling_hides_rates_of_small_counts(client, communities):
         ({"table": "cases_by_area", "year": "２０２６"}, {"year"}, "四位数字"),
         ({"table": "cases_by_area", "year": "1999"}, {"year"}, "2000"),
         ({"table": "x" * 5000, "year": "9999"}, {"table", "year"}, "2000"),
+        ({"table": "cases_by_area", "area": "440112001"}, {"area"}, "只接受"),
     ],
 )
 def test_bad_queries_are_400_with_a_message_per_parameter(client, demo, params, fields, message):
