@@ -166,7 +166,9 @@ class OpenStatisticsView(View):
             )
         else:
             response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
-        response["Cache-Control"] = f"public, max-age={openstats.cache_seconds()}"
+        # Not kept by browsers or proxies: a table closed by a class change must vanish at once,
+        # and our own cache makes the next request cheap anyway.
+        response["Cache-Control"] = "no-cache"
         return response
 
 

@@ -53,6 +53,7 @@ def test_the_public_endpoint_needs_no_login(client, demo, communities, populatio
     response = _get(client, table="population_by_age")
 
     assert response.status_code == 200
+    assert response["Cache-Control"] == "no-cache"
     body = response.json()
     assert body["licence"].startswith("许可")
     assert body["area"] == {"code": demo.code, "name": demo.name}
