@@ -81,6 +81,7 @@ from cases.photos import photo_response
 from cases.prefetch import prefetch_existing, with_relation_flags
 from cases.workflow import ACTION_LABELS
 from governance.forms import PlainSelect
+from grid import extensions
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
 from grid.models import Area, Building, Department, Household, Person, Post
 
@@ -788,6 +789,7 @@ def case_page(request, case: Case | int, *, bound=None, status: int = 200, alert
         "map": _map_data(case),
         "alert": alert,
         "origin": "case",
+        "panels": extensions.panels(extensions.CASE_PAGE, request, case.grid, case=case),
     }
     return render(request, "console/case.html", context, status=status)
 

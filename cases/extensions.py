@@ -25,10 +25,6 @@ def register_step_consumer(key: str, consumer: Callable[[Sequence], object]) -> 
     _consumers[key] = consumer
 
 
-def unregister_step_consumer(key: str) -> None:
-    _consumers.pop(key, None)
-
-
 def steps_notified(steps: Sequence) -> None:
     """Hand `steps` to every consumer, in the order they were registered, in the caller's
     transaction."""

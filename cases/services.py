@@ -135,9 +135,12 @@ def report_case(
     persons=(),
     now: datetime | None = None,
     external: bool = False,
+    hotline_number: str = "",
+    hotline_due_at: datetime | None = None,
 ) -> tuple[Case, bool]:
     """File a case. Returns (case, created): a client id seen before returns the first case and
-    False, so a phone retrying an upload never makes a second case.
+    False, so a phone retrying an upload never makes a second case. A 12345 work order's number
+    (`hotline_number`, with the hotline's deadline `hotline_due_at`) is such a key too.
 
     The grid is the one containing the GPS point, or the chosen one (a point given with it
     must lie in it: _grid_of_report); routing puts the case at its start level with the accept
@@ -154,10 +157,9 @@ def report_case(
     no post: it files in whichever grid of the district the location lies in, without the
     policy's can_file (which is about people's posts).
     """
-    if client_id is not None:
-        existing = Case.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            return existing, False
+    existing = _filed_before(client_id, hotline_number)
+    if existing is not None:
+        return existing, False
     try:
         return _file(
             reporter=reporter,
@@ -175,13 +177,26 @@ def report_case(
             relations={"buildings": buildings, "households": households, "persons": persons},
             now=now or timezone.now(),
             external=external,
+            hotline_number=hotline_number,
+            hotline_due_at=hotline_due_at,
         ), True
     except IntegrityError:
         # Two retries of one report raced past the lookup above: the first one wins.
-        existing = Case.objects.filter(client_id=client_id).first() if client_id else None
+        existing = _filed_before(client_id, hotline_number)
         if existing is None:
             raise
         return existing, False
+
+
+def _filed_before(client_id: uuid.UUID | None, hotline_number: str) -> Case | None:
+    """The case a retry of a report names by its client id or work-order number, if any."""
+    if client_id is not None:
+        existing = Case.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            return existing
+    if hotline_number:
+        return Case.objects.filter(hotline_number=hotline_number).first()
+    return None
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.authentication import TokenAuthentication
+from governance.clients import ApiKeyAuthentication
 from governance.models import ApiToken
 
 
@@ -94,6 +95,17 @@ class TokenScheme(OpenApiAuthenticationExtension):
         return build_bearer_security_scheme_object(
             header_name="Authorization", token_prefix="Token"
         )
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """How the API schema describes client applications' keys: `X-Api-Key: …`
+    (governance/clients.py)."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
 
 
 class SignInInput(serializers.Serializer):

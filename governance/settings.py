@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "community",
     "webhooks",
     "open311",
+    "hotline",
     "datagov",
 ]
 
@@ -347,6 +348,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("SANHUA_WEBHOOK_SECONDS", default=1.0),
         "options": {"expires": 10},
     },
+    # Hourly: webhook deliveries delivered more than SANHUA_WEBHOOK_KEEP_DAYS ago are deleted.
+    "webhooks-purge": {"task": "webhooks.purge_deliveries", "schedule": 3600.0},
 }
 # Post-commit work (routing a new case, writing notifications) still undone this long after its
 # commit is redone by the sweeper: its message was lost or the broker was down. Younger work is
@@ -361,6 +364,9 @@ SANHUA_WEBHOOK_BACKOFF_CAP_SECONDS = env.float("SANHUA_WEBHOOK_BACKOFF_CAP_SECON
 SANHUA_WEBHOOK_PAUSE_HOURS = env.float("SANHUA_WEBHOOK_PAUSE_HOURS", default=24.0)
 SANHUA_WEBHOOK_LEASE_SECONDS = env.float("SANHUA_WEBHOOK_LEASE_SECONDS", default=300.0)
 SANHUA_WEBHOOK_TIMEOUT_SECONDS = env.float("SANHUA_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+SANHUA_WEBHOOK_KEEP_DAYS = env.float("SANHUA_WEBHOOK_KEEP_DAYS", default=30.0)
+# A CA bundle (a file path) for receivers whose certificates an intranet CA signed.
+SANHUA_WEBHOOK_CA_BUNDLE = env("SANHUA_WEBHOOK_CA_BUNDLE", default="")
 # How far outside a grid's boundary a GPS point given with that grid may lie (GPS error on the
 # boundary street): see grid/geo.py edge_tolerance_m.
 SANHUA_GRID_EDGE_TOLERANCE_M = env.float("SANHUA_GRID_EDGE_TOLERANCE_M", default=30.0)
@@ -420,3 +426,9 @@ SANHUA_TRUSTED_PROXIES = env.int("SANHUA_TRUSTED_PROXIES", default=0)
 SANHUA_REVEALS_PER_HOUR = env.int("SANHUA_REVEALS_PER_HOUR", default=20)
 SANHUA_EXPORTS_PER_HOUR = env.int("SANHUA_EXPORTS_PER_HOUR", default=20)
 # --- end of personal data allowances -----------------------------------------------------------
+
+# --- the 12345 hotline (hotline/, docs/hotline.md) ---------------------------------------------
+# Where the hotline reaches this server: the links to result photos in what goes back to it are
+# made absolute with it ("https://sanhua.example.gov.cn"); empty leaves them relative.
+SANHUA_PUBLIC_URL = env("SANHUA_PUBLIC_URL", default="")
+# --- end of the 12345 hotline ------------------------------------------------------------------

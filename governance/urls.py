@@ -14,6 +14,7 @@ from governance import views
 from governance.api import router
 from governance.auth import LogoutView, ObtainTokenView
 from grid.api.views import MeView
+from hotline import urls as hotline_urls
 
 api_urls = [
     path("", include(router.urls)),
@@ -58,4 +59,10 @@ urlpatterns = [
     path("open311/", include("open311.urls")),
     path("", include("datagov.urls")),
     path("admin/", admin.site.urls),
+]
+
+# The 12345 hotline's door and its console pages (hotline/urls.py).
+urlpatterns += [
+    path("api/hotline/", include(hotline_urls.api_urlpatterns)),
+    path("console/hotline/", include(hotline_urls.console_urlpatterns)),
 ]

@@ -1,5 +1,6 @@
 """Extension points: panels other apps add to the pages of an area (the grid page, the
-dashboards, the monthly report) without the page's app importing them.
+dashboards, the monthly report) and to a case's page in the console, without the page's app
+importing them.
 
 An app registers its panels in its AppConfig.ready(); whether they show is decided by
 INSTALLED_APPS alone. `grid` and `cases` know only this registry, never the app behind a
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 AREA_PAGE = "area_page"
 DASHBOARD = "dashboard"
 MONTHLY_REPORT = "monthly_report"
-PLACES = (AREA_PAGE, DASHBOARD, MONTHLY_REPORT)
+CASE_PAGE = "case_page"  # the area is the case's grid; the page passes `case`
+PLACES = (AREA_PAGE, DASHBOARD, MONTHLY_REPORT, CASE_PAGE)
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,8 @@ class FormatNegotiation(BaseContentNegotiation):
 
 
 class Open311View(APIView):
+    # GeoReport v2 is its own public contract (docs/open311.md), not part of /api/schema/.
+    schema = None
     authentication_classes = [KeyAuthentication]
     permission_classes = []
     throttle_classes = []

@@ -11,7 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MinLengthValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +46,8 @@ class Subscription(models.Model):
         _("signing secret"),
         max_length=128,
         default=new_secret,
+        # A short secret could be guessed from one signed delivery by trying every candidate.
+        validators=[MinLengthValidator(32)],
         help_text=_("The receiver verifies the signature of every delivery with it."),
     )
     event_types = models.JSONField(_("event types"), default=list)

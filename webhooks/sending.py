@@ -92,7 +92,8 @@ def send_due(now: datetime | None = None, *, limit: int = BATCH, stop_at=None) -
     unreachable: dict[int, datetime] = {}
     attempted = []
     with requests.Session() as session:
-        session.trust_env = False  # no proxy or .netrc from the environment
+        session.trust_env = False  # no proxy, .netrc or CA bundle from the environment
+        session.verify = settings.SANHUA_WEBHOOK_CA_BUNDLE or True
         for delivery in batch:
             subscription = delivery.subscription
             if subscription.pk in unreachable or (stop_at and time.monotonic() > stop_at):
@@ -110,6 +111,15 @@ def send_due(now: datetime | None = None, *, limit: int = BATCH, stop_at=None) -
         _keep_health(attempted, clock())
     delivered = sum(d.status == Delivery.Status.DELIVERED for d in attempted)
     return len(attempted), delivered
+
+
+def purge_delivered(now: datetime | None = None, *, limit: int = 10_000) -> int:
+    """Delete up to `limit` deliveries delivered more than SANHUA_WEBHOOK_KEEP_DAYS ago (the
+    log keeps what is recent; undelivered ones are never deleted); returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SANHUA_WEBHOOK_KEEP_DAYS)
+    old = Delivery.objects.filter(status=Delivery.Status.DELIVERED, delivered_at__lt=cutoff)
+    ids = list(old.order_by().values_list("pk", flat=True)[:limit])
+    return Delivery.objects.filter(pk__in=ids).delete()[0] if ids else 0
 
 
 def _take(now: datetime, limit: int) -> list[Delivery]:

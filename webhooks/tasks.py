@@ -13,3 +13,12 @@ from webhooks import sending
 def send_deliveries(**kwargs) -> int:
     """Send the deliveries that are due, batch after batch; returns how many were attempted."""
     return sending.send_due_batches()
+
+
+@shared_task(name="webhooks.purge_deliveries")
+def purge_deliveries(**kwargs) -> int:
+    """Delete deliveries delivered long ago (beat, hourly), in bounded batches."""
+    total = 0
+    while done := sending.purge_delivered():
+        total += done
+    return total

@@ -63,6 +63,7 @@ def test_a_new_field_gets_its_entry_when_the_catalogue_syncs(demo):
         ("grid.house", "owner_phone", C.NONE),
         ("community.servicerequest", "walk_in_phone", C.NONE),
         ("open311.open311request", "email", C.NONE),
+        ("hotline.workorder", "caller_phone", C.NONE),
         ("grid.area", "code", C.OPEN),
         ("grid.area", "boundary", C.OPEN),
         ("cases.arearollup", "received", C.OPEN),
