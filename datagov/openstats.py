@@ -67,7 +67,7 @@ def bump_version() -> None:
 
 @dataclass(frozen=True)
 class Months:
-    """Whole months from `start` to `end` (first days), both included."""
+    """The months of a calendar year (first days), January (`start`) to December (`end`)."""
 
     start: date
     end: date
@@ -80,11 +80,8 @@ class Months:
 
     @property
     def period(self) -> metrics.Period:
-        last = list(self)[-1]
-        following = (
-            date(last.year + 1, 1, 1) if last.month == 12 else last.replace(month=last.month + 1)
-        )
-        return metrics.Period(self.start, date.fromordinal(following.toordinal() - 1))
+        """The days of the year, as the rollups are keyed."""
+        return metrics.Period(self.start, date(self.end.year, 12, 31))
 
     @classmethod
     def of_year(cls, year: int) -> Months:
@@ -101,7 +98,7 @@ class Table:
     monthly: bool
 
 
-def _children(district: Area) -> list[Area]:
+def _communities(district: Area) -> list[Area]:
     """The rows of the area tables: every community of the district, in code order. One level
     for every table, never a choice of area: a table of a street beside one of its communities
     would publish as a total what the other hides as a cell."""
@@ -117,7 +114,7 @@ def _month_label(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
-def _cross(title, area, rows, columns, cells, months=None) -> dict:
+def _cross(title, area, rows, columns, cells) -> dict:
     """A rows × columns table with its totals, suppressed."""
     limit = threshold()
     if not rows:
@@ -151,7 +148,7 @@ def _main_class(language: str) -> dict[int, tuple[str, str]]:
 
 
 def cases_by_area(area: Area, months: Months, language: str) -> dict:
-    children = _children(area)
+    children = _communities(area)
     period = months.period
     sums = (
         AreaRollup.objects.filter(
@@ -191,7 +188,7 @@ def case_handling(area: Area, months: Months, language: str) -> dict:
     """Per area: cases received and closed, the average handling time, callbacks and the
     satisfaction rate. A derived figure is shown only when its count is shown and not small."""
     limit = threshold()
-    children = _children(area)
+    children = _communities(area)
     period = months.period
     counters = ("received", "closed", "handling_seconds", "callbacks", "satisfied")
     sums = (
@@ -250,7 +247,7 @@ def case_handling(area: Area, months: Months, language: str) -> dict:
 
 
 def _population(area: Area, field: str, columns: list[tuple], title: str) -> dict:
-    children = _children(area)
+    children = _communities(area)
     depth = Area.Level.COMMUNITY - 1  # the index of a community's id in a grid's path
     sums = (
         PopulationCount.objects.filter(grid__path__startswith=area.path)
