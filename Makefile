@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 PYTEST_WORKERS ?= auto
 
-.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-import bench-peer bench-open311
+.PHONY: help run test system-packages lint format check messages worker beat shell clean bench bench-cases bench-registry bench-import bench-peer bench-open311 bench-datagov
 
 help:
 	@echo "make run       start web + Celery worker + beat on $(HOST):$(PORT) with the demo district"
@@ -61,7 +61,7 @@ messages: $(DEV)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 # All need DATABASE_URL (PostgreSQL); bench-cases also REDIS_URL. See bench/README.md.
-bench: bench-cases bench-registry bench-import bench-peer bench-open311
+bench: bench-cases bench-registry bench-import bench-peer bench-open311 bench-datagov
 
 # Filing side by side with django-helpdesk's ticket creation, in one run with one load generator
 # (../shared/peers/side, beside the repository; skipped where it is not). It clones this
@@ -79,6 +79,9 @@ bench-cases: $(RUNTIME)
 
 bench-open311: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/open311.py $(BENCH_OPEN311_ARGS)
+
+bench-datagov: $(RUNTIME)
+	DJANGO_DEBUG=1 $(BIN)/python bench/datagov.py $(BENCH_DATAGOV_ARGS)
 
 bench-registry: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python bench/registry.py $(BENCH_ARGS)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "webhooks",
     "open311",
     "hotline",
+    "datagov",
 ]
 
 MIDDLEWARE = [
@@ -339,6 +340,8 @@ CELERY_BEAT_SCHEDULE = {
     "community": {"task": "community.sweep", "schedule": 60.0},
     # Every minute: registry imports whose message was lost are sent again.
     "imports": {"task": "grid.catch_up_imports", "schedule": 60.0},
+    # Hourly: population counts for the open statistics and each dataset's record count.
+    "datagov-count": {"task": "datagov.count_records", "schedule": 3600.0},
     # Every second: webhook deliveries that are due (writing deliveries also nudges it).
     "webhooks": {
         "task": "webhooks.send_deliveries",
@@ -367,6 +370,13 @@ SANHUA_WEBHOOK_CA_BUNDLE = env("SANHUA_WEBHOOK_CA_BUNDLE", default="")
 # How far outside a grid's boundary a GPS point given with that grid may lie (GPS error on the
 # boundary street): see grid/geo.py edge_tolerance_m.
 SANHUA_GRID_EDGE_TOLERANCE_M = env.float("SANHUA_GRID_EDGE_TOLERANCE_M", default=30.0)
+
+# Open statistics (docs/datagov.md): counts under the threshold are suppressed; tables are
+# cached this long (and dropped at once when a sharing class changes); requests per address.
+SANHUA_OPEN_DATA_THRESHOLD = env.int("SANHUA_OPEN_DATA_THRESHOLD", default=5)
+SANHUA_OPEN_DATA_CACHE_SECONDS = env.int("SANHUA_OPEN_DATA_CACHE_SECONDS", default=300)
+SANHUA_OPEN_DATA_RATE = env.str("SANHUA_OPEN_DATA_RATE", default="120/min")
+SANHUA_OPEN_DATA_LICENCE = env.str("SANHUA_OPEN_DATA_LICENCE", default="CC BY 4.0")
 
 # Party building: how many households one party member links with (党员联系户).
 PARTY_HOUSEHOLDS_PER_MEMBER = env.int("SANHUA_PARTY_HOUSEHOLDS_PER_MEMBER", default=10)

@@ -57,6 +57,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("api/", include(api_urls)),
     path("open311/", include("open311.urls")),
+    path("", include("datagov.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -68,6 +68,9 @@ PUBLIC = {
     "open311-request": "Open311: one such request",
     "open311-token": "Open311: the id of a request filed with a token",
     "open311-unknown": "Open311: a 404 in the specification's shape",
+    # Open statistics (docs/datagov.md): aggregates of 普遍共享 data only, small cells suppressed.
+    "open-data": "open statistics: the public page",
+    "open-data-statistics": "open statistics: one table as JSON or CSV",
 }
 
 

@@ -1,0 +1,44 @@
+"""The catalogue in the admin: read-only. Classes change on the catalogue page (/datagov/), through
+datagov.catalogue.change_class, which keeps the history; an admin form would bypass it."""
+
+from django.contrib import admin
+
+from datagov.models import ClassChange, Dataset, DatasetField
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DatasetFieldInline(admin.TabularInline):
+    model = DatasetField
+    fields = ["name", "label", "code_table", "standard", "sharing_class", "reason"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dataset)
+class DatasetAdmin(ReadOnlyAdmin):
+    list_display = ["key", "name", "sharing_class", "update_frequency", "record_count"]
+    list_filter = ["sharing_class"]
+    search_fields = ["key", "name", "name_en"]
+    inlines = [DatasetFieldInline]
+
+
+@admin.register(ClassChange)
+class ClassChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "dataset", "field", "actor", "from_class", "to_class", "reason"]
+    list_filter = ["to_class"]

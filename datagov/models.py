@@ -1,0 +1,192 @@
+"""The resource catalogue (数据资源目录): every dataset the system holds, its fields, and the
+sharing class (不共享 / 按需共享 / 普遍共享) of each, with the history of every change.
+
+A dataset is one model's table; its fields are rows of their own, so a later sharing grant can
+name exactly the fields it opens (issue 16, part 2). datagov/inventory.py describes the
+defaults and datagov/catalogue.py keeps the rows in step with the models.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from grid.models import Area, Department
+
+
+class SharingClass(models.TextChoices):
+    """Shanghai's three classes of government data (seed 003), strictest first."""
+
+    NONE = "none", _("Not shared (不共享)")
+    ON_REQUEST = "on_request", _("Shared on request (按需共享)")
+    OPEN = "open", _("Shared openly (普遍共享)")
+
+
+# How open each class is: a field is never shared more openly than its dataset.
+OPENNESS = {SharingClass.NONE: 0, SharingClass.ON_REQUEST: 1, SharingClass.OPEN: 2}
+
+
+def stricter(a: str, b: str) -> str:
+    """The stricter of two sharing classes."""
+    return a if OPENNESS[a] <= OPENNESS[b] else b
+
+
+class Frequency(models.TextChoices):
+    REALTIME = "realtime", _("As it happens")
+    HOURLY = "hourly", _("Hourly")
+    DAILY = "daily", _("Daily")
+    AS_NEEDED = "as_needed", _("When it changes")
+
+
+class Dataset(models.Model):
+    """One dataset (数据资源): the rows of one model, described for sharing."""
+
+    key = models.CharField(_("key"), max_length=60, unique=True)  # the model's label, lower case
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=100)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    owner_area = models.ForeignKey(
+        Area,
+        verbose_name=_("responsible area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    owner_department = models.ForeignKey(
+        Department,
+        verbose_name=_("responsible department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    standard = models.CharField(_("standard"), max_length=200, blank=True)
+    update_frequency = models.CharField(
+        _("update frequency"), max_length=12, choices=Frequency.choices
+    )
+    sharing_class = models.CharField(
+        _("sharing class"), max_length=12, choices=SharingClass.choices
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    # Kept by the periodic count (datagov.tasks.count_records), never counted per request.
+    record_count = models.BigIntegerField(_("records"), null=True, blank=True)
+    counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dataset")
+        verbose_name_plural = _("datasets")
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetField(models.Model):
+    """One field (数据项) of a dataset: its meaning, code table and sharing class."""
+
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("dataset"), on_delete=models.CASCADE, related_name="fields"
+    )
+    name = models.CharField(_("field"), max_length=60)
+    label = models.CharField(_("label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100)
+    meaning = models.CharField(_("meaning"), max_length=300, blank=True)
+    code_table = models.CharField(_("code table"), max_length=100, blank=True)
+    standard = models.CharField(_("standard"), max_length=100, blank=True)
+    sharing_class = models.CharField(
+        _("sharing class"), max_length=12, choices=SharingClass.choices
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dataset field")
+        verbose_name_plural = _("dataset fields")
+        ordering = ["dataset_id", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "name"], name="dataset_field_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.key}.{self.name}"
+
+    @property
+    def effective_class(self) -> str:
+        """The field's class, or its dataset's when that is stricter."""
+        return stricter(self.sharing_class, self.dataset.sharing_class)
+
+
+class ClassChange(models.Model):
+    """One change of a sharing class (of a dataset, or of one of its fields): who, when, from,
+    to and why. Append-only."""
+
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("dataset"), on_delete=models.PROTECT, related_name="changes"
+    )
+    field = models.ForeignKey(
+        DatasetField,
+        verbose_name=_("field"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="changes",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_class = models.CharField(_("from"), max_length=12, choices=SharingClass.choices)
+    to_class = models.CharField(_("to"), max_length=12, choices=SharingClass.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sharing class change")
+        verbose_name_plural = _("sharing class changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["dataset", "-at"], name="class_change_dataset_idx")]
+
+    def __str__(self) -> str:
+        target = self.field or self.dataset
+        return f"{self.at:%Y-%m-%d %H:%M} {target}: {self.from_class}→{self.to_class}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Sharing class changes are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Sharing class changes are append-only.")
+
+
+class PopulationCount(models.Model):
+    """Living persons of one grid by population type and age band, counted periodically
+    (datagov.tasks.count_records) so open statistics never group a million persons per request.
+
+    `age_band` is the band's lower bound in years (grid/exports.py AGE_BANDS), or -1 for
+    persons whose birth date is unknown."""
+
+    grid = models.ForeignKey(
+        Area, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="+"
+    )
+    population_type = models.CharField(_("population type"), max_length=20)
+    age_band = models.SmallIntegerField(_("age band"))
+    persons = models.PositiveIntegerField(_("persons"))
+
+    class Meta:
+        verbose_name = _("population count")
+        verbose_name_plural = _("population counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grid", "population_type", "age_band"], name="population_count_key"
+            ),
+            models.CheckConstraint(condition=Q(age_band__gte=-1), name="population_count_band"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id} {self.population_type} {self.age_band}: {self.persons}"
