@@ -282,3 +282,67 @@ def test_a_nested_fields_errors_are_named_by_its_path(as_login):
     assert status == 400
     assert refused["code"] == "invalid"
     assert list(refused["errors"]) == ["photos.0"]
+
+
+def test_the_schema_names_each_shared_shape_and_enum_once(schema):
+    from cases.models import Case, Dispatch
+    from cases.workflow import ACTION_LABELS
+    from grid.models import Person, Post
+
+    components = schema["components"]["schemas"]
+    enums = {
+        "CaseStatusEnum": Case.Status.values,
+        "DispatchStatusEnum": Dispatch.Status.values,
+        "DispatchRoleEnum": Dispatch.Role.values,
+        "PostRoleEnum": Post.Role.values,
+        "PersonStatusEnum": Person.Status.values,
+        "CaseEventActionEnum": list(ACTION_LABELS),
+    }
+    assert {name: components[name]["enum"] for name in enums} == enums
+    assert "StatusEnum" not in components
+    for name in ["PersonReference", "AreaReference", "DepartmentReference", "Error", "Conflict"]:
+        assert components[name]["type"] == "object"
+    case_list = components["PaginatedCaseList"]
+    assert set(case_list["properties"]) == {"next", "previous", "results"}
+
+
+def test_every_error_answer_of_every_operation_is_the_one_error_shape(schema):
+    shapes = set()
+    for methods in schema["paths"].values():
+        for operation in methods.values():
+            for status, answer in operation["responses"].items():
+                if status.startswith("4"):
+                    shapes.add(
+                        (status == "409", answer["content"]["application/json"]["schema"]["$ref"])
+                    )
+    assert shapes == {
+        (False, "#/components/schemas/Error"),
+        (True, "#/components/schemas/Conflict"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("operation_id", "required"),
+    [
+        ("cases_escalate_create", {"reason"}),
+        ("cases_reject_create", {"reason"}),
+        ("cases_resolve_create", {"result"}),
+        ("cases_verify_create", {"passed", "photos"}),
+        ("cases_self_resolve_create", {"photos"}),
+        ("cases_dispatch_create", {"lead"}),
+        ("cases_callback_create", {"satisfaction"}),
+        ("dispatches_refuse_create", {"reason"}),
+        ("dispatches_report_done_create", {"result"}),
+        ("dispatches_approve_extension_create", {"approve"}),
+        ("cases_create", {"category", "title"}),
+    ],
+)
+def test_what_a_step_cannot_do_without_is_required_in_the_schema(schema, operation_id, required):
+    client = SchemaClient(schema)
+    _path, _method, operation = client.operations[operation_id]
+    for media_type in operation["requestBody"]["content"].values():
+        body = client.resolve(media_type["schema"])
+        assert set(body.get("required", [])) == required
+        for name in required - {"photos", "passed", "approve", "satisfaction", "lead"}:
+            assert body["properties"][name].get("minLength") == 1
+            assert "default" not in body["properties"][name]

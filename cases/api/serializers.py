@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from cases import limits, policies
 from cases.filtersets import cases_visible_to, find_category, visible_case_ids
@@ -743,8 +744,15 @@ class DoneInput(ResultInput):
     )
 
 
+class YesOrNoField(serializers.BooleanField):
+    """A yes or no that must be given: a form post without it is missing (a 400), not HTML's
+    unticked checkbox (False)."""
+
+    default_empty_html = empty
+
+
 class VerifyInput(StepInput):
-    passed = serializers.BooleanField(
+    passed = YesOrNoField(
         error_messages={"required": _("Say whether the check passed.")},
         help_text=gettext_lazy("true closes the case; false sends it back (give a note why)"),
     )
@@ -787,7 +795,7 @@ class ExtensionInput(StepInput):
 
 
 class ExtensionDecisionInput(StepInput):
-    approve = serializers.BooleanField(
+    approve = YesOrNoField(
         error_messages={"required": _("Say whether the extension is approved.")}
     )
 

@@ -99,7 +99,9 @@ def test_a_point_outside_every_grid_is_a_400_on_lng(login):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"lng": ["The location lies outside every grid of the district."]}
+    assert response.json()["errors"] == {
+        "lng": ["The location lies outside every grid of the district."]
+    }
     assert not Case.objects.exists()
 
 
@@ -111,7 +113,7 @@ def test_a_chosen_grid_out_of_scope_is_a_400_on_grid(login, home_grids):
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["grid"]
+    assert list(response.json()["errors"]) == ["grid"]
     assert not Case.objects.exists()
 
 
@@ -143,7 +145,7 @@ def test_a_larger_area_is_no_grid(login, home_community):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"grid": ["Choose a grid, not a larger area."]}
+    assert response.json()["errors"] == {"grid": ["Choose a grid, not a larger area."]}
 
 
 def test_a_grid_worker_may_not_file_at_a_point_in_another_grid(login, home_grids):
@@ -151,7 +153,7 @@ def test_a_grid_worker_may_not_file_at_a_point_in_another_grid(login, home_grids
 
     # Refused on the location (tests/cases/test_filing_location.py), not as a forbidden step.
     assert response.status_code == 400
-    assert list(response.json()) == ["lng"]
+    assert list(response.json()["errors"]) == ["lng"]
     assert not Case.objects.exists()
 
 
@@ -217,7 +219,9 @@ def test_a_text_file_named_jpg_is_a_400_on_photos_and_no_case_is_written(login, 
     )
 
     assert response.status_code == 400
-    assert response.json() == {"photos": ["This file is not a photo (JPEG, PNG or WebP)."]}
+    assert response.json()["errors"] == {
+        "photos": ["This file is not a photo (JPEG, PNG or WebP)."]
+    }
     assert (Case.objects.count(), CaseEvent.objects.count(), CasePhoto.objects.count()) == (0, 0, 0)
 
 
@@ -295,7 +299,7 @@ def test_a_client_id_of_someone_elses_report_tells_nothing_about_it(login, home_
     )
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "client_id": ["This client id belongs to another report; make a new one."]
     }
     assert Case.objects.count() == 1
@@ -330,7 +334,7 @@ def test_registry_rows_out_of_scope_are_a_400_on_their_field(
     response = report(login("grid1"), home_grids[0], **{field: [neighbour[row].pk]})
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert not Case.objects.exists()
 
 
@@ -541,7 +545,7 @@ def test_a_bad_filter_value_is_a_400_on_its_parameter(login, params):
     response = login("district").get("/api/cases/", params)
 
     assert response.status_code == 400
-    assert list(response.json()) == list(params)
+    assert list(response.json()["errors"]) == list(params)
 
 
 def test_a_filter_cannot_name_an_area_or_department_outside_the_jurisdiction(login, home_grids):
@@ -582,6 +586,7 @@ def test_a_step_the_status_does_not_allow_is_a_409_with_the_users_actions(login,
     assert response.json() == {
         "detail": "The step “accept” is not allowed in the status “In progress”.",
         "code": "invalid_transition",
+        "errors": {},
         "status": "in_progress",
         "allowed_actions": ["reject", "escalate", "return_down", "resolve", "suspend"],
     }
@@ -602,6 +607,7 @@ def test_a_stale_version_is_a_409_and_nothing_is_written(login, file_case):
     assert response.json() == {
         "detail": "Someone changed this after you read it; reload and try again.",
         "code": "stale_version",
+        "errors": {},
         "your_version": 1,
         "current_version": 2,
     }
@@ -616,7 +622,11 @@ def test_a_step_the_policy_refuses_is_a_403_and_nothing_is_written(login, file_c
     response = login("grid1").post(f"/api/cases/{case.pk}/accept/", {}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "You may not take this step on this case."}
+    assert response.json() == {
+        "detail": "You may not take this step on this case.",
+        "code": "permission_denied",
+        "errors": {},
+    }
     case.refresh_from_db()
     assert case.version == 1
 
@@ -680,6 +690,7 @@ def test_the_loser_of_two_escalations_reading_the_case_after_the_winner_gets_a_4
     assert response.json() == {
         "detail": "Someone changed this after you read it; reload and try again.",
         "code": "stale_version",
+        "errors": {},
         "your_version": 1,
         "current_version": 2,
     }
@@ -899,7 +910,7 @@ def test_a_dispatch_to_an_unknown_department_is_a_400_on_lead(login, district_ca
     response = login("district").post(f"/api/cases/{case.pk}/dispatch/", {"lead": 999999})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["lead"]
+    assert list(response.json()["errors"]) == ["lead"]
 
 
 # Dispatches
@@ -955,7 +966,7 @@ def test_an_extension_is_asked_for_and_approved(login, district_case):
     assert asked.status_code == 200
     assert asked.json()["extension_until"] is not None
     assert missing.status_code == 400
-    assert list(missing.json()) == ["approve"]
+    assert list(missing.json()["errors"]) == ["approve"]
     assert approved.status_code == 200
     lead.refresh_from_db()
     assert (lead.due_at, lead.extension_until) == (
@@ -1069,6 +1080,7 @@ def test_with_a_reason_the_lead_resolves_the_case_and_the_open_dispatches_close_
     assert late.json() == {
         "detail": "The step “sign” is not allowed in the status “Closed with the case”.",
         "code": "invalid_transition",
+        "errors": {},
         "status": "closed_with_case",
         "allowed_actions": [],
     }

@@ -122,7 +122,7 @@ def test_a_ranking_level_above_the_unit_is_refused(history, login, home_communit
     )
 
     assert response.status_code == 400
-    assert response.json() == {"level": ["Choose a level at or below the unit's."]}
+    assert response.json()["errors"] == {"level": ["Choose a level at or below the unit's."]}
 
 
 def test_the_trend_has_every_day_of_the_period(history, login, home_community):
@@ -309,7 +309,7 @@ def test_bad_weights_are_answered_per_measure(demo, login):
     )
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "closure_rate": ["Give a weight from 0 to 100."],
         "received": ["Only rates can be weighted."],
     }
