@@ -1,6 +1,6 @@
 """Rows named by their id or their code. Wherever the API, a filter or a form takes an area, a
 department or a category, it takes either: codes are what people and other systems know
-(区交通运输局 is "jt", 黄埔花园社区 "440112001001"), ids what the API's own answers carry.
+(区交通运输局 is "440112-JT", a community "440112001001"), ids what the API's own answers carry.
 
 One rule for all: a JSON number is an id; a string is a code first, then, if it is all digits,
 an id (codes and small ids can look alike: the category "10" is the main class 民生诉求, not the

@@ -708,7 +708,7 @@ class CaseReportInput(serializers.Serializer):
 
 
 class ReasonInput(StepInput):
-    reason = _required_text(_("Give a reason."), max_length=limits.REASON)
+    reason = _required_text(gettext_lazy("Give a reason."), max_length=limits.REASON)
 
 
 class RejectInput(ReasonInput):
@@ -725,13 +725,13 @@ class ReturnDownInput(ReasonInput):
 
 
 class ResultInput(StepInput):
-    result = _required_text(_("Describe what was done."), max_length=limits.RESULT)
+    result = _required_text(gettext_lazy("Describe what was done."), max_length=limits.RESULT)
     photos = _photos()
 
 
 class SelfResolveInput(StepInput):
     result = _text(max_length=limits.RESULT)
-    photos = _photos(required=True, message=_("Attach a photo of the result."))
+    photos = _photos(required=True, message=gettext_lazy("Attach a photo of the result."))
 
 
 class DoneInput(ResultInput):
@@ -753,14 +753,14 @@ class YesOrNoField(serializers.BooleanField):
 
 class VerifyInput(StepInput):
     passed = YesOrNoField(
-        error_messages={"required": _("Say whether the check passed.")},
+        error_messages={"required": gettext_lazy("Say whether the check passed.")},
         help_text=gettext_lazy("true closes the case; false sends it back (give a note why)"),
     )
     note = _text(
         max_length=limits.NOTE,
         help_text=gettext_lazy("Required when the check failed: what is still wrong"),
     )
-    photos = _photos(required=True, message=_("Attach a photo taken on site."))
+    photos = _photos(required=True, message=gettext_lazy("Attach a photo taken on site."))
 
 
 class DispatchInput(StepInput):
@@ -780,8 +780,8 @@ class CallbackInput(StepInput):
         min_value=1,
         max_value=5,
         error_messages={
-            "min_value": _("Rate from 1 to 5."),
-            "max_value": _("Rate from 1 to 5."),
+            "min_value": gettext_lazy("Rate from 1 to 5."),
+            "max_value": gettext_lazy("Rate from 1 to 5."),
         },
         help_text=gettext_lazy("1 (worst) to 5 (best)"),
     )
@@ -791,12 +791,12 @@ class CallbackInput(StepInput):
 
 class ExtensionInput(StepInput):
     until = serializers.DateTimeField()
-    reason = _required_text(_("Give a reason."), max_length=limits.REASON)
+    reason = _required_text(gettext_lazy("Give a reason."), max_length=limits.REASON)
 
 
 class ExtensionDecisionInput(StepInput):
     approve = YesOrNoField(
-        error_messages={"required": _("Say whether the extension is approved.")}
+        error_messages={"required": gettext_lazy("Say whether the extension is approved.")}
     )
 
 

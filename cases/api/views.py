@@ -341,7 +341,12 @@ class CaseViewSet(
     @_step_schema(
         s.DispatchInput,
         "dispatch (派遣)",
-        {"lead": "JT", "cooperating": ["JS", "JJ"], "instructions": "调整站点位置", "version": 4},
+        {
+            "lead": "440112-JT",
+            "cooperating": ["440112-JS", "440112-JJ"],
+            "instructions": "调整站点位置",
+            "version": 4,
+        },
     )
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_case(self, request, pk=None):
@@ -392,10 +397,11 @@ class CaseViewSet(
         return self._act(request, "reopen", s.ReasonInput, services.reopen_case)
 
 
-def _dispatch_schema(request_class, summary: str):
+def _dispatch_schema(request_class, summary: str, example: dict | None = None):
     return extend_schema(
         summary=summary,
         request={"application/json": request_class, "multipart/form-data": request_class},
+        examples=[OpenApiExample(summary, value=example, request_only=True)] if example else [],
         responses={200: s.DispatchWithCaseSerializer},
     )
 
@@ -434,7 +440,7 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWo
         """The department signs for the work."""
         return self._act(request, "sign", s.StepInput, services.sign_dispatch)
 
-    @_dispatch_schema(s.ReasonInput, "refuse (退单)")
+    @_dispatch_schema(s.ReasonInput, "refuse (退单)", {"reason": "不属于本部门职责", "version": 1})
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
         """The department refuses a wrong dispatch, with a reason; a refused lead sends the
@@ -455,7 +461,7 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWo
             request, "approve_extension", s.ExtensionDecisionInput, services.approve_extension
         )
 
-    @_dispatch_schema(s.DoneInput, "report_done (反馈)")
+    @_dispatch_schema(s.DoneInput, "report_done (反馈)", {"result": "站台已迁移至人行道外侧"})
     @action(detail=True, methods=["post"])
     def report_done(self, request, pk=None):
         """The department reports its part done; the lead's report resolves the case. While

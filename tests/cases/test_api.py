@@ -170,11 +170,11 @@ def test_a_location_needs_both_coordinates_or_a_grid(login, home_grids):
         "/api/cases/", {"category": "0101", "title": "t"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
     )
 
-    assert (half.status_code, half.json()) == (
+    assert (half.status_code, half.json()["errors"]) == (
         400,
         {"lat": ["Give both longitude and latitude."]},
     )
-    assert (none.status_code, none.json()) == (
+    assert (none.status_code, none.json()["errors"]) == (
         400,
         {"grid": ["Give the GPS location or choose a grid."]},
     )
@@ -200,7 +200,7 @@ def test_a_main_class_or_an_unknown_category_is_a_400_on_category(
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert (response.status_code, response.json()) == (400, {"category": [message]})
+    assert (response.status_code, response.json()["errors"]) == (400, {"category": [message]})
 
 
 def test_a_text_file_named_jpg_is_a_400_on_photos_and_no_case_is_written(login, home_grids, photo):
@@ -644,7 +644,11 @@ def test_a_supervisors_self_resolve_with_bad_input_is_a_403_not_a_400(login, fil
 
     assert (response.status_code, response.json()) == (
         403,
-        {"detail": "You may not take this step on this case."},
+        {
+            "detail": "You may not take this step on this case.",
+            "code": "permission_denied",
+            "errors": {},
+        },
     )
     case.refresh_from_db()
     assert (case.status, case.version) == ("reported", 1)
@@ -753,7 +757,10 @@ def test_a_step_without_its_reason_is_a_400_on_reason(login, file_case):
         f"/api/cases/{case.pk}/escalate/", {"reason": "  "}, HTTP_ACCEPT_LANGUAGE="en"
     )
 
-    assert (response.status_code, response.json()) == (400, {"reason": ["Give a reason."]})
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"reason": ["Give a reason."]},
+    )
 
 
 def test_a_return_down_goes_to_the_level_asked_for(login, district_case, home_grids):
@@ -781,7 +788,7 @@ def test_a_return_down_to_a_higher_level_is_a_400_on_to_level(login, file_case):
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, response.json()["errors"]) == (
         400,
         {"to_level": ["Choose a level below the current one."]},
     )
@@ -800,7 +807,7 @@ def test_a_minor_case_is_resolved_on_the_spot_with_a_photo(login, file_case, pho
         format="multipart",
     )
 
-    assert (without.status_code, without.json()) == (
+    assert (without.status_code, without.json()["errors"]) == (
         400,
         {"photos": ["Attach a photo of the result."]},
     )
@@ -820,7 +827,7 @@ def test_verification_needs_to_say_whether_it_passed(login, file_case, user, pho
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, response.json()["errors"]) == (
         400,
         {"passed": ["Say whether the check passed."]},
     )
@@ -900,7 +907,10 @@ def test_a_callback_rating_out_of_range_is_a_400_on_satisfaction(login, file_cas
         f"/api/cases/{case.pk}/callback/", {"satisfaction": 6}, HTTP_ACCEPT_LANGUAGE="en"
     )
 
-    assert (response.status_code, response.json()) == (400, {"satisfaction": ["Rate from 1 to 5."]})
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"satisfaction": ["Rate from 1 to 5."]},
+    )
 
 
 def test_a_dispatch_to_an_unknown_department_is_a_400_on_lead(login, district_case, user):
@@ -938,7 +948,7 @@ def test_a_refused_lead_sends_the_case_back_to_its_dispatcher(login, district_ca
     without = client.post(f"/api/dispatches/{lead.pk}/refuse/", {}, HTTP_ACCEPT_LANGUAGE="en")
     refused = client.post(f"/api/dispatches/{lead.pk}/refuse/", {"reason": "不属本局职责"})
 
-    assert (without.status_code, without.json()) == (400, {"reason": ["Give a reason."]})
+    assert (without.status_code, without.json()["errors"]) == (400, {"reason": ["Give a reason."]})
     assert refused.status_code == 200
     assert (refused.json()["status"], refused.json()["refusal_reason"]) == (
         "refused",
@@ -1186,7 +1196,7 @@ def test_mark_read_all_and_its_bad_input(login, file_case, user):
     empty = community.post("/api/notifications/mark-read/", {}, HTTP_ACCEPT_LANGUAGE="en")
     everything = community.post("/api/notifications/mark-read/", {"all": True})
 
-    assert (empty.status_code, empty.json()) == (
+    assert (empty.status_code, empty.json()["errors"]) == (
         400,
         {"ids": ["Give the ids to mark as read, or all=true."]},
     )
