@@ -18,8 +18,8 @@ def id_or_code(value) -> tuple[str | None, int | None]:
     if isinstance(value, int):
         return None, value if 0 < value <= MAX_ID else None
     text = str(value).strip()
-    if not text or len(text) > MAX_CODE_LENGTH:
-        return None, None
+    if not text or len(text) > MAX_CODE_LENGTH or "\x00" in text:
+        return None, None  # nothing has it, and PostgreSQL refuses a NUL in any text
     pk = int(text) if text.isascii() and text.isdecimal() and 0 < int(text) <= MAX_ID else None
     return text, pk
 

@@ -345,8 +345,8 @@ def test_bad_input_is_answered_in_chinese_by_default_and_in_english_on_request(l
     chinese = client.post("/api/cases/", body, format="json")
     english = client.post("/api/cases/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
 
-    assert chinese.json() == {"title": ["该字段是必填项。"]}
-    assert english.json() == {"title": ["This field is required."]}
+    assert chinese.json()["errors"] == {"title": ["该字段是必填项。"]}
+    assert english.json()["errors"] == {"title": ["This field is required."]}
 
 
 # Lists and details

@@ -235,10 +235,9 @@ def test_messages_are_chinese_by_default_and_english_on_request(login, home_comm
     client = login("admin")
     payload = _new_grid(home_community, code=home_grids[0].code)
 
-    chinese = client.post("/api/areas/", payload, format="json").json()["code"][0]
-    english = client.post("/api/areas/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en").json()[
-        "code"
-    ][0]
+    chinese = client.post("/api/areas/", payload, format="json").json()["errors"]["code"][0]
+    english = client.post("/api/areas/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    english = english.json()["errors"]["code"][0]
 
     assert chinese == "该编码的区域已存在。"
     assert english == "An area with this code already exists."
@@ -274,8 +273,8 @@ def test_importing_boundaries_reports_bad_features_by_index(login, home_grids):
     response = login("admin").post("/api/areas/import-boundaries/", collection, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()["errors"]["features"]) == ["1"]
-    assert "boundary" in response.json()["errors"]["features"]["1"]
+    # The feature's index and its field, as a dotted path.
+    assert list(response.json()["errors"]) == ["features.1.boundary"]
 
 
 def test_importing_a_non_collection_is_a_400(login, demo):

@@ -874,7 +874,7 @@ def test_a_birth_without_a_name_is_a_400_in_english_when_asked(login, family):
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert response.json() == {"name": ["A name is required."]}
+    assert response.json()["errors"] == {"name": ["A name is required."]}
 
 
 # Query counts do not grow with rows
