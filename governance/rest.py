@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cases.exceptions import ConcurrentCaseUpdate, CooperatingDispatchesOpen, InvalidTransition
+from governance.errors import error_body
 
 
 class Metadata(SimpleMetadata):
@@ -46,11 +47,7 @@ def _status_label(value: str) -> str:
 
 
 def error_response(status_code: int, detail, code: str, errors=None, **extra) -> Response:
-    """The one shape of every error answer of the API (docs/api.md, the `Error` and `Conflict`
-    components of the schema): a message in the request's language, a code a program can test,
-    the messages of each field that was not valid (`{}` when none), and what a 409 adds."""
-    body = {"detail": str(detail), "code": code, "errors": errors or {}, **extra}
-    return Response(body, status=status_code)
+    return Response(error_body(detail, code, errors, **extra), status=status_code)
 
 
 def field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
