@@ -34,7 +34,8 @@ ERROR = {
             "description": "What went wrong, for programs: `invalid` (400, see `errors`), "
             "`parse_error` (400, the body is not readable), `not_authenticated` and "
             "`authentication_failed` (401), `permission_denied` (403), `not_found` (404), "
-            "`method_not_allowed` (405), `unsupported_media_type` (415), `throttled` (429).",
+            "`method_not_allowed` (405), `unsupported_media_type` (415), `throttled` and "
+            "`locked_out` (429).",
         },
         "errors": {
             "type": "object",

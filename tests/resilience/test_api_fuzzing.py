@@ -1,7 +1,9 @@
 """Schemathesis against the API's own schema (/api/schema/), in process, as each demo role and
 as an anonymous visitor: generated requests, valid and invalid, to every operation. No answer
 may be a 5xx, and every answer must match what the schema says of it (status code documented,
-content type, body shape).
+content type, body shape: the answers' own shapes, and every error in the one `Error` shape,
+`Conflict` for a 409, with their enums and required fields). A third test sends the request
+examples the schema shows (filing, steps), as the reporter and as the district.
 
 Each generated request is sent as one of the roles, drawn with the rest of the request. Their
 number is bounded (EXAMPLES per operation) so the suite stays fast; more digs deeper:
