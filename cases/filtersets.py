@@ -14,8 +14,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cases.models import Case, Category, Dispatch, Notification, Urgency
-from grid.filtersets import FilterSet, SubtreeFilter
+from grid.filtersets import FilterSet, IdOrCodeFilter, SubtreeFilter
 from grid.jurisdiction import restrict
+from grid.lookups import id_or_code
 from grid.memo import Memo
 from grid.models import Area, Department
 
@@ -61,18 +62,10 @@ CATEGORIES = Memo("categories", _load_categories, models=(Category,))
 
 
 def find_category(value) -> Category | None:
-    """A category by code ("0501") or id. A JSON number is an id; a string is a code first
-    (codes and small ids can look alike: "10" is the main class 民生诉求), then an id."""
-    if isinstance(value, bool):
-        return None
+    """A category by code ("0501") or id, by the rule of grid/lookups.py, from the memo."""
+    code, pk = id_or_code(value)
     by_code, by_id = CATEGORIES.get()
-    if isinstance(value, int):
-        return by_id.get(value)
-    text = str(value).strip()
-    found = by_code.get(text)
-    if found is None and text.isascii() and text.isdecimal():
-        found = by_id.get(int(text))
-    return found
+    return (by_code.get(code) if code is not None else None) or by_id.get(pk)
 
 
 class CategoryField(forms.CharField):
@@ -108,8 +101,7 @@ class CategoryFilter(CategoryCodeFilter):
         return qs.filter(Q(category=value) | Q(category__parent=value))
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class DispatchedToFilter(django_filters.ModelChoiceFilter):
+class DispatchedToFilter(IdOrCodeFilter):
     """Cases dispatched to the department (at any time)."""
 
     def filter(self, qs, value):
@@ -175,7 +167,7 @@ class CaseFilterSet(FilterSet):
 class DispatchFilterSet(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Dispatch.Status.choices)
     role = django_filters.ChoiceFilter(choices=Dispatch.Role.choices)
-    department = django_filters.ModelChoiceFilter(queryset=_departments_of_request)
+    department = IdOrCodeFilter(queryset=_departments_of_request)
     overdue = django_filters.BooleanFilter(field_name="is_overdue")
     case = django_filters.NumberFilter(field_name="case_id")
 

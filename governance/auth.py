@@ -20,9 +20,10 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ from rest_framework.views import APIView
 
 from governance.authentication import TokenAuthentication
 from governance.clients import ApiKeyAuthentication
+from governance.errors import error_body
 from governance.models import ApiToken
 
 
@@ -58,7 +60,7 @@ def lockout_response(request, original_response=None, credentials=None):
     message, as JSON on the API, as the login page with the message elsewhere."""
     if request.path.startswith("/api/"):
         response = JsonResponse(
-            {"detail": lockout_message(), "code": "locked_out"},
+            error_body(lockout_message(), "locked_out"),
             status=status.HTTP_429_TOO_MANY_REQUESTS,
         )
     else:
@@ -144,8 +146,9 @@ class ObtainTokenView(APIView):
                 "SignedIn",
                 {"token": serializers.CharField(), "expiry": serializers.DateTimeField()},
             ),
-            429: inline_serializer(
-                "LockedOut", {"detail": serializers.CharField(), "code": serializers.CharField()}
+            # Its body is the schema's Error, as every error's (governance/schema.py).
+            429: OpenApiResponse(
+                description=gettext_lazy("Too many failed sign-ins: wait, then retry")
             ),
         },
     )

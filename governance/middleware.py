@@ -3,6 +3,8 @@
 from django.http import JsonResponse
 from rest_framework.exceptions import NotFound
 
+from governance.errors import error_body
+
 
 class ApiNotFoundMiddleware:
     """A 404 under /api/ that no API view answered (the URL matches no route, e.g. an id that
@@ -18,5 +20,6 @@ class ApiNotFoundMiddleware:
             and request.path.startswith("/api/")
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+            body = error_body(NotFound.default_detail, NotFound.default_code)
+            return JsonResponse(body, status=404)
         return response

@@ -232,7 +232,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "governance.rest.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "governance.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "governance.rest.exception_handler",
     "DEFAULT_METADATA_CLASS": "governance.rest.Metadata",
@@ -240,7 +240,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sanhua 三化 grid governance API",
-    "DESCRIPTION": "District → street → community → grid: areas, posts, registries and cases.",
+    "DESCRIPTION": "District → street → community → grid: areas, posts, registries and cases. "
+    "Errors: one body everywhere, `Error` {detail, code, errors} (409: `Conflict`), in the "
+    "request's language (Accept-Language: en for English). Lists: cursor pages {next, "
+    "previous, results}; follow `next` until null. Areas, departments and categories: by id "
+    "or by code wherever input names them. The contract in full: docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
@@ -267,6 +271,16 @@ SPECTACULAR_SETTINGS = {
         "PartyVisitStatusEnum": "party.models.Visit.Status",
         "PartyActivityKindEnum": "party.models.Activity.Kind",
         "ServiceRequestStatusEnum": "community.models.ServiceRequest.Status",
+        # The case's and the dispatch's own (docs/api.md lists them).
+        "CaseStatusEnum": "cases.models.Case.Status",
+        "CaseSourceEnum": "cases.models.Case.Source",
+        "DispatchStatusEnum": "cases.models.Dispatch.Status",
+        "DispatchRoleEnum": "cases.models.Dispatch.Role",
+        "PostRoleEnum": "grid.models.Post.Role",
+        "CaseEventActionEnum": "cases.api.serializers.EVENT_ACTIONS",
+        "CaseStepEnum": "cases.api.serializers.CASE_STEPS",
+        "DispatchStepEnum": "cases.api.serializers.DISPATCH_STEPS",
+        "NotificationActionEnum": "cases.api.serializers.NOTIFICATION_ACTIONS",
     },
 }
 

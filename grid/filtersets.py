@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from grid import geo
 from grid.jurisdiction import areas_visible_to
+from grid.lookups import by_id_or_code
 from grid.models import Area, Department
 
 
@@ -67,8 +68,28 @@ def _areas_of_request(request):
     return areas_visible_to(request.user) if request is not None else Area.objects.none()
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class SubtreeFilter(django_filters.ModelChoiceFilter):
+class IdOrCodeChoiceField(forms.ModelChoiceField):
+    """A row of the choices named by its id or its code (grid/lookups.py)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        found = by_id_or_code(self.queryset, value)
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
+
+
+@extend_schema_field({"type": "string", "description": "An id or a code"})
+class IdOrCodeFilter(django_filters.ModelChoiceFilter):
+    field_class = IdOrCodeChoiceField
+
+
+class SubtreeFilter(IdOrCodeFilter):
     """Rows whose area is the chosen area or lies below it."""
 
     def __init__(self, *args, path_field: str = "path", **kwargs):
@@ -105,7 +126,7 @@ class PointFilter(django_filters.Filter):
 
 class AreaFilterSet(FilterSet):
     level = django_filters.ChoiceFilter(choices=Area.Level.choices)
-    parent = django_filters.ModelChoiceFilter(queryset=_areas_of_request)
+    parent = IdOrCodeFilter(queryset=_areas_of_request)
     within = SubtreeFilter(label=gettext_lazy("Within (the area and its subtree)"))
     contains_point = PointFilter(
         method="filter_contains_point", label=gettext_lazy("Contains the point lng,lat")

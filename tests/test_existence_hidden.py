@@ -186,9 +186,9 @@ def test_a_duplicate_named_outside_my_area_is_refused_like_a_missing_one(
         )
 
     assert reject(hidden.pk).status_code == reject(MISSING).status_code == 400
-    assert reject(hidden.pk).json()["duplicate_of"] == [
+    assert reject(hidden.pk).json()["errors"]["duplicate_of"] == [
         message.replace(str(MISSING), str(hidden.pk))
-        for message in reject(MISSING).json()["duplicate_of"]
+        for message in reject(MISSING).json()["errors"]["duplicate_of"]
     ]
 
 

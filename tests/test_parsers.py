@@ -150,7 +150,11 @@ def test_a_form_with_too_many_fields_is_a_json_400_not_an_html_page(login, path)
 
     assert answer.status_code == 400
     assert answer["Content-Type"] == "application/json"
-    assert answer.json() == {"detail": "The request has too many fields (at most 1000)."}
+    assert answer.json() == {
+        "detail": "The request has too many fields (at most 1000).",
+        "code": "parse_error",
+        "errors": {},
+    }
     assert _row_counts() == before
 
 

@@ -2,8 +2,9 @@
 the category mix, grid workers' figures, the command centre's live counts, and the score
 weights. Every table is also a download: `?export=csv` (UTF-8 with BOM) or `?export=xlsx`.
 
-Scoped like everything else: a unit (`unit`, an area id) outside the user's jurisdiction is a
-404, and so is a department (`department`) that is neither in the user's areas nor their own.
+Scoped like everything else: a unit (`unit`, an area's id or code) outside the user's
+jurisdiction is a 404, and so is a department (`department`, its id or code) that is neither in
+the user's areas nor their own. `category` is a category's code or id.
 The figures come from cases/reports.py, which reads the rollups; definitions in
 docs/metrics.md.
 """
@@ -11,17 +12,19 @@ docs/metrics.md.
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from cases import metrics, reports
+from cases.api.serializers import category_field
 from cases.metrics import Period
-from cases.models import Category, ScoreWeight
+from cases.models import ScoreWeight
 from grid.exports import to_csv, to_xlsx
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
+from grid.lookups import MAX_CODE_LENGTH, by_id_or_code
 from grid.models import Area, Department
 
 MAX_PERIOD_DAYS = 5 * 366
@@ -34,18 +37,20 @@ LEVELS = {
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _id_or_code(help_text: str):
+    # Looked up in the view, in the user's jurisdiction: one outside it is a 404, as a row is.
+    return serializers.CharField(required=False, max_length=MAX_CODE_LENGTH, help_text=help_text)
+
+
 class MetricsQuery(serializers.Serializer):
     """What every metrics endpoint may be asked: a unit, a period, a category, a download."""
 
-    unit = serializers.IntegerField(
-        required=False, min_value=1, help_text="Area id; the user's widest area if left out."
-    )
+    unit = _id_or_code("An area's id or code; the user's widest area if left out.")
     start = serializers.DateField(required=False, help_text="First day; the 1st of this month.")
     end = serializers.DateField(required=False, help_text="Last day, included; today.")
-    category = serializers.PrimaryKeyRelatedField(
-        queryset=Category.objects.all(),
+    category = category_field(
         required=False,
-        help_text="A main class (all its subclasses) or one subclass.",
+        help_text="A main class (all its subclasses) or one subclass, by code or id.",
     )
     export = serializers.ChoiceField(choices=["csv", "xlsx"], required=False)
 
@@ -68,9 +73,7 @@ class MetricsQuery(serializers.Serializer):
 
 
 class SummaryQuery(MetricsQuery):
-    department = serializers.IntegerField(
-        required=False, min_value=1, help_text="A department id instead of an area."
-    )
+    department = _id_or_code("A department's id or code, instead of an area.")
 
 
 class RankingQuery(MetricsQuery):
@@ -86,7 +89,7 @@ class CategoriesQuery(MetricsQuery):
 
 
 class LiveQuery(serializers.Serializer):
-    unit = serializers.IntegerField(required=False, min_value=1)
+    unit = _id_or_code("An area's id or code; the user's widest area if left out.")
     map_level = serializers.ChoiceField(choices=list(LEVELS), default="grid")
 
 
@@ -95,11 +98,199 @@ class WeightsInput(serializers.Serializer):
     weights = serializers.DictField(child=serializers.CharField(), allow_empty=False)
 
 
-TABLE = inline_serializer(
-    "MetricsTable",
+def area_of(areas, value) -> Area:
+    """The area of `areas` (the user's jurisdiction) that `value` names by id or code, or the
+    widest of them when it names none; 404 when there is no such area."""
+    area = by_id_or_code(areas, value) if value else areas.order_by("level", "code").first()
+    if area is None:
+        raise NotFound(_("No such area in your jurisdiction."))
+    return area
+
+
+# The answers' shapes. Rows carry the fixed keys below and one key per measure, as `columns`
+# lists them (docs/metrics.md defines each measure): a number, or null when it has no value.
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Included")
+
+
+class MetricsUnitSerializer(serializers.Serializer):
+    """The unit the figures are of: an area, or a department."""
+
+    kind = serializers.ChoiceField(["area", "department"])
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    code = serializers.CharField(required=False)
+    level = serializers.IntegerField(required=False, help_text="An area's level")
+    level_label = serializers.CharField(required=False)
+
+
+class MetricsColumnSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The key of the rows' value")
+    label = serializers.CharField(help_text="Its heading, in the request's language")
+
+
+@extend_schema_field(
     {
-        "columns": serializers.ListField(child=serializers.DictField()),
-        "rows": serializers.ListField(child=serializers.DictField()),
+        "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["department"]}],
+        "description": "The level ranked (1 district … 4 grid), or departments",
+    }
+)
+class RankedLevelField(serializers.Field):
+    pass
+
+
+GRADE = serializers.ChoiceField(
+    ["green", "yellow", "red", ""], help_text="The score's traffic light; empty when no score"
+)
+SCORE = serializers.FloatField(allow_null=True, help_text="The composite score, 0–100")
+MEASURE = serializers.FloatField(allow_null=True)
+
+
+def _table(name: str, row_fields: dict, meta: dict):
+    return inline_serializer(
+        name,
+        {
+            **meta,
+            "columns": MetricsColumnSerializer(many=True),
+            "rows": inline_serializer(f"{name}Row", row_fields, many=True),
+        },
+    )
+
+
+# Any table (the community's figures use it too).
+TABLE = _table("MetricsTable", {}, {})
+SUMMARY = _table(
+    "MetricsSummary",
+    {
+        "key": serializers.CharField(help_text="The measure"),
+        "label": serializers.CharField(),
+        "unit": serializers.ChoiceField([metrics.COUNT, metrics.PERCENT, metrics.HOURS]),
+        "better": serializers.ChoiceField(
+            [metrics.HIGHER, metrics.LOWER, 0], help_text="1 higher is better, -1 lower, 0 neither"
+        ),
+        "value": MEASURE,
+        "previous": MEASURE,
+        "last_year": MEASURE,
+        "mom": serializers.FloatField(allow_null=True, help_text="Change on the previous period"),
+        "yoy": serializers.FloatField(allow_null=True, help_text="Change on last year"),
+    },
+    {
+        "unit": MetricsUnitSerializer(),
+        "period": PeriodSerializer(),
+        "previous_period": PeriodSerializer(),
+        "last_year_period": PeriodSerializer(),
+        "category": serializers.IntegerField(allow_null=True),
+        "score": SCORE,
+        "grade": GRADE,
+    },
+)
+RANKING = _table(
+    "MetricsRanking",
+    {
+        "rank": serializers.IntegerField(allow_null=True, help_text="null: no score"),
+        "id": serializers.IntegerField(),
+        "name": serializers.CharField(),
+        "code": serializers.CharField(),
+        "score": SCORE,
+        "grade": GRADE,
+    },
+    {
+        "level": RankedLevelField(),
+        "period": PeriodSerializer(),
+        "weights": serializers.DictField(child=serializers.FloatField()),
+        "unit": MetricsUnitSerializer(required=False, help_text="Areas: the unit above them"),
+    },
+)
+TREND = _table(
+    "MetricsTrend",
+    {"period": serializers.CharField(help_text="The day (or the month's first day)")},
+    {
+        "unit": MetricsUnitSerializer(),
+        "period": PeriodSerializer(),
+        "interval": serializers.ChoiceField(["day", "month"]),
+    },
+)
+PLACE = {"unit": MetricsUnitSerializer(), "period": PeriodSerializer()}
+CATEGORIES = _table(
+    "MetricsCategories",
+    {
+        "id": serializers.IntegerField(),
+        "code": serializers.CharField(),
+        "name": serializers.CharField(),
+    },
+    PLACE,
+)
+WORKERS = _table(
+    "MetricsWorkers",
+    {
+        "id": serializers.IntegerField(),
+        "username": serializers.CharField(),
+        "name": serializers.CharField(),
+    },
+    PLACE,
+)
+COUNTS = {"open": serializers.IntegerField(), "overdue": serializers.IntegerField()}
+LIVE = inline_serializer(
+    "MetricsLive",
+    {
+        "unit": MetricsUnitSerializer(),
+        "at": serializers.DateTimeField(),
+        "points": serializers.ListField(
+            child=serializers.ListField(child=serializers.FloatField(), min_length=3, max_length=3),
+            help_text="[lng, lat, 1 if overdue else 0] of recent open cases",
+        ),
+        "levels": inline_serializer(
+            "MetricsLiveLevel",
+            {"level": serializers.IntegerField(), "label": serializers.CharField(), **COUNTS},
+            many=True,
+        ),
+        "areas": inline_serializer(
+            "MetricsLiveArea",
+            {
+                "id": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "name": serializers.CharField(),
+                **COUNTS,
+            },
+            many=True,
+        ),
+        "overdue_cases": inline_serializer(
+            "MetricsLiveCase",
+            {
+                "id": serializers.IntegerField(),
+                "number": serializers.CharField(),
+                "title": serializers.CharField(),
+                "category": serializers.CharField(),
+                "level": serializers.IntegerField(),
+                "holder": serializers.CharField(),
+                "reported_at": serializers.DateTimeField(),
+            },
+            many=True,
+        ),
+    },
+)
+WEIGHTS = inline_serializer(
+    "MetricsWeights",
+    {
+        "weights": serializers.DictField(
+            child=serializers.DictField(child=serializers.FloatField()),
+            help_text="Per kind of unit (area, department): each measure's weight",
+        ),
+        "measures": serializers.DictField(
+            child=inline_serializer(
+                "MetricsWeightedMeasure",
+                {
+                    "key": serializers.CharField(),
+                    "label": serializers.CharField(),
+                    "better": serializers.IntegerField(),
+                },
+                many=True,
+            )
+        ),
+        "editable": serializers.BooleanField(),
     },
 )
 
@@ -113,17 +304,13 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def _query(self, serializer_class) -> dict:
-        query = serializer_class(data=self.request.query_params)
+        query = serializer_class(data=self.request.query_params, context={"request": self.request})
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-    def _area(self, pk: int | None) -> Area:
+    def _area(self, value: str | None) -> Area:
         """The area asked for, or the widest one the user has; 404 outside the jurisdiction."""
-        areas = self.get_queryset()
-        area = areas.filter(pk=pk).first() if pk else areas.order_by("level", "code").first()
-        if area is None:
-            raise NotFound(_("No such area in your jurisdiction."))
-        return area
+        return area_of(self.get_queryset(), value)
 
     def _departments(self):
         return restrict(
@@ -147,7 +334,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         response["Content-Disposition"] = f'attachment; filename="{stem}.{kind}"'
         return response
 
-    @extend_schema(parameters=[SummaryQuery], responses=TABLE)
+    @extend_schema(parameters=[SummaryQuery], responses=SUMMARY)
     @action(detail=False, methods=["get"])
     def summary(self, request):
         """KPI tiles: every measure of the unit (an area, or `department`) for the period,
@@ -155,7 +342,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         and its traffic light."""
         query = self._query(SummaryQuery)
         if query.get("department"):
-            unit = self._departments().filter(pk=query["department"]).first()
+            unit = by_id_or_code(self._departments(), query["department"])
             if unit is None:
                 raise NotFound(_("No such department in your jurisdiction."))
         else:
@@ -163,7 +350,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         table = reports.summary(unit, query["period"], category=query.get("category"))
         return self._answer(table, query, "summary")
 
-    @extend_schema(parameters=[RankingQuery], responses=TABLE)
+    @extend_schema(parameters=[RankingQuery], responses=RANKING)
     @action(detail=False, methods=["get"])
     def ranking(self, request):
         """The units of one `level` under `unit` (or the departments in the jurisdiction)
@@ -181,7 +368,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         table.meta["unit"] = reports.describe_area(parent)
         return self._answer(table, query, "ranking")
 
-    @extend_schema(parameters=[TrendQuery], responses=TABLE)
+    @extend_schema(parameters=[TrendQuery], responses=TREND)
     @action(detail=False, methods=["get"])
     def trend(self, request):
         """Key measures of the unit per day (per month over three months, or as `interval`
@@ -196,7 +383,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         )
         return self._answer(table, query, "trend")
 
-    @extend_schema(parameters=[CategoriesQuery], responses=TABLE)
+    @extend_schema(parameters=[CategoriesQuery], responses=CATEGORIES)
     @action(detail=False, methods=["get"])
     def categories(self, request):
         """The category mix of the unit's cases, by main class (or subclass: `by=sub`)."""
@@ -206,7 +393,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         )
         return self._answer(table, query, "categories")
 
-    @extend_schema(parameters=[MetricsQuery], responses=TABLE)
+    @extend_schema(parameters=[MetricsQuery], responses=WORKERS)
     @action(detail=False, methods=["get"])
     def workers(self, request):
         """Each person's field work in the unit's grids: reports, valid-report rate (有效上报率),
@@ -215,7 +402,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         table = reports.workers(self._area(query.get("unit")), query["period"])
         return self._answer(table, query, "workers")
 
-    @extend_schema(parameters=[LiveQuery], responses={200: dict})
+    @extend_schema(parameters=[LiveQuery], responses=LIVE)
     @action(detail=False, methods=["get"])
     def live(self, request):
         """The command centre's live figures: open and overdue cases by the level holding
@@ -230,7 +417,7 @@ class MetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
         body["at"] = timezone.localtime().isoformat()
         return Response(body)
 
-    @extend_schema(request=WeightsInput, responses={200: dict})
+    @extend_schema(request=WeightsInput, responses=WEIGHTS)
     @action(detail=False, methods=["get", "put"])
     def weights(self, request):
         """The weights of each measure in the composite scores; administrators replace those

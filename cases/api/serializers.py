@@ -1,8 +1,10 @@
 """Shapes of cases, their history, dispatches, categories and notifications on the wire.
 
 Output serializers are `<Model>Serializer`; inputs are `<Step>Input` and only check shape and
-that every id named is one the user can see: the rules live in cases/services.py. Status and
-role fields go out as plain strings with a `_label` beside them.
+that every id (or code) named is one the user can see: the rules live in cases/services.py.
+Status and role fields go out as their values (enums in the schema) with a `_label` beside
+them; accounts as a PersonReference, areas as an AreaReference, departments as a
+DepartmentReference.
 """
 
 from django.urls import reverse
@@ -12,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from cases import limits, policies
 from cases.filtersets import cases_visible_to, find_category, visible_case_ids
@@ -28,12 +31,21 @@ from cases.models import (
     Urgency,
 )
 from cases.photos import MAX_PHOTOS_PER_STEP
-from cases.workflow import ACTION_LABELS
-from grid.api.serializers import AreaBriefSerializer
+from cases.services import DISPATCH_MOVES
+from cases.workflow import ACTION_LABELS, SYSTEM_ACTIONS, TRANSITIONS
+from grid.api.fields import IdOrCodeField
+from grid.api.serializers import AreaBriefSerializer, DepartmentBriefSerializer
 from grid.jurisdiction import areas_visible_to, restrict
 from grid.models import Area, Building, Department, Household, Person
 
 LEVEL_LABELS = dict(Area.Level.choices)
+# The names the schema gives as enums (governance/settings.py ENUM_NAME_OVERRIDES names them):
+# the steps of a case's history, the steps people take on a case (each a POST
+# /api/cases/{id}/{step}/) and on a dispatch, and what a notification is about.
+EVENT_ACTIONS = list(ACTION_LABELS)
+CASE_STEPS = policies.step_names([a for a in TRANSITIONS if a not in SYSTEM_ACTIONS])
+DISPATCH_STEPS = list(DISPATCH_MOVES)
+NOTIFICATION_ACTIONS = [*EVENT_ACTIONS, "personal_data_limit"]
 
 
 def _name_of(user) -> str | None:
@@ -57,11 +69,22 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
         return category_label(category)
 
 
-class DepartmentBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-    short_name = serializers.CharField()
+class StageHoursSerializer(serializers.Serializer):
+    """Working hours each stage may take at one level."""
+
+    accept = serializers.FloatField(required=False, help_text="Hours to accept")
+    handle = serializers.FloatField(required=False, help_text="Hours to handle")
+
+
+@extend_schema_field(
+    serializers.DictField(
+        child=StageHoursSerializer(),
+        help_text='Working hours per stage, keyed by the level\'s value ("1" district … '
+        '"4" grid); a level left out uses the defaults.',
+    )
+)
+class TimeLimitsField(serializers.JSONField):
+    pass
 
 
 class CategorySerializer(CategoryBriefSerializer):
@@ -75,6 +98,7 @@ class CategorySerializer(CategoryBriefSerializer):
     # Plain integers: the level choices already have their one name (LevelEnum) in the schema.
     start_level = serializers.IntegerField(read_only=True)
     start_level_label = serializers.SerializerMethodField()
+    time_limits = TimeLimitsField(read_only=True)
     lead_department = DepartmentBriefSerializer(read_only=True, allow_null=True)
     cooperating_departments = DepartmentBriefSerializer(many=True, read_only=True)
 
@@ -101,7 +125,14 @@ class CategorySerializer(CategoryBriefSerializer):
         return str(LEVEL_LABELS[category.start_level])
 
 
-@extend_schema_field(OpenApiTypes.OBJECT)
+class PersonReferenceSerializer(serializers.Serializer):
+    """An account that did something: its id and name."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+@extend_schema_field(PersonReferenceSerializer)
 class PersonNameField(serializers.Field):
     """Who did it: {"id", "name"}, or null for the system (the sweeper)."""
 
@@ -132,7 +163,7 @@ class CaseSerializer(serializers.ModelSerializer):
     """A case in a list."""
 
     category = CategoryBriefSerializer(read_only=True)
-    status = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(Case.Status.choices, read_only=True)
     status_label = LabelField(Case.Status, source="status")
     urgency_label = LabelField(Urgency, source="urgency")
     source_label = LabelField(Case.Source, source="source")
@@ -173,8 +204,40 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
 
 
+class CaseEventDataSerializer(serializers.Serializer):
+    """What a step of the history records besides its reason; which keys depend on the step."""
+
+    start_level = serializers.IntegerField(required=False, help_text="report: where it started")
+    notify_all_levels = serializers.BooleanField(required=False, help_text="report")
+    possible_duplicates = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="report: ids of cases nearby that may be the same (those you may see)",
+    )
+    duplicate_of = serializers.IntegerField(
+        required=False, allow_null=True, help_text="reject: the original, if you may see it"
+    )
+    lead = serializers.IntegerField(required=False, help_text="dispatch: the lead department")
+    cooperating = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="dispatch: the others"
+    )
+    dispatch = serializers.IntegerField(required=False, help_text="dispatch_*: the dispatch")
+    department = serializers.IntegerField(required=False, help_text="dispatch_*: its department")
+    role = serializers.ChoiceField(Dispatch.Role.choices, required=False)
+    satisfaction = serializers.IntegerField(required=False, help_text="callback: 1 to 5")
+
+
+@extend_schema_field(CaseEventDataSerializer)
+class EventDataField(serializers.JSONField):
+    """The event's data as stored: the schema names the keys the steps write."""
+
+
 class CaseEventSerializer(serializers.ModelSerializer):
+    action = serializers.ChoiceField(EVENT_ACTIONS, read_only=True)
     actor = PersonNameField(allow_null=True)
+    from_status = serializers.ChoiceField(Case.Status.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(Case.Status.choices, read_only=True)
+    data = EventDataField(read_only=True)
     action_label = serializers.SerializerMethodField()
     from_status_label = serializers.SerializerMethodField()
     to_status_label = serializers.SerializerMethodField()
@@ -248,7 +311,7 @@ class CasePhotoSerializer(serializers.ModelSerializer):
 
 
 class CaseBriefSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(Case.Status.choices, read_only=True)
     status_label = LabelField(Case.Status, source="status")
 
     class Meta:
@@ -260,9 +323,9 @@ class DispatchSerializer(serializers.ModelSerializer):
     """A dispatch, with the steps the requesting user may take on it now."""
 
     department = DepartmentBriefSerializer(read_only=True)
-    role = serializers.CharField(read_only=True)
+    role = serializers.ChoiceField(Dispatch.Role.choices, read_only=True)
     role_label = LabelField(Dispatch.Role, source="role")
-    status = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(Dispatch.Status.choices, read_only=True)
     status_label = LabelField(Dispatch.Status, source="status")
     dispatched_by = PersonNameField(allow_null=True)
     remaining_seconds = serializers.IntegerField(
@@ -300,6 +363,7 @@ class DispatchSerializer(serializers.ModelSerializer):
             "allowed_actions",
         ]
 
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(DISPATCH_STEPS)))
     def get_allowed_actions(self, dispatch) -> list[str]:
         return policies.dispatch_actions_for(self.context["request"].user, dispatch)
 
@@ -477,6 +541,7 @@ class CaseDetailSerializer(CaseSerializer):
             "callbacks",
         ]
 
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(CASE_STEPS)))
     def get_allowed_actions(self, case) -> list[str]:
         user = self.context["request"].user
         return policies.step_names(policies.case_actions_for(user, case))
@@ -520,6 +585,7 @@ class NotificationSerializer(serializers.ModelSerializer):
         model = Notification
         fields = ["id", "case", "event", "action", "text", "created_at", "read_at", "is_read"]
 
+    @extend_schema_field(serializers.ChoiceField(NOTIFICATION_ACTIONS))
     def get_action(self, notification) -> str:
         return notification.event.action if notification.event_id else "personal_data_limit"
 
@@ -546,33 +612,52 @@ def _registry_rows(model):
     return lambda user: restrict(model.objects.all(), user, path_field="grid__path")
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class CategoryInputField(serializers.Field):
-    """A category by code ("0501") or id."""
-
-    default_error_messages = {"unknown": gettext_lazy("No category has the code or id “{value}”.")}
-
-    def to_internal_value(self, data):
-        category = find_category(data)
-        if category is None:
-            self.fail("unknown", value=data)
-        return category
-
-    def to_representation(self, category):
-        return category.code
+def category_field(**kwargs):
+    """A category by its code or id."""
+    return IdOrCodeField(
+        find=find_category,
+        error_messages={"unknown": gettext_lazy("No category has the code or id “{value}”.")},
+        **kwargs,
+    )
 
 
-def _photos():
+def _department(**kwargs):
+    # Any department: the category table names them to everyone, and who may dispatch where
+    # is the policy's and the service's call.
+    return IdOrCodeField(
+        rows=lambda user: Department.objects.all(),
+        error_messages={"unknown": gettext_lazy("No department has the code or id “{value}”.")},
+        **kwargs,
+    )
+
+
+def _photos(*, required: bool = False, message: str = ""):
+    """Photos of a step (multipart/form-data only); `required` ones need at least one."""
+    if not required:
+        return serializers.ListField(
+            child=serializers.FileField(),
+            required=False,
+            default=list,
+            max_length=MAX_PHOTOS_PER_STEP,
+        )
     return serializers.ListField(
         child=serializers.FileField(),
-        required=False,
-        default=list,
+        min_length=1,
         max_length=MAX_PHOTOS_PER_STEP,
+        error_messages={"required": message, "min_length": message, "empty": message},
     )
 
 
 def _text(**kwargs):
     return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
+
+
+def _required_text(message, **kwargs):
+    """Text a step cannot do without: missing, empty or only spaces is `message`, as the
+    service would say (the schema says required, at least one character)."""
+    return serializers.CharField(
+        error_messages={"required": message, "blank": message, "null": message}, **kwargs
+    )
 
 
 class StepInput(serializers.Serializer):
@@ -586,14 +671,22 @@ class StepInput(serializers.Serializer):
 
 
 class CaseReportInput(serializers.Serializer):
-    category = CategoryInputField(help_text=gettext_lazy("Subcategory code or id"))
+    category = category_field(help_text=gettext_lazy("Subcategory code or id"))
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     source = serializers.ChoiceField(choices=Case.Source.choices, default=Case.Source.PATROL)
     title = serializers.CharField(max_length=limits.TITLE)
     description = _text(max_length=limits.DESCRIPTION)
     lng = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
-    grid = _Scoped(areas_visible_to, required=False, allow_null=True)
+    grid = IdOrCodeField(
+        rows=areas_visible_to,
+        required=False,
+        allow_null=True,
+        error_messages={
+            "unknown": gettext_lazy("No area you can see has the code or id “{value}”.")
+        },
+        help_text=gettext_lazy("The grid's id or code; found from lng/lat when left out"),
+    )
     address = _text(max_length=limits.ADDRESS)
     client_id = serializers.UUIDField(
         required=False,
@@ -615,7 +708,7 @@ class CaseReportInput(serializers.Serializer):
 
 
 class ReasonInput(StepInput):
-    reason = _text(max_length=limits.REASON)
+    reason = _required_text(gettext_lazy("Give a reason."), max_length=limits.REASON)
 
 
 class RejectInput(ReasonInput):
@@ -632,8 +725,13 @@ class ReturnDownInput(ReasonInput):
 
 
 class ResultInput(StepInput):
-    result = _text(max_length=limits.RESULT)
+    result = _required_text(gettext_lazy("Describe what was done."), max_length=limits.RESULT)
     photos = _photos()
+
+
+class SelfResolveInput(StepInput):
+    result = _text(max_length=limits.RESULT)
+    photos = _photos(required=True, message=gettext_lazy("Attach a photo of the result."))
 
 
 class DoneInput(ResultInput):
@@ -646,47 +744,60 @@ class DoneInput(ResultInput):
     )
 
 
-class VerifyInput(StepInput):
-    # Nullable so that a form post without it is "missing", not HTML's unticked False.
-    passed = serializers.BooleanField(allow_null=True, default=None)
-    note = _text(max_length=limits.NOTE)
-    photos = _photos()
+class YesOrNoField(serializers.BooleanField):
+    """A yes or no that must be given: a form post without it is missing (a 400), not HTML's
+    unticked checkbox (False)."""
 
-    def validate_passed(self, value):
-        if value is None:
-            raise serializers.ValidationError(_("Say whether the check passed."))
-        return value
+    default_empty_html = empty
+
+
+class VerifyInput(StepInput):
+    passed = YesOrNoField(
+        error_messages={"required": gettext_lazy("Say whether the check passed.")},
+        help_text=gettext_lazy("true closes the case; false sends it back (give a note why)"),
+    )
+    note = _text(
+        max_length=limits.NOTE,
+        help_text=gettext_lazy("Required when the check failed: what is still wrong"),
+    )
+    photos = _photos(required=True, message=gettext_lazy("Attach a photo taken on site."))
 
 
 class DispatchInput(StepInput):
-    # Any department: the category table names them to everyone, and who may dispatch where
-    # is the policy's and the service's call.
-    lead = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
-    cooperating = serializers.PrimaryKeyRelatedField(
-        queryset=Department.objects.all(), many=True, required=False
+    lead = _department(help_text=gettext_lazy("The lead department's id or code"))
+    cooperating = serializers.ListField(
+        child=_department(),
+        required=False,
+        default=list,
+        help_text=gettext_lazy("The cooperating departments' ids or codes"),
     )
     instructions = _text(max_length=limits.INSTRUCTIONS)
     due_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class CallbackInput(StepInput):
-    satisfaction = serializers.IntegerField(help_text=gettext_lazy("1 (worst) to 5 (best)"))
+    satisfaction = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        error_messages={
+            "min_value": gettext_lazy("Rate from 1 to 5."),
+            "max_value": gettext_lazy("Rate from 1 to 5."),
+        },
+        help_text=gettext_lazy("1 (worst) to 5 (best)"),
+    )
     comment = _text(max_length=limits.COMMENT)
     reopen_if_unsatisfied = serializers.BooleanField(default=False)
 
 
 class ExtensionInput(StepInput):
     until = serializers.DateTimeField()
-    reason = _text(max_length=limits.REASON)
+    reason = _required_text(gettext_lazy("Give a reason."), max_length=limits.REASON)
 
 
 class ExtensionDecisionInput(StepInput):
-    approve = serializers.BooleanField(allow_null=True, default=None)
-
-    def validate_approve(self, value):
-        if value is None:
-            raise serializers.ValidationError(_("Say whether the extension is approved."))
-        return value
+    approve = YesOrNoField(
+        error_messages={"required": gettext_lazy("Say whether the extension is approved.")}
+    )
 
 
 class MarkReadInput(serializers.Serializer):

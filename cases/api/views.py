@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -26,10 +27,9 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.response import Response
 
-from cases import keyset, notifications, policies, services
+from cases import notifications, policies, services
 from cases.api import serializers as s
 from cases.exceptions import InvalidTransition
 from cases.filtersets import (
@@ -50,62 +50,16 @@ from cases.models import (
 )
 from cases.photos import photo_response
 from cases.prefetch import prefetch_existing, with_relation_flags
+from governance.pagination import KeysetPagination
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Building, Household, Person
 
 
-class CaseCursorPagination(CursorPagination):
-    """Keyset pagination, newest report first: any page costs what the first one does.
-
-    The cursor holds the last row's values of every key of `ordering` (cases/keyset.py), so a
-    page is one range of the index that serves the order. DRF's own cursor holds the first key
-    and an offset among the rows that share it: a page after many cases reported at one
-    instant read them all again, and past 1,000 of them the cursor was refused. The links and
-    the answer's shape are DRF's (`next`, `previous`, `results`); the keys must not be NULL."""
+class CaseCursorPagination(KeysetPagination):
+    """Newest report first."""
 
     ordering = ("-reported_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
-
-    def keyset(self) -> keyset.Ordering:
-        return keyset.Ordering(
-            tuple(
-                keyset.Key(key.lstrip("-"), descending=key.startswith("-")) for key in self.ordering
-            )
-        )
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.request = request
-        self.page_size = self.get_page_size(request)
-        self.base_url = request.build_absolute_uri()
-        self.cursor = self.decode_cursor(request)  # DRF's envelope: direction and position
-        backwards = bool(self.cursor and self.cursor.reverse)
-        position = self.cursor.position if self.cursor else None
-        ordering = self.keyset().reversed() if backwards else self.keyset()
-        try:
-            rows, following = ordering.page(queryset, position, self.page_size)
-        except keyset.InvalidCursor:
-            raise NotFound(self.invalid_cursor_message) from None
-        self.page = rows[::-1] if backwards else rows
-        more, came_from = following is not None, position is not None
-        self.has_next, self.has_previous = (came_from, more) if backwards else (more, came_from)
-        self.display_page_controls = self.has_next or self.has_previous
-        return self.page
-
-    def _link(self, row, backwards: bool) -> str:
-        position = self.keyset().cursor(row) if row is not None else self.cursor.position
-        return self.encode_cursor(Cursor(offset=0, reverse=backwards, position=position))
-
-    def get_next_link(self):
-        if not self.has_next:
-            return None
-        return self._link(self.page[-1] if self.page else None, backwards=False)
-
-    def get_previous_link(self):
-        if not self.has_previous:
-            return None
-        return self._link(self.page[0] if self.page else None, backwards=True)
 
 
 class DispatchCursorPagination(CaseCursorPagination):
@@ -182,10 +136,13 @@ CASE_LIST_COLUMNS = [
 ]
 
 
-def _step_schema(request_class, summary: str):
+def _step_schema(request_class, summary: str, example: dict | None = None, *, files=False):
+    """A step's schema; one that requires photos (`files`) takes multipart/form-data only."""
+    media = ["multipart/form-data"] if files else ["application/json", "multipart/form-data"]
     return extend_schema(
         summary=summary,
-        request={"application/json": request_class, "multipart/form-data": request_class},
+        request=dict.fromkeys(media, request_class),
+        examples=[OpenApiExample(summary, value=example, request_only=True)] if example else [],
         responses={
             200: s.CaseDetailSerializer,
             400: OpenApiResponse(description=gettext_lazy("Bad input, a message per field")),
@@ -300,6 +257,20 @@ class CaseViewSet(
             "multipart/form-data": s.CaseReportInput,
         },
         responses={201: s.CaseFiledSerializer, 200: s.CaseFiledSerializer},
+        examples=[
+            OpenApiExample(
+                gettext_lazy("A report at a GPS point (photos: send multipart/form-data)"),
+                value={
+                    "category": "0501",
+                    "title": "公交站点设置不合理",
+                    "description": "乘客上车需踩踏花坛，老人和残疾人无法上车。",
+                    "lng": 113.4553,
+                    "lat": 23.1841,
+                    "client_id": "7d4a9a52-5f0e-4a55-9a57-0c2e8b1f6a01",
+                },
+                request_only=True,
+            )
+        ],
     )
     def create(self, request):
         """File a case (上报). The answer is the case as written (the list's fields, its photos
@@ -342,19 +313,19 @@ class CaseViewSet(
         """The holder takes the case on; the handling deadline starts."""
         return self._act(request, "accept", s.StepInput, services.accept_case)
 
-    @_step_schema(s.RejectInput, "reject (不予立案)")
+    @_step_schema(s.RejectInput, "reject (不予立案)", {"reason": "重复上报", "duplicate_of": 41})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Close the report as not registered: invalid, or a duplicate of `duplicate_of`."""
         return self._act(request, "reject", s.RejectInput, services.reject_case)
 
-    @_step_schema(s.ResultInput, "self_resolve (当场处置)")
+    @_step_schema(s.SelfResolveInput, "self_resolve (当场处置)", files=True)
     @action(detail=True, methods=["post"])
     def self_resolve(self, request, pk=None):
         """A grid worker resolved a minor case on the spot (with a photo of the result)."""
-        return self._act(request, "self_resolve", s.ResultInput, services.self_resolve_case)
+        return self._act(request, "self_resolve", s.SelfResolveInput, services.self_resolve_case)
 
-    @_step_schema(s.ReasonInput, "escalate (上报)")
+    @_step_schema(s.ReasonInput, "escalate (上报)", {"reason": "需街道协调", "version": 1})
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         """Hand the case one level up, with a reason."""
@@ -367,19 +338,28 @@ class CaseViewSet(
         return self._act(request, "return_down", s.ReturnDownInput, services.return_case)
 
     # Not named `dispatch`: that would shadow APIView.dispatch, the entry of every request.
-    @_step_schema(s.DispatchInput, "dispatch (派遣)")
+    @_step_schema(
+        s.DispatchInput,
+        "dispatch (派遣)",
+        {
+            "lead": "440112-JT",
+            "cooperating": ["440112-JS", "440112-JJ"],
+            "instructions": "调整站点位置",
+            "version": 4,
+        },
+    )
     @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch")
     def dispatch_case(self, request, pk=None):
         """Send the case to one lead department and any cooperating ones."""
         return self._act(request, "dispatch", s.DispatchInput, services.dispatch_case)
 
-    @_step_schema(s.ResultInput, "resolve (处置完成)")
+    @_step_schema(s.ResultInput, "resolve (处置完成)", {"result": "已清理", "version": 2})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """The holder handled the case itself; it waits for on-site verification."""
         return self._act(request, "resolve", s.ResultInput, services.resolve_case)
 
-    @_step_schema(s.VerifyInput, "verify (核查)")
+    @_step_schema(s.VerifyInput, "verify (核查)", files=True)
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         """On-site check by a grid worker of the case's grid, with a photo: passed closes the
@@ -404,7 +384,7 @@ class CaseViewSet(
         """A supervision notice to the holder; the status does not change."""
         return self._act(request, "urge", s.ReasonInput, services.urge_case)
 
-    @_step_schema(s.CallbackInput, "callback (回访)")
+    @_step_schema(s.CallbackInput, "callback (回访)", {"satisfaction": 5, "comment": "居民很满意"})
     @action(detail=True, methods=["post"])
     def callback(self, request, pk=None):
         """A resident's rating of a closed case, 1 to 5."""
@@ -417,10 +397,11 @@ class CaseViewSet(
         return self._act(request, "reopen", s.ReasonInput, services.reopen_case)
 
 
-def _dispatch_schema(request_class, summary: str):
+def _dispatch_schema(request_class, summary: str, example: dict | None = None):
     return extend_schema(
         summary=summary,
         request={"application/json": request_class, "multipart/form-data": request_class},
+        examples=[OpenApiExample(summary, value=example, request_only=True)] if example else [],
         responses={200: s.DispatchWithCaseSerializer},
     )
 
@@ -459,7 +440,7 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWo
         """The department signs for the work."""
         return self._act(request, "sign", s.StepInput, services.sign_dispatch)
 
-    @_dispatch_schema(s.ReasonInput, "refuse (退单)")
+    @_dispatch_schema(s.ReasonInput, "refuse (退单)", {"reason": "不属于本部门职责", "version": 1})
     @action(detail=True, methods=["post"])
     def refuse(self, request, pk=None):
         """The department refuses a wrong dispatch, with a reason; a refused lead sends the
@@ -480,7 +461,7 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedWo
             request, "approve_extension", s.ExtensionDecisionInput, services.approve_extension
         )
 
-    @_dispatch_schema(s.DoneInput, "report_done (反馈)")
+    @_dispatch_schema(s.DoneInput, "report_done (反馈)", {"result": "站台已迁移至人行道外侧"})
     @action(detail=True, methods=["post"])
     def report_done(self, request, pk=None):
         """The department reports its part done; the lead's report resolves the case. While

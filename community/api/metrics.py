@@ -3,14 +3,12 @@ received, done, on time, average days, satisfaction, overdue; visits done agains
 per area one level down and a total. `?export=csv` or `?export=xlsx` downloads the table."""
 
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from cases.api.metrics import TABLE, XLSX, MetricsQuery
+from cases.api.metrics import TABLE, XLSX, MetricsQuery, area_of
 from community import reports
 from grid.exports import to_csv, to_xlsx
 from grid.jurisdiction import JurisdictionScopedMixin
@@ -33,14 +31,10 @@ class CommunityMetricsViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def summary(self, request):
         """The community-services table of the unit (default: the user's widest area)."""
-        query = CommunityMetricsQuery(data=request.query_params)
+        query = CommunityMetricsQuery(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        areas = self.get_queryset()
-        pk = data.get("unit")
-        unit = areas.filter(pk=pk).first() if pk else areas.order_by("level", "code").first()
-        if unit is None:
-            raise NotFound(_("No such area in your jurisdiction."))
+        unit = area_of(self.get_queryset(), data.get("unit"))
         period = data["period"]
         table, total = reports.community_table(unit, period.start, period.end)
         kind = data.get("export")

@@ -14,13 +14,13 @@ from rest_framework import serializers
 
 from cases.api.serializers import (
     CaseBriefSerializer,
-    CategoryInputField,
     PersonNameField,
     StepInput,
     _photos,
     _registry_rows,
     _Scoped,
     _text,
+    category_field,
 )
 from cases.models import Urgency
 from community import policies
@@ -366,7 +366,7 @@ class RateInput(StepInput):
 
 
 class ConvertInput(StepInput):
-    category = CategoryInputField(help_text=gettext_lazy("Case subcategory code or id"))
+    category = category_field(help_text=gettext_lazy("Case subcategory code or id"))
     title = serializers.CharField(max_length=120)
     description = _text()
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
@@ -401,29 +401,3 @@ class CareVisitInput(serializers.Serializer):
             missing = "lat" if data.get("lat") is None else "lng"
             raise serializers.ValidationError({missing: [_("Give both longitude and latitude.")]})
         return data
-
-
-# Error bodies, for the schema
-
-
-class FieldErrorsSerializer(serializers.Serializer):
-    """400: a list of messages per field name (and `non_field_errors`)."""
-
-    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-class ConflictSerializer(serializers.Serializer):
-    """409: not allowed in the current status, or someone else changed the row first."""
-
-    detail = serializers.CharField()
-    code = serializers.ChoiceField(choices=["invalid_transition", "stale_version"])
-    status = serializers.CharField(required=False)
-    allowed_actions = serializers.ListField(child=serializers.CharField(), required=False)
-    your_version = serializers.IntegerField(required=False)
-    current_version = serializers.IntegerField(required=False, allow_null=True)
-
-
-class DetailSerializer(serializers.Serializer):
-    """403 or 404: why."""
-
-    detail = serializers.CharField()

@@ -42,15 +42,15 @@ from community.models import (
     VisitSchedule,
 )
 
+# Their bodies are the schema's Error and Conflict, as everywhere (governance/schema.py).
 ERRORS = {
-    400: OpenApiResponse(s.FieldErrorsSerializer, gettext_lazy("Bad input, a message per field")),
-    403: OpenApiResponse(s.DetailSerializer, gettext_lazy("The policy does not allow this step")),
-    404: OpenApiResponse(s.DetailSerializer, gettext_lazy("No such row in your jurisdiction")),
+    400: OpenApiResponse(description=gettext_lazy("Bad input, a message per field")),
+    403: OpenApiResponse(description=gettext_lazy("The policy does not allow this step")),
+    404: OpenApiResponse(description=gettext_lazy("No such row in your jurisdiction")),
 }
 CONFLICT = {
     409: OpenApiResponse(
-        s.ConflictSerializer,
-        gettext_lazy("Not allowed in the current status, or a stale version"),
+        description=gettext_lazy("Not allowed in the current status, or a stale version")
     )
 }
 

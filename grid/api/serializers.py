@@ -3,14 +3,17 @@ inputs are `<Model><Action>Input` and only check shape: the rules live in grid/s
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from grid.jurisdiction import areas_visible_to
 from grid.models import Area, Department, Post
 
 
+@extend_schema_serializer(component_name="AreaReference")
 class AreaBriefSerializer(serializers.ModelSerializer):
+    """An area named in another row: its id, level, code and name."""
+
     class Meta:
         model = Area
         fields = ["id", "level", "code", "name"]
@@ -73,6 +76,16 @@ class PointInput(serializers.Serializer):
     lat = serializers.FloatField(min_value=-90, max_value=90, help_text=_("Latitude, WGS-84"))
 
 
+@extend_schema_serializer(component_name="DepartmentReference")
+class DepartmentBriefSerializer(serializers.Serializer):
+    """A department named in another row: its id, code, name and short name."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+
+
 class DepartmentSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     area = AreaBriefSerializer(read_only=True)
@@ -85,16 +98,11 @@ class DepartmentSerializer(serializers.ModelSerializer):
 class PostSerializer(serializers.ModelSerializer):
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     area = AreaBriefSerializer(read_only=True, allow_null=True)  # a department's post has none
-    department = serializers.SerializerMethodField()
+    department = DepartmentBriefSerializer(read_only=True, allow_null=True)  # an area's has none
 
     class Meta:
         model = Post
         fields = ["id", "role", "role_display", "area", "department"]
-
-    def get_department(self, post) -> dict | None:
-        if post.department is None:
-            return None
-        return {"id": post.department.pk, "name": post.department.name}
 
 
 class MeSerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -111,7 +111,7 @@ class AreaViewSet(
             raise PermissionDenied(_("Only a superuser may import boundaries."))
         report = services.import_boundaries(request.data)
         if not report.ok:
-            return Response({"features": report.errors}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({"features": report.errors})
         return Response(s.BoundaryImportSerializer(report).data)
 
 

@@ -204,14 +204,6 @@ class CoverageSerializer(serializers.Serializer):
     rate = serializers.FloatField(allow_null=True)
 
 
-class VisitConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    your_version = serializers.IntegerField()
-    current_version = serializers.IntegerField(allow_null=True)
-    status = serializers.CharField()
-
-
 # Input: ids the caller can see; any other id reads as nonexistent
 
 

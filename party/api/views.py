@@ -16,6 +16,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from governance.rest import stale_version_response
 from grid import registry
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area
@@ -40,8 +41,8 @@ from party.models import (
     Visit,
 )
 
+# Its body is the schema's Conflict, as every 409's (governance/schema.py).
 CONFLICT = OpenApiResponse(
-    s.VisitConflictSerializer,
     description=gettext_lazy("Someone else completed or cancelled the visit first"),
 )
 
@@ -77,14 +78,12 @@ class PartyViewSet(
 
     def handle_exception(self, exc):
         if isinstance(exc, VisitConflict):
-            body = {
-                "detail": _("Someone else completed or cancelled this visit first; reload it."),
-                "code": "stale_version",
-                "your_version": exc.expected_version,
-                "current_version": exc.current_version,
-                "status": exc.status,
-            }
-            return Response(body, status=status.HTTP_409_CONFLICT)
+            return stale_version_response(
+                exc.expected_version,
+                exc.current_version,
+                detail=_("Someone else completed or cancelled this visit first; reload it."),
+                status=exc.status,
+            )
         return super().handle_exception(exc)
 
 

@@ -402,6 +402,18 @@
     });
   }
 
+  /* The API's error body (docs/api.md): {detail, code, errors: {"field": [...], "photos.0": [...]}};
+     a nested field's messages go beside its top field, a body with none beside the form. */
+  function fieldErrors(body) {
+    var errors = {};
+    Object.keys(body.errors || {}).forEach(function (path) {
+      var field = path.split(".")[0];
+      errors[field] = (errors[field] || []).concat(body.errors[path]);
+    });
+    if (!Object.keys(errors).length) errors.non_field_errors = [body.detail || ""];
+    return errors;
+  }
+
   function answer(report, status, body) {
     if (status === 200 || status === 201) {
       report.state = "sent";
@@ -422,7 +434,7 @@
     if (status === 400 || status === 403) {
       // The server refused the report itself: back to a draft, with the reasons beside its fields.
       report.state = "draft";
-      report.errors = status === 403 ? { non_field_errors: [body.detail || ""] } : body;
+      report.errors = status === 403 ? { non_field_errors: [body.detail || ""] } : fieldErrors(body);
       report.message = t("fix_errors");
       return put(report).then(function () { return true; });
     }

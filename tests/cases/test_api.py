@@ -99,7 +99,9 @@ def test_a_point_outside_every_grid_is_a_400_on_lng(login):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"lng": ["The location lies outside every grid of the district."]}
+    assert response.json()["errors"] == {
+        "lng": ["The location lies outside every grid of the district."]
+    }
     assert not Case.objects.exists()
 
 
@@ -111,7 +113,7 @@ def test_a_chosen_grid_out_of_scope_is_a_400_on_grid(login, home_grids):
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["grid"]
+    assert list(response.json()["errors"]) == ["grid"]
     assert not Case.objects.exists()
 
 
@@ -143,7 +145,7 @@ def test_a_larger_area_is_no_grid(login, home_community):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"grid": ["Choose a grid, not a larger area."]}
+    assert response.json()["errors"] == {"grid": ["Choose a grid, not a larger area."]}
 
 
 def test_a_grid_worker_may_not_file_at_a_point_in_another_grid(login, home_grids):
@@ -151,7 +153,7 @@ def test_a_grid_worker_may_not_file_at_a_point_in_another_grid(login, home_grids
 
     # Refused on the location (tests/cases/test_filing_location.py), not as a forbidden step.
     assert response.status_code == 400
-    assert list(response.json()) == ["lng"]
+    assert list(response.json()["errors"]) == ["lng"]
     assert not Case.objects.exists()
 
 
@@ -168,11 +170,11 @@ def test_a_location_needs_both_coordinates_or_a_grid(login, home_grids):
         "/api/cases/", {"category": "0101", "title": "t"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
     )
 
-    assert (half.status_code, half.json()) == (
+    assert (half.status_code, half.json()["errors"]) == (
         400,
         {"lat": ["Give both longitude and latitude."]},
     )
-    assert (none.status_code, none.json()) == (
+    assert (none.status_code, none.json()["errors"]) == (
         400,
         {"grid": ["Give the GPS location or choose a grid."]},
     )
@@ -198,7 +200,7 @@ def test_a_main_class_or_an_unknown_category_is_a_400_on_category(
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert (response.status_code, response.json()) == (400, {"category": [message]})
+    assert (response.status_code, response.json()["errors"]) == (400, {"category": [message]})
 
 
 def test_a_text_file_named_jpg_is_a_400_on_photos_and_no_case_is_written(login, home_grids, photo):
@@ -217,7 +219,9 @@ def test_a_text_file_named_jpg_is_a_400_on_photos_and_no_case_is_written(login, 
     )
 
     assert response.status_code == 400
-    assert response.json() == {"photos": ["This file is not a photo (JPEG, PNG or WebP)."]}
+    assert response.json()["errors"] == {
+        "photos": ["This file is not a photo (JPEG, PNG or WebP)."]
+    }
     assert (Case.objects.count(), CaseEvent.objects.count(), CasePhoto.objects.count()) == (0, 0, 0)
 
 
@@ -295,7 +299,7 @@ def test_a_client_id_of_someone_elses_report_tells_nothing_about_it(login, home_
     )
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "client_id": ["This client id belongs to another report; make a new one."]
     }
     assert Case.objects.count() == 1
@@ -330,7 +334,7 @@ def test_registry_rows_out_of_scope_are_a_400_on_their_field(
     response = report(login("grid1"), home_grids[0], **{field: [neighbour[row].pk]})
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert not Case.objects.exists()
 
 
@@ -341,8 +345,8 @@ def test_bad_input_is_answered_in_chinese_by_default_and_in_english_on_request(l
     chinese = client.post("/api/cases/", body, format="json")
     english = client.post("/api/cases/", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
 
-    assert chinese.json() == {"title": ["该字段是必填项。"]}
-    assert english.json() == {"title": ["This field is required."]}
+    assert chinese.json()["errors"] == {"title": ["该字段是必填项。"]}
+    assert english.json()["errors"] == {"title": ["This field is required."]}
 
 
 # Lists and details
@@ -541,7 +545,7 @@ def test_a_bad_filter_value_is_a_400_on_its_parameter(login, params):
     response = login("district").get("/api/cases/", params)
 
     assert response.status_code == 400
-    assert list(response.json()) == list(params)
+    assert list(response.json()["errors"]) == list(params)
 
 
 def test_a_filter_cannot_name_an_area_or_department_outside_the_jurisdiction(login, home_grids):
@@ -582,6 +586,7 @@ def test_a_step_the_status_does_not_allow_is_a_409_with_the_users_actions(login,
     assert response.json() == {
         "detail": "The step “accept” is not allowed in the status “In progress”.",
         "code": "invalid_transition",
+        "errors": {},
         "status": "in_progress",
         "allowed_actions": ["reject", "escalate", "return_down", "resolve", "suspend"],
     }
@@ -602,6 +607,7 @@ def test_a_stale_version_is_a_409_and_nothing_is_written(login, file_case):
     assert response.json() == {
         "detail": "Someone changed this after you read it; reload and try again.",
         "code": "stale_version",
+        "errors": {},
         "your_version": 1,
         "current_version": 2,
     }
@@ -616,7 +622,11 @@ def test_a_step_the_policy_refuses_is_a_403_and_nothing_is_written(login, file_c
     response = login("grid1").post(f"/api/cases/{case.pk}/accept/", {}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "You may not take this step on this case."}
+    assert response.json() == {
+        "detail": "You may not take this step on this case.",
+        "code": "permission_denied",
+        "errors": {},
+    }
     case.refresh_from_db()
     assert case.version == 1
 
@@ -634,7 +644,11 @@ def test_a_supervisors_self_resolve_with_bad_input_is_a_403_not_a_400(login, fil
 
     assert (response.status_code, response.json()) == (
         403,
-        {"detail": "You may not take this step on this case."},
+        {
+            "detail": "You may not take this step on this case.",
+            "code": "permission_denied",
+            "errors": {},
+        },
     )
     case.refresh_from_db()
     assert (case.status, case.version) == ("reported", 1)
@@ -680,6 +694,7 @@ def test_the_loser_of_two_escalations_reading_the_case_after_the_winner_gets_a_4
     assert response.json() == {
         "detail": "Someone changed this after you read it; reload and try again.",
         "code": "stale_version",
+        "errors": {},
         "your_version": 1,
         "current_version": 2,
     }
@@ -742,7 +757,10 @@ def test_a_step_without_its_reason_is_a_400_on_reason(login, file_case):
         f"/api/cases/{case.pk}/escalate/", {"reason": "  "}, HTTP_ACCEPT_LANGUAGE="en"
     )
 
-    assert (response.status_code, response.json()) == (400, {"reason": ["Give a reason."]})
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"reason": ["Give a reason."]},
+    )
 
 
 def test_a_return_down_goes_to_the_level_asked_for(login, district_case, home_grids):
@@ -770,7 +788,7 @@ def test_a_return_down_to_a_higher_level_is_a_400_on_to_level(login, file_case):
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, response.json()["errors"]) == (
         400,
         {"to_level": ["Choose a level below the current one."]},
     )
@@ -789,7 +807,7 @@ def test_a_minor_case_is_resolved_on_the_spot_with_a_photo(login, file_case, pho
         format="multipart",
     )
 
-    assert (without.status_code, without.json()) == (
+    assert (without.status_code, without.json()["errors"]) == (
         400,
         {"photos": ["Attach a photo of the result."]},
     )
@@ -809,7 +827,7 @@ def test_verification_needs_to_say_whether_it_passed(login, file_case, user, pho
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert (response.status_code, response.json()) == (
+    assert (response.status_code, response.json()["errors"]) == (
         400,
         {"passed": ["Say whether the check passed."]},
     )
@@ -889,7 +907,10 @@ def test_a_callback_rating_out_of_range_is_a_400_on_satisfaction(login, file_cas
         f"/api/cases/{case.pk}/callback/", {"satisfaction": 6}, HTTP_ACCEPT_LANGUAGE="en"
     )
 
-    assert (response.status_code, response.json()) == (400, {"satisfaction": ["Rate from 1 to 5."]})
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {"satisfaction": ["Rate from 1 to 5."]},
+    )
 
 
 def test_a_dispatch_to_an_unknown_department_is_a_400_on_lead(login, district_case, user):
@@ -899,7 +920,7 @@ def test_a_dispatch_to_an_unknown_department_is_a_400_on_lead(login, district_ca
     response = login("district").post(f"/api/cases/{case.pk}/dispatch/", {"lead": 999999})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["lead"]
+    assert list(response.json()["errors"]) == ["lead"]
 
 
 # Dispatches
@@ -927,7 +948,7 @@ def test_a_refused_lead_sends_the_case_back_to_its_dispatcher(login, district_ca
     without = client.post(f"/api/dispatches/{lead.pk}/refuse/", {}, HTTP_ACCEPT_LANGUAGE="en")
     refused = client.post(f"/api/dispatches/{lead.pk}/refuse/", {"reason": "不属本局职责"})
 
-    assert (without.status_code, without.json()) == (400, {"reason": ["Give a reason."]})
+    assert (without.status_code, without.json()["errors"]) == (400, {"reason": ["Give a reason."]})
     assert refused.status_code == 200
     assert (refused.json()["status"], refused.json()["refusal_reason"]) == (
         "refused",
@@ -955,7 +976,7 @@ def test_an_extension_is_asked_for_and_approved(login, district_case):
     assert asked.status_code == 200
     assert asked.json()["extension_until"] is not None
     assert missing.status_code == 400
-    assert list(missing.json()) == ["approve"]
+    assert list(missing.json()["errors"]) == ["approve"]
     assert approved.status_code == 200
     lead.refresh_from_db()
     assert (lead.due_at, lead.extension_until) == (
@@ -1069,6 +1090,7 @@ def test_with_a_reason_the_lead_resolves_the_case_and_the_open_dispatches_close_
     assert late.json() == {
         "detail": "The step “sign” is not allowed in the status “Closed with the case”.",
         "code": "invalid_transition",
+        "errors": {},
         "status": "closed_with_case",
         "allowed_actions": [],
     }
@@ -1174,7 +1196,7 @@ def test_mark_read_all_and_its_bad_input(login, file_case, user):
     empty = community.post("/api/notifications/mark-read/", {}, HTTP_ACCEPT_LANGUAGE="en")
     everything = community.post("/api/notifications/mark-read/", {"all": True})
 
-    assert (empty.status_code, empty.json()) == (
+    assert (empty.status_code, empty.json()["errors"]) == (
         400,
         {"ids": ["Give the ids to mark as read, or all=true."]},
     )

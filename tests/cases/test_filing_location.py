@@ -41,7 +41,7 @@ def test_a_named_grid_with_a_point_in_another_country_is_refused_on_the_location
     response = report(login("grid1"), grid=home_grids[0].pk, lat=-33.9, lng=-70.6)
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "lng": [
             f"The location lies outside {home_grids[0].name} and every other grid of the district."
         ]
@@ -56,7 +56,9 @@ def test_a_point_in_another_grid_of_my_area_says_which_grid_it_lies_in(login, ho
     response = report(login("community"), grid=grid1.pk, **point)
 
     assert response.status_code == 400
-    assert response.json() == {"lng": [f"The location lies in {grid2.name}, not in {grid1.name}."]}
+    assert response.json()["errors"] == {
+        "lng": [f"The location lies in {grid2.name}, not in {grid1.name}."]
+    }
     assert not Case.objects.exists()
 
 
@@ -71,7 +73,7 @@ def test_the_location_message_is_in_chinese_by_default(login, home_grids):
     )  # fmt: skip
 
     assert response.status_code == 400
-    assert response.json() == {"lng": [f"该位置位于{grid2.name}，不在{grid1.name}内。"]}
+    assert response.json()["errors"] == {"lng": [f"该位置位于{grid2.name}，不在{grid1.name}内。"]}
 
 
 def test_a_point_in_another_workers_grid_is_refused_on_the_location_not_forbidden(
@@ -84,9 +86,13 @@ def test_a_point_in_another_workers_grid_is_refused_on_the_location_not_forbidde
     point_only = report(login("grid1"), **point)
 
     assert with_grid.status_code == 400
-    assert with_grid.json() == {"lng": [f"The location lies in {grid2.name}, not in {grid1.name}."]}
+    assert with_grid.json()["errors"] == {
+        "lng": [f"The location lies in {grid2.name}, not in {grid1.name}."]
+    }
     assert point_only.status_code == 400
-    assert point_only.json() == {"lng": [f"The location lies in {grid2.name}, outside your area."]}
+    assert point_only.json()["errors"] == {
+        "lng": [f"The location lies in {grid2.name}, outside your area."]
+    }
     assert not Case.objects.exists()
 
 
@@ -100,7 +106,9 @@ def test_a_point_just_across_the_edge_counts_as_in_the_grid_and_further_does_not
     assert near.status_code == 201, near.content
     assert near.json()["grid"]["id"] == grid1.pk
     assert far.status_code == 400
-    assert far.json() == {"lng": [f"The location lies in {grid2.name}, not in {grid1.name}."]}
+    assert far.json()["errors"] == {
+        "lng": [f"The location lies in {grid2.name}, not in {grid1.name}."]
+    }
 
 
 def test_the_edge_tolerance_is_a_setting(login, home_grids, settings):
@@ -165,5 +173,5 @@ def test_a_category_with_a_nul_character_is_a_400_not_a_server_error(login, home
     response = report(login("grid1"), grid=grid.pk, category="05\x0001")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["category"]
+    assert list(response.json()["errors"]) == ["category"]
     assert not Case.objects.exists()

@@ -122,7 +122,7 @@ def test_a_ranking_level_above_the_unit_is_refused(history, login, home_communit
     )
 
     assert response.status_code == 400
-    assert response.json() == {"level": ["Choose a level at or below the unit's."]}
+    assert response.json()["errors"] == {"level": ["Choose a level at or below the unit's."]}
 
 
 def test_the_trend_has_every_day_of_the_period(history, login, home_community):
@@ -255,7 +255,7 @@ def test_bad_input_is_answered_per_field(history, login):
     def errors(**params):
         response = client.get("/api/metrics/summary/", params, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 400
-        return response.json()
+        return response.json()["errors"]
 
     assert errors(start="2026-03-31", end="2026-03-01") == {
         "end": ["The end must not be before the start."]
@@ -263,7 +263,7 @@ def test_bad_input_is_answered_per_field(history, login):
     assert errors(start="2020-01-01", end="2026-03-01") == {
         "start": ["Choose a period of at most 1830 days."]
     }
-    assert set(errors(start="March", unit="x", category=999999, export="pdf")) == {
+    assert set(errors(start="March", unit="x" * 65, category=999999, export="pdf")) == {
         "start",
         "unit",
         "category",
@@ -309,7 +309,7 @@ def test_bad_weights_are_answered_per_measure(demo, login):
     )
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "closure_rate": ["Give a weight from 0 to 100."],
         "received": ["Only rates can be weighted."],
     }

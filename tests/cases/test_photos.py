@@ -118,7 +118,7 @@ def test_a_photo_with_too_many_pixels_is_a_400_and_nothing_is_written(
     response = file_with(login("grid1"), home_grids[0], upload(jpeg()), upload(content, name))
 
     assert response.status_code == 400
-    assert response.json() == {"photos": [TOO_MANY]}
+    assert response.json()["errors"] == {"photos": [TOO_MANY]}
     assert nothing_written() == (0, 0, 0)
     assert stored_files() == files_before
 
@@ -131,7 +131,9 @@ def test_the_pixel_limit_is_a_setting(login, home_grids, settings):
     kept = file_with(client, home_grids[0], upload(jpeg((300, 200))))
 
     assert refused.status_code == 400
-    assert refused.json() == {"photos": ["This photo has too many pixels (at most 3 megapixels)."]}
+    assert refused.json()["errors"] == {
+        "photos": ["This photo has too many pixels (at most 3 megapixels)."]
+    }
     assert kept.status_code == 201
 
 
@@ -142,7 +144,9 @@ def test_a_truncated_jpeg_is_a_400_not_a_server_error(login, home_grids):
     response = file_with(login("grid1"), home_grids[0], upload(broken))
 
     assert response.status_code == 400
-    assert response.json() == {"photos": ["This file is not a photo (JPEG, PNG or WebP)."]}
+    assert response.json()["errors"] == {
+        "photos": ["This file is not a photo (JPEG, PNG or WebP)."]
+    }
     assert nothing_written() == (0, 0, 0)
 
 

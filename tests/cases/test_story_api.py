@@ -214,6 +214,7 @@ def test_when_the_lead_reports_first_no_dispatch_stays_open_and_no_department_is
         "区农业农村局（园林）. Give a reason to go ahead without them; their dispatches are "
         "then closed with the case.",
         "code": "cooperating_dispatches_open",
+        "errors": {},
         "open_dispatches": [
             {
                 "id": own[name],

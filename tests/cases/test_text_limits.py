@@ -37,8 +37,8 @@ def test_a_description_of_megabytes_is_refused_and_nothing_is_filed(login, home_
     response = report(login("grid1"), home_grids[0], description="x" * 2_400_000)
 
     assert response.status_code == 400
-    assert list(response.json()) == ["description"]
-    assert "2000" in response.json()["description"][0]
+    assert list(response.json()["errors"]) == ["description"]
+    assert "2000" in response.json()["errors"]["description"][0]
     assert not Case.objects.exists()
 
 
@@ -54,7 +54,7 @@ def test_each_text_of_a_report_is_bounded_on_the_api(login, home_grids, field):
     response = report(login("grid1"), home_grids[0], **{field: too_long(field)})
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert not Case.objects.exists()
 
 
@@ -68,8 +68,8 @@ def test_the_api_says_it_in_chinese_by_default(login, home_grids):
     )  # fmt: skip
 
     assert response.status_code == 400
-    assert "2000" in response.json()["description"][0]
-    assert "字符" in response.json()["description"][0]
+    assert "2000" in response.json()["errors"]["description"][0]
+    assert "字符" in response.json()["errors"]["description"][0]
 
 
 @pytest.mark.parametrize("field", ["title", "description", "address"])
@@ -226,7 +226,7 @@ def test_the_api_refuses_a_steps_text_too_long_beside_its_field(login, file_case
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(response.json()["errors"]) == [field]
     assert Case.objects.get(pk=case.pk).version == case.version
 
 

@@ -70,10 +70,10 @@ def test_bad_input_is_a_400_per_field_in_chinese_and_english(login, catalogue):
     )
 
     assert chinese.status_code == 400
-    assert "nope" in chinese.json()["service"][0]
+    assert "nope" in chinese.json()["errors"]["service"][0]
     assert english.status_code == 400
-    assert set(english.json()) == {"walk_in_name", "grid"}
-    assert english.json()["grid"] == ["Choose the grid."]
+    assert set(english.json()["errors"]) == {"walk_in_name", "grid"}
+    assert english.json()["errors"]["grid"] == ["Choose the grid."]
     assert not ServiceRequest.objects.exists()
 
 
@@ -81,7 +81,7 @@ def test_a_person_of_another_grid_reads_as_nonexistent(login, neighbour, catalog
     response = _record(login("grid1"), neighbour["person"])
 
     assert response.status_code == 400
-    assert "person" in response.json()
+    assert "person" in response.json()["errors"]
 
 
 def test_requests_of_another_grid_are_404(login, neighbour, catalogue):
@@ -202,4 +202,4 @@ def test_a_visit_without_findings_is_a_400(login, elderly):
     )
 
     assert response.status_code == 400
-    assert "findings" in response.json()
+    assert "findings" in response.json()["errors"]

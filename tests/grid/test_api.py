@@ -22,7 +22,7 @@ def test_a_wrong_password_gets_a_400_with_a_message(demo):
     )
 
     assert response.status_code == 400
-    assert response.json()["non_field_errors"]
+    assert response.json()["errors"]["non_field_errors"]
 
 
 def test_anonymous_requests_are_refused(demo):
@@ -75,7 +75,7 @@ def test_a_grid_worker_reads_their_own_grid_with_its_boundary(login, home_grids)
 def test_the_supervisor_sees_the_whole_district(login, demo):
     response = login("supervisor").get("/api/areas/", {"page_size": 500})
 
-    assert response.json()["count"] == Area.objects.count()
+    assert len(response.json()["results"]) == Area.objects.count()
 
 
 def test_areas_filter_by_level_and_parent(login, home_community):
@@ -90,14 +90,14 @@ def test_areas_filter_by_subtree(login, home_street):
     response = login("supervisor").get("/api/areas/", {"within": home_street.pk, "page_size": 500})
 
     expected = Area.objects.filter(path__startswith=home_street.path).count()
-    assert response.json()["count"] == expected
+    assert len(response.json()["results"]) == expected
 
 
 def test_within_an_area_outside_the_jurisdiction_is_refused(login, other_street):
     response = login("street").get("/api/areas/", {"within": other_street.pk})
 
     assert response.status_code == 400
-    assert "within" in response.json()
+    assert "within" in response.json()["errors"]
 
 
 def test_areas_filter_by_a_contained_point(login, home_grids):
@@ -117,7 +117,7 @@ def test_a_malformed_point_filter_is_a_400_on_that_field(login, demo, value):
     response = login("supervisor").get("/api/areas/", {"contains_point": value})
 
     assert response.status_code == 400
-    assert list(response.json()) == ["contains_point"]
+    assert list(response.json()["errors"]) == ["contains_point"]
 
 
 def test_locate_finds_the_grid_of_a_gps_point(login, home_grids):
@@ -154,7 +154,7 @@ def test_locate_needs_numbers_in_range(login, demo):
     response = login("supervisor").get("/api/areas/locate/", {"lng": "east", "lat": 95})
 
     assert response.status_code == 400
-    assert set(response.json()) == {"lng", "lat"}
+    assert set(response.json()["errors"]) == {"lng", "lat"}
 
 
 def test_geojson_gives_a_feature_collection_of_visible_areas(login, home_community):
@@ -193,7 +193,7 @@ def test_a_grid_worker_may_not_change_the_hierarchy(login, home_grids):
     response = login("grid1").post("/api/areas/", _new_grid(home_grids[0].parent), format="json")
 
     assert response.status_code == 400
-    assert "parent" in response.json()
+    assert "parent" in response.json()["errors"]
 
 
 def test_community_staff_may_not_create_areas(login, home_community):
@@ -209,7 +209,7 @@ def test_malformed_geojson_is_a_400_on_the_boundary_field(login, home_community)
     response = login("admin").post("/api/areas/", payload, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["boundary"]
+    assert list(response.json()["errors"]) == ["boundary"]
     assert not Area.objects.filter(code=payload["code"]).exists()
 
 
@@ -219,7 +219,7 @@ def test_an_unknown_parent_is_a_400_on_the_parent_field(login, home_community):
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["parent"]
+    assert list(response.json()["errors"]) == ["parent"]
 
 
 def test_a_duplicate_code_is_a_400_on_the_code_field(login, home_community, home_grids):
@@ -228,17 +228,16 @@ def test_a_duplicate_code_is_a_400_on_the_code_field(login, home_community, home
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["code"]
+    assert list(response.json()["errors"]) == ["code"]
 
 
 def test_messages_are_chinese_by_default_and_english_on_request(login, home_community, home_grids):
     client = login("admin")
     payload = _new_grid(home_community, code=home_grids[0].code)
 
-    chinese = client.post("/api/areas/", payload, format="json").json()["code"][0]
-    english = client.post("/api/areas/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en").json()[
-        "code"
-    ][0]
+    chinese = client.post("/api/areas/", payload, format="json").json()["errors"]["code"][0]
+    english = client.post("/api/areas/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    english = english.json()["errors"]["code"][0]
 
     assert chinese == "该编码的区域已存在。"
     assert english == "An area with this code already exists."
@@ -274,8 +273,8 @@ def test_importing_boundaries_reports_bad_features_by_index(login, home_grids):
     response = login("admin").post("/api/areas/import-boundaries/", collection, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()["features"]) == ["1"]
-    assert "boundary" in response.json()["features"]["1"]
+    # The feature's index and its field, as a dotted path.
+    assert list(response.json()["errors"]) == ["features.1.boundary"]
 
 
 def test_importing_a_non_collection_is_a_400(login, demo):
@@ -284,7 +283,7 @@ def test_importing_a_non_collection_is_a_400(login, demo):
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["type"]
+    assert list(response.json()["errors"]) == ["type"]
 
 
 def test_departments_are_listed_for_the_district(login, demo):
@@ -298,4 +297,4 @@ def test_departments_are_listed_for_the_district(login, demo):
 
 
 def test_a_grid_worker_sees_no_departments(login, demo):
-    assert login("grid1").get("/api/departments/").json()["count"] == 0
+    assert login("grid1").get("/api/departments/").json()["results"] == []

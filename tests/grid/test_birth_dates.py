@@ -42,7 +42,7 @@ def test_changing_a_residents_birth_date_to_the_future_is_a_400_and_changes_noth
     )
 
     assert response.status_code == 400
-    assert response.json() == {"birth_date": ["The birth date is in the future."]}
+    assert response.json()["errors"] == {"birth_date": ["The birth date is in the future."]}
     assert Person.objects.get(pk=head.pk).birth_date == head.birth_date
 
 
@@ -60,7 +60,7 @@ def test_registering_a_resident_with_a_future_birth_date_is_a_400_in_chinese(log
     )
 
     assert response.status_code == 400
-    assert response.json() == {"birth_date": ["出生日期晚于今天。"]}
+    assert response.json()["errors"] == {"birth_date": ["出生日期晚于今天。"]}
     assert not Person.objects.filter(name="陈小红").exists()
 
 

@@ -674,7 +674,7 @@ def test_the_api_refuses_an_area_outside_the_callers_registry(home_grids, login)
     )
 
     assert response.status_code == 400
-    assert list(response.json()) == ["area"]
+    assert list(response.json()["errors"]) == ["area"]
 
 
 def test_the_api_lists_only_the_jobs_a_caller_may_see(grid_one, grid1, login):

@@ -52,8 +52,8 @@ def test_a_reveal_without_a_purpose_is_refused(login, family):
     unknown = _reveal(client, family["head"], {"purpose": "curiosity"})
 
     assert [empty.status_code, reason_only.status_code, unknown.status_code] == [400, 400, 400]
-    assert "purpose" in empty.json()
-    assert "purpose" in reason_only.json()
+    assert "purpose" in empty.json()["errors"]
+    assert "purpose" in reason_only.json()["errors"]
     assert family["head"].id_number not in empty.content.decode()
     assert _reveals() == 0
 
@@ -66,7 +66,7 @@ def test_the_purpose_other_needs_a_reason_in_words(login, family):
     said = _reveal(client, family["head"], {"purpose": "other", "reason": "协助派出所核查"})
 
     assert [bare.status_code, blank.status_code, said.status_code] == [400, 400, 200]
-    assert "reason" in bare.json()
+    assert "reason" in bare.json()["errors"]
     entry = AuditEntry.objects.get(action=AuditEntry.Action.REVEAL)
     assert entry.detail == "other: 协助派出所核查"
 

@@ -65,9 +65,9 @@ def test_bad_input_gets_a_message_per_field_in_chinese_or_english(login, tree):
     )
 
     assert chinese.status_code == english.status_code == 400
-    assert set(chinese.json()) == {"name"}
-    assert chinese.json()["name"] != english.json()["name"]
-    assert english.json()["name"] == ["This field may not be blank."]
+    assert set(chinese.json()["errors"]) == {"name"}
+    assert chinese.json()["errors"]["name"] != english.json()["errors"]["name"]
+    assert english.json()["errors"]["name"] == ["This field may not be blank."]
 
 
 def test_a_service_rule_comes_back_as_a_field_error(login, tree, home_grids):
@@ -79,7 +79,7 @@ def test_a_service_rule_comes_back_as_a_field_error(login, tree, home_grids):
     )  # fmt: skip
 
     assert response.status_code == 400
-    assert response.json() == {
+    assert response.json()["errors"] == {
         "kind": ["An organisation sits lower than its parent, a General party branch (党总支)."]
     }
 
@@ -146,7 +146,9 @@ def test_linking_a_household_twice_is_a_400_not_a_500(login, members, family):
 
     assert first.status_code == 201
     assert second.status_code == 400
-    assert second.json() == {"household": ["The household already has a linked party member."]}
+    assert second.json()["errors"] == {
+        "household": ["The household already has a linked party member."]
+    }
 
 
 def test_coverage_per_grid(login, members, family, home_grids):
@@ -192,7 +194,7 @@ def test_a_visit_without_notes_or_a_plan_is_a_400(login, members, family):
     response = login("grid1").post("/api/party/visits/", {"link": link.pk}, format="json")
 
     assert response.status_code == 400
-    assert list(response.json()) == ["notes"]
+    assert list(response.json()["errors"]) == ["notes"]
     assert not Visit.objects.exists()
 
 

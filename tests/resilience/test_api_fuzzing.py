@@ -1,7 +1,9 @@
 """Schemathesis against the API's own schema (/api/schema/), in process, as each demo role and
 as an anonymous visitor: generated requests, valid and invalid, to every operation. No answer
 may be a 5xx, and every answer must match what the schema says of it (status code documented,
-content type, body shape).
+content type, body shape: the answers' own shapes, and every error in the one `Error` shape,
+`Conflict` for a 409, with their enums and required fields). A third test sends the request
+examples the schema shows (filing, steps), as the reporter and as the district.
 
 Each generated request is sent as one of the roles, drawn with the rest of the request. Their
 number is bounded (EXAMPLES per operation) so the suite stays fast; more digs deeper:
@@ -23,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
@@ -43,6 +45,8 @@ ODD_VALUES = [
     "-1", "9" * 30, "-" + "9" * 30, "1e400", "NaN",
 ]  # fmt: skip
 DEEP_JSON = "[" * 5000 + "]" * 5000
+# Generated requests only: the schema's own examples have their test below, as each role.
+GENERATED = [Phase.generate, Phase.shrink]
 # One login per kind of post (README: demo logins), and nobody.
 ROLES = ["grid1", "community", "street", "district", "transport", "supervisor", "admin", None]
 CHECKS = [
@@ -82,6 +86,7 @@ def tokens(demo) -> dict:
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
+    phases=GENERATED,
 )
 def test_no_generated_request_gets_a_server_error_or_an_answer_off_the_schema(case, role, tokens):
     headers = {"Authorization": f"Token {tokens[role]}"} if role else {}
@@ -100,6 +105,7 @@ def test_no_generated_request_gets_a_server_error_or_an_answer_off_the_schema(ca
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
+    phases=GENERATED,
 )
 def test_odd_characters_and_deep_json_get_no_server_error_nor_an_answer_off_the_schema(
     case, role, odd, deep, data, tokens
@@ -125,3 +131,17 @@ def test_odd_characters_and_deep_json_get_no_server_error_nor_an_answer_off_the_
         texts = [key for key, value in case.body.items() if isinstance(value, str)]
         case.body = {**case.body, **dict.fromkeys(texts, odd)}
     case.call_and_validate(headers=headers, checks=CHECKS, **body)
+
+
+def _shows_request_examples(context) -> bool:
+    content = context.operation.definition.raw.get("requestBody", {}).get("content", {})
+    return any("examples" in media or "example" in media for media in content.values())
+
+
+@schema.include(_shows_request_examples).parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), phases=[Phase.explicit])
+@pytest.mark.parametrize("role", ["grid1", "district"])
+def test_the_schemas_request_examples_get_answers_on_the_schema(case, role, tokens):
+    """The request examples the schema shows (filing, steps …) get documented answers, as the
+    reporter and as the district."""
+    case.call_and_validate(headers={"Authorization": f"Token {tokens[role]}"}, checks=CHECKS)
