@@ -58,8 +58,8 @@ def test_a_deadline_in_the_past_is_refused(work_order, hotline):
     english = move(work_order, hotline[1], {"due_at": past.isoformat()}, lang="en")
 
     assert (chinese.status_code, english.status_code) == (400, 400)
-    assert "晚于现在" in chinese.json()["due_at"][0]
-    assert "future" in english.json()["due_at"][0]
+    assert "晚于现在" in chinese.json()["errors"]["due_at"][0]
+    assert "future" in english.json()["errors"]["due_at"][0]
     assert not DeadlineChange.objects.exists()
 
 
