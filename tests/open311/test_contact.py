@@ -99,3 +99,15 @@ def test_who_does_not_see_the_case_gets_a_404(filed, user):
     assert page_as(user("transport")).get(f"/open311/contact/{filed.case_id}/").status_code == 404
     assert page_as(user("grid2")).get(f"/open311/contact/{filed.case_id}/").status_code == 404
     assert Client().get(f"/open311/contact/{filed.case_id}/").status_code == 302
+
+
+def test_the_case_page_shows_the_request_with_its_contact_masked(filed, user, file_case):
+    web = page_as(user("community"))
+    text = web.get(f"/console/cases/{filed.case_id}/").content.decode()
+    assert "data-open311-panel" in text
+    assert "138****5678" in text
+    assert f"/open311/contact/{filed.case_id}/" in text
+    for value in CONTACT.values():
+        assert value not in text
+    other = file_case("0101")
+    assert "data-open311-panel" not in web.get(f"/console/cases/{other.pk}/").content.decode()
