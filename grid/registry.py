@@ -650,15 +650,23 @@ def reveal(person: Person, *, actor, purpose: str, reason: str = "") -> dict[str
     """The full personal fields, for a caller the policy allows, with a purpose from
     RevealPurpose (and a reason in words, required for "other"); always audited, and at most
     SANHUA_REVEALS_PER_HOUR an hour per account (grid/limits.py raises LimitReached beyond)."""
-    reason = reason.strip()
+    return reveal_fields(person, PERSONAL_FIELDS, actor=actor, purpose=purpose, reason=reason)
+
+
+def reveal_fields(record, fields, *, actor, purpose: str, reason: str = "") -> dict[str, str]:
+    """The full values of a record's personal `fields` (a person, an Open311 contact, a hotline
+    caller), for a caller its policy allows: with a purpose from RevealPurpose (and words,
+    required for "other"), always audited, and counted in the account's hourly allowance of
+    reveals, whatever the record (grid/limits.py raises LimitReached beyond it)."""
+    reason = (reason or "").strip()
     if purpose not in RevealPurpose.values:
         raise ValidationError({"purpose": [_("Choose why you need the full details.")]})
     if purpose == RevealPurpose.OTHER and not reason:
         raise ValidationError({"reason": [_("Say why you need the full details.")]})
     detail = f"{purpose}: {reason}" if reason else purpose
     with limits.spend(actor, AuditEntry.Action.REVEAL):
-        audit(actor, AuditEntry.Action.REVEAL, person, fields=PERSONAL_FIELDS, detail=detail)
-    return {field: getattr(person, field) for field in PERSONAL_FIELDS}
+        audit(actor, AuditEntry.Action.REVEAL, record, fields=fields, detail=detail)
+    return {field: getattr(record, field) for field in fields}
 
 
 def record_view(person: Person, *, actor) -> None:

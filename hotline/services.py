@@ -24,11 +24,10 @@ from django.utils.translation import gettext as _
 from cases import limits, services, workflow
 from cases.models import Case, CaseEvent, CasePhoto, Urgency
 from grid import geo
-from grid import limits as personal_limits
 from grid import policies as grid_policies
 from grid.idnumbers import mask_phone
-from grid.models import AuditEntry, Building, RevealPurpose
-from grid.registry import audit
+from grid.models import Building
+from grid.registry import reveal_fields
 from hotline import outbound, policies
 from hotline.models import CategoryMap, DeadlineChange, Reply, WorkOrder
 
@@ -427,12 +426,4 @@ def reveal_caller(work_order: WorkOrder, *, actor, purpose: str, reason: str = "
     allowance of reveals (grid/limits.py: LimitReached beyond)."""
     if not grid_policies.can_reveal_personal_data(actor, work_order.case.grid):
         raise PermissionDenied(_("You may not see the caller's details."))
-    reason = (reason or "").strip()
-    if purpose not in RevealPurpose.values:
-        raise ValidationError({"purpose": [_("Choose why you need the full details.")]})
-    if purpose == RevealPurpose.OTHER and not reason:
-        raise ValidationError({"reason": [_("Say why you need the full details.")]})
-    detail = f"{purpose}: {reason}" if reason else purpose
-    with personal_limits.spend(actor, AuditEntry.Action.REVEAL):
-        audit(actor, AuditEntry.Action.REVEAL, work_order, fields=CALLER_FIELDS, detail=detail)
-    return {field: getattr(work_order, field) for field in CALLER_FIELDS}
+    return reveal_fields(work_order, CALLER_FIELDS, actor=actor, purpose=purpose, reason=reason)

@@ -25,11 +25,10 @@ from cases.models import Case, CaseEvent, Category, Dispatch
 from cases.services import report_case
 from governance.models import ApiClient
 from grid import geo
-from grid import limits as access_limits
 from grid.idnumbers import mask_phone
 from grid.memo import Memo
-from grid.models import Area, AuditEntry, Building, RevealPurpose
-from grid.registry import audit
+from grid.models import Area, Building
+from grid.registry import reveal_fields
 from open311.formats import w3
 from open311.models import Open311Request, ServiceAttribute
 
@@ -481,21 +480,9 @@ def reveal_contact(
     """The full contact, for a caller the policy allows (open311.views checks it), with a purpose
     and a reason as the registry's reveals: always audited, and counted in the same hourly
     allowance (grid/limits.py raises LimitReached beyond it)."""
-    reason = reason.strip()
-    if purpose not in RevealPurpose.values:
-        raise ValidationError({"purpose": [_("Choose why you need the full details.")]})
-    if purpose == RevealPurpose.OTHER and not reason:
-        raise ValidationError({"reason": [_("Say why you need the full details.")]})
-    detail = f"{purpose}: {reason}" if reason else purpose
-    with access_limits.spend(actor, AuditEntry.Action.REVEAL):
-        audit(
-            actor,
-            AuditEntry.Action.REVEAL,
-            request,
-            fields=Open311Request.CONTACT_FIELDS,
-            detail=detail,
-        )
-    return {name: getattr(request, name) for name in Open311Request.CONTACT_FIELDS}
+    return reveal_fields(
+        request, Open311Request.CONTACT_FIELDS, actor=actor, purpose=purpose, reason=reason
+    )
 
 
 ATTRIBUTE_PARAMETER = re.compile(r"attribute\[([^\[\]]{1,64})\](\[\])?")
