@@ -430,7 +430,9 @@ def _may(actor, case: Case, step: str) -> None:
     policies.check_case_step(actor, case, step)
 
 
-def _reason(reason: str) -> str:
+def required_reason(reason: str) -> str:
+    """The reason a step needs, stripped; a 400 on `reason` when there is none or it is too long
+    (the hotline's answers use it too)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Give a reason.")]})
@@ -450,7 +452,7 @@ def accept_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
 def reject_case(case: Case, *, actor, reason: str, duplicate_of: Case | None = None) -> CaseEvent:
     """Close a report as not registered (不予立案): invalid, or a duplicate of `duplicate_of`."""
     _may(actor, case, "reject")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     if duplicate_of is not None and duplicate_of.pk == case.pk:
         raise ValidationError({"duplicate_of": [_("A case cannot duplicate itself.")]})
     extra = {"duplicate_of": duplicate_of} if duplicate_of else {}
@@ -487,7 +489,7 @@ def self_resolve_case(case: Case, *, actor, result: str, photos=()) -> CaseEvent
 def escalate_case(case: Case, *, actor, reason: str, now: datetime | None = None) -> CaseEvent:
     """Hand the case one level up (上报), where it waits to be accepted."""
     _may(actor, case, "escalate")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     return _move(
         case, "escalate", routing.next_level_up(case.level), actor=actor, reason=reason, now=now
     )
@@ -499,7 +501,7 @@ def return_case(
 ) -> CaseEvent:
     """Send the case down (退回/下派), one level or to `to_level`, no lower than its grid."""
     _may(actor, case, "return_down")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     target = to_level or case.level + 1
     if not case.level < target <= Level.GRID:
         raise ValidationError({"to_level": [_("Choose a level below the current one.")]})
@@ -554,7 +556,7 @@ def verify_case(case: Case, *, actor, passed: bool, note: str = "", photos=()) -
     if passed:
         event = workflow.apply(case, "verify_pass", actor=actor, reason=note, due_at=None)
     else:
-        note = _reason(note)
+        note = required_reason(note)
         now = timezone.now()
         due = stage_deadline(case, "handle", level=case.level, start=now)
         event = workflow.apply(
@@ -577,7 +579,7 @@ def suspend_case(case: Case, *, actor, reason: str, now: datetime | None = None)
     """Stop the clock (挂账) with a reason; the time left is kept for resume, the case's and
     that of each open dispatch, so no department runs late while the case waits."""
     _may(actor, case, "suspend")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     open_dispatches = _lock_open_dispatches(case.pk)  # before the case, as everywhere
     now = now or timezone.now()
     remaining = None
@@ -639,7 +641,7 @@ def resume_case(case: Case, *, actor, now: datetime | None = None) -> CaseEvent:
 def urge_case(case: Case, *, actor, reason: str) -> CaseEvent:
     """A supervision notice (督办): recorded, counted and sent to the holder; no status change."""
     _may(actor, case, "urge")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     event = workflow.apply(case, "urge", actor=actor, reason=reason, urge_count=F("urge_count") + 1)
     Supervision.objects.create(case=case, by=actor, reason=reason, level=case.level)
     return event
@@ -672,7 +674,7 @@ def callback_case(
 @transaction.atomic
 def reopen_case(case: Case, *, actor, reason: str) -> CaseEvent:
     _may(actor, case, "reopen")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     if case.closed_at and timezone.now() - case.closed_at > REOPEN_WINDOW:
         raise ValidationError({"reason": [_("The case closed too long ago to reopen it.")]})
     now = timezone.now()
@@ -841,7 +843,7 @@ def refuse_dispatch(dispatch: Dispatch, *, actor, reason: str) -> Dispatch:
     """A department refuses a wrong dispatch (退单) with a reason. A refused lead sends the
     case back to the dispatcher's queue to be dispatched again."""
     _may_on_dispatch(actor, dispatch, "refuse")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     if dispatch.role == Dispatch.Role.LEAD:
         _lock_open_dispatches(dispatch.case_id)  # all of them are cancelled below
     dispatch = _dispatch_step(dispatch, "refuse", actor, reason=reason, refusal_reason=reason)
@@ -856,7 +858,7 @@ def refuse_dispatch(dispatch: Dispatch, *, actor, reason: str) -> Dispatch:
 @transaction.atomic
 def request_extension(dispatch: Dispatch, *, actor, until: datetime, reason: str) -> Dispatch:
     _may_on_dispatch(actor, dispatch, "request_extension")
-    reason = _reason(reason)
+    reason = required_reason(reason)
     if until <= dispatch.due_at:
         raise ValidationError({"until": [_("Ask for a date after the current deadline.")]})
     return _dispatch_step(

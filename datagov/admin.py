@@ -3,18 +3,12 @@ datagov.catalogue.change_class, which keeps the history; an admin form would byp
 
 from django.contrib import admin
 
+from cases.admin import ReadOnlyAdminMixin
 from datagov.models import ClassChange, Dataset, DatasetField
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Classes change only through the catalogue's form, which keeps their history."""
 
 
 class DatasetFieldInline(admin.TabularInline):

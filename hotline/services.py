@@ -217,14 +217,6 @@ def _require(actor, work_order: WorkOrder) -> None:
         raise PermissionDenied(_("Only the district's dispatchers answer the hotline."))
 
 
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("Give a reason.")]})
-    limits.check_lengths(reason=reason)
-    return reason
-
-
 def _reply(
     work_order: WorkOrder, kind: str, event_type: str, *, actor, now, key=None, **data
 ) -> Reply:
@@ -260,7 +252,7 @@ def return_work_order(work_order: WorkOrder, *, actor, reason: str) -> Reply:
     case is closed as not registered (不予立案) with the reason, and the hotline takes the
     order back."""
     _require(actor, work_order)
-    reason = _reason(reason)
+    reason = services.required_reason(reason)
     now = timezone.now()
     if work_order.return_by is None:
         raise NotNow(_("The hotline gave no return window for this work order."))
@@ -298,7 +290,7 @@ def request_extension(work_order: WorkOrder, *, actor, until: datetime, reason: 
     """延期申请: ask the hotline to move its deadline to `until`. The deadline is the hotline's
     to move (it stays as it is until then)."""
     _require(actor, work_order)
-    reason = _reason(reason)
+    reason = services.required_reason(reason)
     case = work_order.case
     if work_order.returned_at is not None or not case.is_open:
         raise NotNow(_("The case is no longer open."))
