@@ -28,6 +28,8 @@ $(DEV): $(RUNTIME) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# `make run` prints web access lines and warnings; `make run LOG_LEVEL=INFO` shows everything.
+LOG_LEVEL ?= WARNING
 run: $(RUNTIME)
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --cases 300
@@ -35,7 +37,8 @@ run: $(RUNTIME)
 	@echo "Sanhua is starting at http://$(HOST):$(PORT)/  (API docs: http://$(HOST):$(PORT)/api/docs/)"
 	@echo "Stop it with Ctrl-C."
 	@echo
-	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 SANHUA_ADDR=$(HOST):$(PORT) $(BIN)/honcho -f Procfile.dev start
+	PATH="$(BIN):$$PATH" DJANGO_DEBUG=1 SANHUA_ADDR=$(HOST):$(PORT) LOG_LEVEL=$(LOG_LEVEL) \
+		DJANGO_LOG_LEVEL=$(LOG_LEVEL) $(BIN)/honcho -f Procfile.dev start
 
 # Debian's chromium, Chinese fonts and gettext: installed when missing (scripts/system-packages.sh).
 system-packages:

@@ -285,8 +285,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport in VAR_DIR, so
-# `make run` needs no server and runs the very same worker and beat code paths.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# `make run` needs no server and runs the very same worker and beat code paths. The filesystem
+# URL names a host (unused) because kombu warns "No hostname was supplied" on each connection.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

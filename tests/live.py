@@ -45,7 +45,7 @@ def database_url() -> str:
 
 def broker_url() -> str:
     """The broker of the run: Redis when REDIS_URL is set (CI), else the filesystem transport."""
-    return os.environ.get("REDIS_URL") or "filesystem://"
+    return os.environ.get("REDIS_URL") or "filesystem://localhost//"
 
 
 def filesystem_options(var_dir: Path) -> dict:

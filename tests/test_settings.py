@@ -20,8 +20,12 @@ PRODUCTION_ENV = {
 }
 
 
-def _manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SANHUA_"))}
+def _manage(*args, env, drop=()):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "SANHUA_")) and k not in drop
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -77,3 +81,32 @@ def test_celery_runs_with_the_reliability_settings(setting, value):
 
 def test_the_beat_schedule_has_the_heartbeat():
     assert celery_app.conf.beat_schedule["heartbeat"]["task"] == "governance.heartbeat"
+
+
+def test_sending_a_task_over_the_filesystem_broker_prints_no_kombu_warning(tmp_path):
+    # Seeding with no Redis sends post-commit work through the filesystem broker; kombu used to
+    # warn "No hostname was supplied" on every connection.
+    result = _manage(
+        "shell",
+        "-c",
+        "from governance.celery import app; app.send_task('governance.heartbeat')",
+        env={"DJANGO_DEBUG": "1", "SANHUA_VAR_DIR": str(tmp_path)},
+        drop=("REDIS_URL", "CELERY_BROKER_URL"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert list((tmp_path / "broker" / "queue").iterdir()), "the task was not queued"
+    assert "hostname" not in result.stderr, result.stderr
+
+
+def test_make_run_starts_worker_and_beat_at_warning_unless_log_level_says_otherwise():
+    procfile = (ROOT / "Procfile.dev").read_text()
+    commands = dict(line.split(": ", 1) for line in procfile.splitlines() if line)
+    for name in ("worker", "beat"):
+        for level, expected in ((None, "WARNING"), ("INFO", "INFO")):
+            env = {"LOG_LEVEL": level} if level else {}
+            # honcho runs each line through the shell, as here.
+            echoed = subprocess.run(
+                ["sh", "-c", f"echo {commands[name]}"], env=env, capture_output=True, text=True
+            ).stdout
+            assert f"--loglevel {expected}" in echoed, (name, echoed)
