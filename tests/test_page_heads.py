@@ -35,3 +35,12 @@ def test_every_page_names_an_icon_that_is_served(demo, django_user_model, userna
     icon = ICON.search(page.content.decode())
     assert icon, f"{path} names no icon"
     assert finders.find(icon.group(1)), icon.group(1)
+
+
+def test_the_site_root_serves_a_favicon_for_pages_that_name_none():
+    # The admin's and the API docs' pages name no icon, so a browser asks for /favicon.ico.
+    icon = Client().get("/favicon.ico")
+
+    assert icon.status_code == 200
+    assert icon["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert b"".join(icon.streaming_content)[:4] == b"\x00\x00\x01\x00"
