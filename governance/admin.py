@@ -1,7 +1,9 @@
 """Client applications in the admin: registering one shows its key once; a new key can be issued
 (the old one stops working) and a client switched off. The key itself is never stored."""
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,3 +37,29 @@ class ApiClientAdmin(admin.ModelAdmin):
     def issue_new_keys(self, request, queryset):
         for client in queryset:
             _show_key(request, client, issue_key(client))
+
+
+def _district_name() -> str:
+    # The district is data (the one top-level area); a setting names it where there is none yet
+    # or the office goes by another name.
+    from grid.models import Area
+
+    return settings.SANHUA_DISTRICT_NAME or (
+        Area.objects.filter(level=Area.Level.DISTRICT)
+        .order_by("pk")
+        .values_list("name", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _site_header() -> str:
+    district = _district_name()
+    if district:
+        return _("Sanhua administration · %(district)s") % {"district": district}
+    return _("Sanhua administration")
+
+
+# Lazy, evaluated on each page: a district renamed in the data shows at once.
+admin.site.site_header = admin.site.site_title = lazy(_site_header, str)()
+admin.site.index_title = gettext_lazy("Data and settings")

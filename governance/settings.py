@@ -141,6 +141,9 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# The district's name in the admin's header; blank: the name of the district area in the data.
+SANHUA_DISTRICT_NAME = env("SANHUA_DISTRICT_NAME", default="")
+
 # Static files and uploads
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
