@@ -319,6 +319,13 @@ def _search_form(form):
     tags.label_from_instance = care_tag_name
     tags.widget = forms.CheckboxSelectMultiple()
     tags.widget.choices = tags.choices
+    # GB/T 2261.1 has both 0 "未知的性别" and 9 "未说明的性别"; side by side in a select they read
+    # as one choice twice. The page offers 9, the one a person picks; 0 comes from imported
+    # data, stays a valid value (links, the API) and is listed when it is the one asked for.
+    sex = form.fields["sex"]
+    sex.widget.choices = [
+        choice for choice in sex.choices if choice[0] != "0" or form.data.get("sex") == "0"
+    ]
     return _style(form)
 
 

@@ -64,6 +64,18 @@ def test_the_search_filters_left_blank_read_all_not_none_or_dashes(browser, fami
     assert "---------" not in body
 
 
+def test_the_sex_select_does_not_offer_unknown_and_not_stated_side_by_side(browser, family):
+    page = browser("grid1").get("/registry/", headers={"accept-language": "zh-hans"})
+    options = re.search(r'<select name="sex".*?</select>', page.content.decode(), re.S).group()
+
+    assert "未说明的性别" in options
+    assert "未知的性别" not in options
+    # 0 stays a value one can ask for (a link, the API), and then it is shown.
+    asked = browser("grid1").get("/registry/", {"sex": "0"}, headers={"accept-language": "zh-hans"})
+    assert asked.status_code == 200
+    assert '<option value="0" selected>' in asked.content.decode()
+
+
 def test_the_search_page_filters_by_building_care_tag_and_population_type(
     browser, family, neighbour
 ):
