@@ -253,13 +253,12 @@ SPECTACULAR_SETTINGS = {
     "or by code wherever input names them. The contract in full: docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI and Redoc come from drf-spectacular-sidecar's static files: no CDN.
+    # Swagger UI comes from drf-spectacular-sidecar's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No online validator badge: it is an image from swagger.io, and nothing is fetched from
     # outside at run time (the Content-Security-Policy would refuse it anyway).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The error answers of every operation (400/401/403/404/409) are documented too.
     "POSTPROCESSING_HOOKS": [

@@ -1,12 +1,11 @@
 """URLs: the pages, the REST API under /api/, its schema and docs, the admin, health."""
 
-from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
-    SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
@@ -32,16 +31,9 @@ api_urls = [
         ),
         name="api-docs",
     ),
-    path(
-        "redoc/",
-        # Redoc draws with styled-components, which add <style> elements, and searches in a
-        # worker it makes from a blob: both are allowed on this page only (scripts stay our own
-        # files). Its "by Redocly" logo comes from a CDN, which the policy keeps refusing.
-        csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]})(
-            SpectacularRedocView.as_view(url_name="api-schema", template_name="api/redoc.html")
-        ),
-        name="api-redoc",
-    ),
+    # Redoc is gone: it fetched its logo from a CDN (refused on an intranet) and needed inline
+    # styles and blob workers. Its old address leads to the Swagger UI.
+    path("redoc/", RedirectView.as_view(pattern_name="api-docs", permanent=True), name="api-redoc"),
 ]
 
 urlpatterns = [

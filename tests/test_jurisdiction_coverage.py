@@ -56,7 +56,7 @@ PUBLIC = {
     "api-token": "exchanging a password for a token",
     "api-schema": "the API's description, no data",
     "api-docs": "Swagger UI over the schema",
-    "api-redoc": "Redoc over the schema",
+    "api-redoc": "the old Redoc address, a redirect to the Swagger UI",
     "field-sw": "the field app's service worker script; browsers fetch it without a session",
     "field-manifest": "the web app manifest; browsers fetch it without credentials",
     # Open311 GeoReport v2 (docs/open311.md): public by the specification; what it shows of a

@@ -129,9 +129,3 @@ def test_the_api_docs_work_under_the_policy(visit):
     expect(page.locator(".opblock").first).to_be_visible()
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     assert not violations(), violations()
-
-    page, violations = visit("admin", "/api/redoc/")
-    expect(page.locator("redoc h1").first).to_be_visible()
-    # Only the logo Redoc would fetch from its CDN is refused: nothing loads from outside.
-    refused = [line for line in violations().splitlines() if "cdn.redoc.ly" not in line]
-    assert refused == []
