@@ -1,6 +1,7 @@
 """Form styling every app's pages share (the registry's in grid, the cases' in cases)."""
 
 from django import forms
+from django.utils.choices import CallableChoiceIterator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy
 
@@ -23,8 +24,25 @@ def bootstrap_classes(fields) -> None:
         widget.attrs.setdefault("class", css)
         # The dashes read as a glitch on a translated page: a required select asks for a
         # choice, an optional one offers none. A label a form chose itself is kept.
-        if isinstance(field, forms.ModelChoiceField) and field.empty_label == DJANGO_EMPTY_LABEL:
-            field.empty_label = gettext_lazy("Choose…") if field.required else gettext_lazy("None")
+        if isinstance(field, forms.ModelChoiceField):
+            if field.empty_label == DJANGO_EMPTY_LABEL:
+                field.empty_label = _blank_label(field)
+        elif isinstance(field, forms.ChoiceField) and not isinstance(
+            field.choices, CallableChoiceIterator
+        ):
+            # A model field with choices and blank=True puts the same dashes first (choices
+            # from a callable are left to be read when the select is drawn).
+            field.choices = [
+                (
+                    value,
+                    _blank_label(field) if (value, label) == ("", DJANGO_EMPTY_LABEL) else label,
+                )
+                for value, label in field.choices
+            ]
+
+
+def _blank_label(field):
+    return gettext_lazy("Choose…") if field.required else gettext_lazy("None")
 
 
 def _attributes(attrs: dict) -> str:

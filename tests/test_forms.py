@@ -41,6 +41,30 @@ def test_model_selects_offer_a_blank_choice_in_words_not_dashes(demo):
         assert _first_option(_AreaForm(), "required_area") == ("", "Choose…")
 
 
+class _LevelForm(forms.ModelForm):
+    # A model field with choices and blank=True: Django heads its select with dashes.
+    level = forms.TypedChoiceField(
+        choices=[("", "---------"), *Area.Level.choices], coerce=int, required=False
+    )
+
+    class Meta:
+        model = Area
+        fields = ["level"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrap_classes(self.fields.values())
+
+
+def test_plain_choice_selects_offer_a_blank_choice_in_words_not_dashes():
+    with translation.override("zh-hans"):
+        form = _LevelForm()
+
+        assert "---------" not in str(form)
+        assert _first_option(form, "level") == ("", "无")
+        assert list(form.fields["level"].choices)[1:] == list(Area.Level.choices)
+
+
 @pytest.mark.parametrize("value", ["", "a&b", 3, "3", None, "none of them"])
 @pytest.mark.parametrize(
     "attrs", [{"class": "form-select", "id": "id_x"}, {"required": True, "hidden": False, "q": '"'}]
