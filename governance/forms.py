@@ -27,17 +27,17 @@ def bootstrap_classes(fields) -> None:
         if isinstance(field, forms.ModelChoiceField):
             if field.empty_label == DJANGO_EMPTY_LABEL:
                 field.empty_label = _blank_label(field)
-        elif isinstance(field, forms.ChoiceField) and not isinstance(
-            field.choices, CallableChoiceIterator
+        elif (
+            isinstance(field, forms.ChoiceField)
+            # Choices from a callable are left to be read when the select is drawn.
+            and not isinstance(field.choices, CallableChoiceIterator)
+            and ("", DJANGO_EMPTY_LABEL) in field.choices
         ):
-            # A model field with choices and blank=True puts the same dashes first (choices
-            # from a callable are left to be read when the select is drawn).
+            # A model field with choices and blank=True puts the same dashes first. (Setting
+            # choices resets the widget's, so only where there are dashes to replace.)
             field.choices = [
-                (
-                    value,
-                    _blank_label(field) if (value, label) == ("", DJANGO_EMPTY_LABEL) else label,
-                )
-                for value, label in field.choices
+                ("", _blank_label(field)) if choice == ("", DJANGO_EMPTY_LABEL) else choice
+                for choice in field.choices
             ]
 
 
