@@ -141,7 +141,7 @@ def _bad_query(query: StatisticsQuery) -> JsonResponse:
 
 
 class OpenStatisticsView(View):
-    """GET /open-data/statistics.<json|csv>?table=…&area=…&from=…&to=…: one table."""
+    """GET /open-data/statistics.<json|csv>?table=…&year=…: one table."""
 
     jurisdiction_exempt = "open statistics: aggregates of 普遍共享 data, suppressed"
 

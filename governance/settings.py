@@ -286,6 +286,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStepEnum": "cases.api.serializers.CASE_STEPS",
         "DispatchStepEnum": "cases.api.serializers.DISPATCH_STEPS",
         "NotificationActionEnum": "cases.api.serializers.NOTIFICATION_ACTIONS",
+        # 不共享 / 按需共享 / 普遍共享, one name wherever a dataset, a field or a change has it.
+        "SharingClassEnum": "datagov.models.SharingClass",
     },
 }
 

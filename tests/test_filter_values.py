@@ -89,6 +89,8 @@ PAGES = {
     "/field/party/": ("grid1", []),
     "/party/": ("community", []),
     "/party/coverage/": ("community", []),
+    "/datagov/": ("community", []),
+    "/open-data/": ("community", ["table", "year"]),
 }
 # Page routes without a path parameter that are no list: what they are instead.
 NOT_LISTS = {

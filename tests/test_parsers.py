@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 
 from cases import services as case_services
 from cases.models import Category
+from governance.clients import register
+from governance.models import ApiClient
 from governance.parsers import MAX_DEPTH, depth_of
 from grid import idnumbers, registry
 
@@ -81,14 +83,26 @@ def test_every_json_operation_refuses_deep_nesting_with_a_400_and_writes_nothing
     signed_in.credentials(
         HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=signed_in._credentials["HTTP_AUTHORIZATION"]
     )
+    # The hotline's door takes its client key, not a person's token.
+    hotline = APIClient()
+    hotline.credentials(
+        HTTP_ACCEPT_LANGUAGE="en",
+        HTTP_X_API_KEY=register(ApiClient(name="12345", kind=ApiClient.Kind.HOTLINE)),
+    )
     anonymous = APIClient()
     before = _row_counts()
     operations = _json_operations()
     assert ("post", "/api/auth/token/") in operations
+    assert ("post", "/api/hotline/work-orders/") in operations
     for method, path in operations:
         url = _url(path, rows)
+        caller = hotline if path.startswith("/api/hotline/") else signed_in
         for body in (DEEP, DEEP_OBJECT):
-            answer = signed_in.generic(method.upper(), url, body, content_type="application/json")
+            answer = caller.generic(method.upper(), url, body, content_type="application/json")
+            if "{number}" in path:
+                # No work order of that number: the 404 comes first.
+                assert answer.status_code == 404, (method, path)
+                continue
             if "{id}" in path and path.split("/")[2] not in rows:
                 # No row of that kind here (dispatches, party links …): the 404 comes first,
                 # and it is no 500 either.
