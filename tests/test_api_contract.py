@@ -355,3 +355,15 @@ def test_what_a_step_cannot_do_without_is_required_in_the_schema(schema, operati
         for name in required & {"reason", "result", "title"}:
             assert body["properties"][name].get("minLength") == 1
             assert "default" not in body["properties"][name]
+
+
+def test_the_areas_geojson_is_the_feature_collection_the_schema_describes(as_login):
+    """The map's boundaries (areas/geojson) validated against their schema, a feature per
+    area with a boundary."""
+    collection = as_login("district").ok("areas_geojson_retrieve")
+    assert collection["type"] == "FeatureCollection"
+    assert collection["features"]
+    assert {feature["geometry"]["type"] for feature in collection["features"]} <= {
+        "Polygon",
+        "MultiPolygon",
+    }

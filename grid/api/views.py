@@ -17,6 +17,47 @@ from grid.filtersets import AreaFilterSet, DepartmentFilterSet
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area, Department, Post
 
+# The answer of areas/geojson, as the schema names it: a GeoJSON FeatureCollection (RFC 7946,
+# WGS-84) whose features are the areas' boundaries.
+GEOJSON_AREAS = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "integer"},
+                    "geometry": {
+                        "type": "object",
+                        "description": "A GeoJSON geometry (a Polygon or MultiPolygon), WGS-84.",
+                        "properties": {
+                            "type": {"type": "string"},
+                            "coordinates": {"type": "array", "items": {}},
+                        },
+                        "required": ["type", "coordinates"],
+                    },
+                    "properties": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "integer"},
+                            "code": {"type": "string"},
+                            "name": {"type": "string"},
+                            "level": {"type": "integer"},
+                            "parent": {"type": "integer", "nullable": True},
+                        },
+                        "required": ["id", "code", "name", "level", "parent"],
+                    },
+                },
+                "required": ["type", "id", "geometry", "properties"],
+            },
+        },
+    },
+    "required": ["type", "features"],
+}
+
 
 class AreaViewSet(
     JurisdictionScopedMixin,
@@ -81,7 +122,7 @@ class AreaViewSet(
             raise NotFound(_("The point lies outside every grid you can see."))
         return Response(s.AreaDetailSerializer(found[0]).data)
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: GEOJSON_AREAS})
     @action(detail=False, methods=["get"])
     def geojson(self, request):
         """The filtered areas as a GeoJSON FeatureCollection, for maps drawn without tiles."""
