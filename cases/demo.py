@@ -8,6 +8,7 @@ dispatcher is offered first. Built by looking up codes, so running it twice chan
 
 import io
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from cases import services
+from cases import notifications, services, workflow
 from cases.models import Case, Category, RoutingRule
 from grid.demo import HOME_COMMUNITY
 from grid.models import Area, Department
@@ -182,13 +183,24 @@ def build_history(*, cases: int = 300, days: int = 60, seed: int = 7) -> int:
     end = timezone.now()
     start = end - timedelta(days=days)
     clock = _Clock(start)
-    with mock.patch.object(timezone, "now", clock):
+    with mock.patch.object(timezone, "now", clock), _notified_at_the_end():
         for number in range(cases):
             clock.now = (
                 start + (end - start) * number / cases + timedelta(minutes=rng.randrange(-90, 90))
             )
             _one_case(rng, clock, min(clock.now, end), end, admin, grids, categories, departments)
     return cases
+
+
+@contextmanager
+def _notified_at_the_end():
+    """The steps' notifications written as a set once the block is done, rather than a message
+    per step: a first `make run` would leave hundreds of messages queued ahead of the worker's
+    heartbeat and of the cases filed meanwhile."""
+    with workflow.batch(send=False) as events:
+        yield
+    for start in range(0, len(events), 500):
+        notifications.notify_many(events[start : start + 500])
 
 
 def _one_case(rng, clock, filed, end, admin, grids, categories, departments) -> None:

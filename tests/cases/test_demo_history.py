@@ -73,3 +73,19 @@ def test_the_demo_leaves_the_transport_bureau_work_in_its_inbox(demo):
     client.force_login(get_user_model().objects.get(username="transport"))
     inbox = client.get("/console/dispatches/").content.decode()
     assert all(f'data-dispatch="{d.pk}"' in inbox for d in leads)
+
+
+def test_the_history_is_notified_as_a_set_and_queues_no_message_per_step(
+    demo, django_capture_on_commit_callbacks
+):
+    """A first `make run` found hundreds of notify messages queued ahead of the worker's
+    heartbeat and of the cases filed meanwhile: the history now writes its notifications
+    itself, at the end."""
+    with django_capture_on_commit_callbacks() as callbacks:
+        build_history(cases=30, days=10)
+
+    # Nothing is sent: the one callback left marks the rollups' ledger pending for the fold.
+    assert [callback.__name__ for callback in callbacks] == ["_mark_pending"]
+    # The filings' own first events wait for the worker's routing round, as any filing's do.
+    assert not CaseEvent.objects.filter(version__gt=1, notified_at__isnull=True).exists()
+    assert CaseEvent.objects.filter(version__gt=1).exists()
