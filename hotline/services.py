@@ -342,7 +342,11 @@ def steps_recorded(steps) -> None:
     the hotline hears the result when a case of a work order closes, or is closed as not
     registered other than by our return, and the resident's satisfaction when a callback of it
     is recorded. Steps of no interest cost no query."""
-    wanted = [s for s in steps if s.action in CLOSING or s.action == "callback"]
+    wanted = [
+        s
+        for s in steps
+        if s.source == Case.Source.HOTLINE and (s.action in CLOSING or s.action == "callback")
+    ]
     if not wanted:
         return
     work_orders = WorkOrder.objects.select_related("case__grid").in_bulk(

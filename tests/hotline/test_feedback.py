@@ -3,6 +3,8 @@ resident's satisfaction once its callback is recorded; each once, when the step'
 notifications are written (cases/extensions.py), after the step and its photos committed."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases import notifications, services
 from cases.models import Case
@@ -104,4 +106,22 @@ def test_cases_of_no_work_order_send_nothing(file_case, user, photo, sent):
 
     notifications.notify_many([event.pk])
 
+    assert sent == []
+
+
+def test_closing_steps_of_other_cases_cost_the_hotline_no_query(file_case, user, photo, sent):
+    """The step carries its case's source, so a batch of patrol cases closing never asks the
+    hotline's table whether one of them is a work order's."""
+    case = file_case()
+    event = services.self_resolve_case(case, actor=user("grid1"), result="已清理", photos=[photo()])
+    (step,) = [
+        notifications.Step(*row)
+        for row in type(event).objects.filter(pk=event.pk).values_list(*notifications.STEP_FIELDS)
+    ]
+    assert step.action in hotline_services.CLOSING
+    assert step.source == Case.Source.PATROL
+
+    with CaptureQueriesContext(connection) as queries:
+        hotline_services.steps_recorded([step])
+    assert len(queries) == 0
     assert sent == []
