@@ -366,6 +366,46 @@ def counted_at():
     return Dataset.objects.filter(key=POPULATION).values_list("counted_at", flat=True).first()
 
 
+def _cache_key(current: str, language: str, table_key: str, area: Area, months: Months) -> str:
+    span = f"{months.start:%Y%m}-{months.end:%Y%m}" if TABLES[table_key].monthly else "-"
+    return f"datagov:open:{current}:{language}:{table_key}:{area.pk}:{span}"
+
+
+def _build(table_key: str, area: Area, months: Months, language: str) -> dict:
+    """The table afresh ({} when one of its fields is not open)."""
+    table = TABLES[table_key]
+    if not open_tables()[table_key]:
+        return {}
+    body = table.build(area, months, language)
+    body.update(
+        table=table_key,
+        area={"code": area.code, "name": area.name},
+        period=(
+            {
+                "year": months.start.year,
+                "from": f"{months.start:%Y-%m}",
+                "to": f"{months.end:%Y-%m}",
+            }
+            if table.monthly
+            else None
+        ),
+        threshold=threshold(),
+        licence=licence(),
+        generated_at=timezone.now().isoformat(timespec="seconds"),
+    )
+    if not table.monthly:
+        at = counted_at()
+        body["counted_at"] = at.isoformat(timespec="seconds") if at else None
+    return body
+
+
+def _keep(key: str, body: dict) -> None:
+    try:
+        cache.set(key, body, timeout=cache_seconds())
+    except Exception as error:
+        log.warning("open statistics: could not cache a table (%s)", error)
+
+
 def statistics(table_key: str, area: Area, months: Months) -> dict | None:
     """The published table `table_key` of the district `area` (over `months`, a calendar year,
     for the case tables), from the cache when it holds it; None when the table is not open.
@@ -374,10 +414,8 @@ def statistics(table_key: str, area: Area, months: Months) -> dict | None:
     years. Tables over any period or at any level would let one query's shown cell undo
     another's hidden one by subtraction."""
     language = translation.get_language() or settings.LANGUAGE_CODE
-    table = TABLES[table_key]
-    span = f"{months.start:%Y%m}-{months.end:%Y%m}" if table.monthly else "-"
     current = version()
-    key = f"datagov:open:{current}:{language}:{table_key}:{area.pk}:{span}"
+    key = _cache_key(current, language, table_key, area, months)
     if current:
         try:
             hit = cache.get(key)
@@ -385,32 +423,27 @@ def statistics(table_key: str, area: Area, months: Months) -> dict | None:
             hit = None
         if hit is not None:
             return hit or None  # {} marks a table found closed
-    if not open_tables()[table_key]:
-        body = {}
-    else:
-        body = table.build(area, months, language)
-        body.update(
-            table=table_key,
-            area={"code": area.code, "name": area.name},
-            period=(
-                {
-                    "year": months.start.year,
-                    "from": f"{months.start:%Y-%m}",
-                    "to": f"{months.end:%Y-%m}",
-                }
-                if table.monthly
-                else None
-            ),
-            threshold=threshold(),
-            licence=licence(),
-            generated_at=timezone.now().isoformat(timespec="seconds"),
-        )
-        if not table.monthly:
-            at = counted_at()
-            body["counted_at"] = at.isoformat(timespec="seconds") if at else None
+    body = _build(table_key, area, months, language)
     if current:
-        try:
-            cache.set(key, body, timeout=cache_seconds())
-        except Exception as error:
-            log.warning("open statistics: could not cache a table (%s)", error)
+        _keep(key, body)
     return body or None
+
+
+def refresh(today: date | None = None) -> int:
+    """Build every table of this year, for each district and language, and cache it before the
+    copy a resident would read expires (beat runs this more often than the cache's lifetime):
+    the first visitor after an expiry or a version bump reads a warm table, never one built
+    from a year of rollups in the request. Returns how many tables it cached."""
+    current = version()
+    if not current:  # no shared cache: nothing to keep them in
+        return 0
+    months = Months.of_year((today or timezone.localdate()).year)
+    kept = 0
+    for area in Area.objects.filter(level=Area.Level.DISTRICT).order_by("pk"):
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                for table_key in TABLES:
+                    key = _cache_key(current, language, table_key, area, months)
+                    _keep(key, _build(table_key, area, months, language))
+                    kept += 1
+    return kept

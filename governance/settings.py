@@ -399,6 +399,13 @@ SANHUA_OPEN_DATA_THRESHOLD = env.int("SANHUA_OPEN_DATA_THRESHOLD", default=5)
 SANHUA_OPEN_DATA_CACHE_SECONDS = env.int("SANHUA_OPEN_DATA_CACHE_SECONDS", default=300)
 SANHUA_OPEN_DATA_RATE = env.str("SANHUA_OPEN_DATA_RATE", default="120/min")
 SANHUA_OPEN_DATA_LICENCE = env.str("SANHUA_OPEN_DATA_LICENCE", default="CC BY 4.0")
+# A minute before the cached copies expire, this year's tables are rebuilt ahead, so no visitor
+# waits for a table built from a year of rollups (datagov/openstats.py refresh()).
+CELERY_BEAT_SCHEDULE["datagov-open-statistics"] = {
+    "task": "datagov.refresh_open_statistics",
+    "schedule": float(max(60, SANHUA_OPEN_DATA_CACHE_SECONDS - 60)),
+    "options": {"expires": 120},
+}
 
 # Party building: how many households one party member links with (党员联系户).
 PARTY_HOUSEHOLDS_PER_MEMBER = env.int("SANHUA_PARTY_HOUSEHOLDS_PER_MEMBER", default=10)

@@ -83,6 +83,14 @@ def test_the_beat_schedule_has_the_heartbeat():
     assert celery_app.conf.beat_schedule["heartbeat"]["task"] == "governance.heartbeat"
 
 
+def test_every_task_beat_sends_is_one_a_worker_knows():
+    """A misspelt task name would only show as an error in the worker's log, every period."""
+    celery_app.loader.import_default_modules()
+    names = {entry["task"] for entry in celery_app.conf.beat_schedule.values()}
+    assert "datagov.refresh_open_statistics" in names
+    assert names - set(celery_app.tasks) == set()
+
+
 def test_sending_a_task_over_the_filesystem_broker_prints_no_kombu_warning(tmp_path):
     # Seeding with no Redis sends post-commit work through the filesystem broker; kombu used to
     # warn "No hostname was supplied" on every connection.

@@ -253,3 +253,26 @@ def test_population_counts_follow_the_registry(demo, home_grids, family):
 
     counted = PopulationCount.objects.filter(grid=home_grids[0])
     assert dict(counted.values_list("age_band").annotate(n=Sum("persons"))) == {18: 3}
+
+
+def test_tables_refreshed_ahead_are_served_without_building(
+    client, demo, population, monkeypatch, django_assert_num_queries
+):
+    """What beat runs before the cached copies expire: every table of this year, in each
+    language, is waiting for the first visitor, who then costs only the district's query."""
+    kept = openstats.refresh()
+    assert kept == len(openstats.TABLES) * 2  # one district, two languages
+
+    def no_building(*args):
+        raise AssertionError("a refreshed table was built again in the request")
+
+    monkeypatch.setattr(openstats, "_build", no_building)
+    for table in openstats.TABLES:
+        with django_assert_num_queries(1):  # the district
+            assert _get(client, table=table).status_code == 200
+    with django_assert_num_queries(1):
+        english = client.get(
+            "/open-data/statistics.json", {"table": "cases_by_area"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+    assert english.status_code == 200
+    assert english.json()["rows"][-1]["label"] == "Total"
