@@ -15,16 +15,17 @@ reliably. So the export is not a personal-data export and is not written to the 
 data audit log (grid.models.AuditEntry, which is for reads of personal data and would drown
 in these); it is logged (user id, format, row count, no query values) for operations.
 
-A query that matches more than MAX_ROWS cases is refused with a message on the queue, not cut
-short silently: a partial file read as the whole would be worse than none.
+A query that matches more than MAX_ROWS cases is refused (400, a page that says why), not
+cut short silently: a partial file read as the whole would be worse than none. So are an
+unknown format and filters the queue cannot read (each field's error named).
 """
 
 import logging
 from datetime import datetime
 
-from django.contrib import messages
 from django.db.models import OuterRef, Q, Subquery
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -117,18 +118,11 @@ class QueueExportView(CaseQueueView):
 
     def get(self, request, *args, **kwargs):
         file_format = request.GET.get("format", "csv")
-        queue = reverse("console-queue")
-        query = request.GET.copy()
-        for name in ("format", "page", "after"):
-            query.pop(name, None)
-        back = f"{queue}?{query.urlencode()}" if query else queue
         if file_format not in FORMATS:
-            messages.error(request, _("Choose CSV or Excel to export."))
-            return HttpResponseRedirect(back)
+            return self.refuse(_("Choose CSV or Excel to export."))
         queryset = self.get_queryset()
         if not self.filterset.is_valid():
-            messages.error(request, _("Correct the filters before exporting."))
-            return HttpResponseRedirect(back)
+            return self.refuse(_("Correct the filters before exporting."))
         lead = Dispatch.objects.filter(case=OuterRef("pk"), role=Dispatch.Role.LEAD).exclude(
             Q(status__in=[Dispatch.Status.REFUSED, Dispatch.Status.CANCELLED])
         )
@@ -136,15 +130,13 @@ class QueueExportView(CaseQueueView):
             lead_department=Subquery(lead.order_by("-id").values("department__name")[:1])
         )
         if queryset[MAX_ROWS : MAX_ROWS + 1].exists():
-            messages.error(
-                request,
+            return self.refuse(
                 _(
                     "The export holds at most %(limit)s cases and these filters match more. "
                     "Narrow them (for example by date or area) and export again."
                 )
-                % {"limit": f"{MAX_ROWS:,}"},
+                % {"limit": f"{MAX_ROWS:,}"}
             )
-            return HttpResponseRedirect(back)
         logger.info("queue export: user %s, format %s", request.user.pk, file_format)
         sheet = exports.Sheet(
             title=_("Cases"), header=header(), rows=rows(queryset, timezone.now())
@@ -159,3 +151,19 @@ class QueueExportView(CaseQueueView):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+    def refuse(self, message: str):
+        """A 400 page with the reason and a way back to the queue as it was (its query), and
+        nothing downloaded."""
+        query = self.request.GET.copy()
+        query.pop("format", None)
+        back = reverse("console-queue") + (f"?{query.urlencode()}" if query else "")
+        filterset = getattr(self, "filterset", None)
+        errors = []  # (field name, its label, its messages)
+        if filterset is not None and not filterset.is_valid():
+            form = filterset.form
+            for name, messages in form.errors.items():
+                if name in form.fields:
+                    errors.append((name, form[name].label, " ".join(messages)))
+        context = {"message": message, "back": back, "errors": errors}
+        return render(self.request, "console/export_refused.html", context, status=400)

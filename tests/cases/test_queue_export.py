@@ -150,27 +150,29 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(signed_in, road_cases
 
 def test_more_rows_than_the_cap_are_refused_with_a_message(signed_in, road_cases, monkeypatch):
     monkeypatch.setattr(export, "MAX_ROWS", 2)
-    client = signed_in("community")
 
-    response = client.get(EXPORT, {"format": "xlsx", "view": "area", "urgency": "normal"})
+    response = signed_in("community").get(
+        EXPORT, {"format": "xlsx", "view": "area", "urgency": "normal"}
+    )
 
-    assert response.status_code == 302
-    assert response["Location"] == "/console/cases/?view=area&urgency=normal"
-    page = client.get(response["Location"]).content.decode()
-    assert "最多导出 2 件" in page
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "一次最多导出 2 件" in page
+    assert 'href="/console/cases/?view=area&amp;urgency=normal"' in page
 
 
-def test_an_unknown_format_or_a_bad_filter_goes_back_to_the_queue(signed_in, road_cases):
+def test_an_unknown_format_or_a_bad_filter_is_refused_with_the_reason(signed_in, road_cases):
     client = signed_in("community")
 
     unknown = client.get(EXPORT, {"format": "pdf", "view": "area"})
-    assert unknown.status_code == 302
-    assert unknown["Location"] == "/console/cases/?view=area"
-    assert "请选择 CSV 或 Excel" in client.get(unknown["Location"]).content.decode()
-
     bad_filter = client.get(EXPORT, {"format": "csv", "reported_from": "昨天"})
-    assert bad_filter.status_code == 302
-    assert "请先更正筛选条件" in client.get(bad_filter["Location"]).content.decode()
+
+    assert unknown.status_code == 400
+    assert "请选择 CSV 或 Excel" in unknown.content.decode()
+    assert bad_filter.status_code == 400
+    page = bad_filter.content.decode()
+    assert "请先更正筛选条件" in page
+    assert 'data-error-for="reported_from">上报时间起：' in page
 
 
 def test_the_queue_offers_both_downloads_with_its_query(signed_in, road_cases):
