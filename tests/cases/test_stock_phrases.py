@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from cases import phrases, services
+from cases import limits, phrases, services
 from cases.models import CaseEvent, StockPhrase
 from grid.models import Department
 
@@ -42,10 +42,14 @@ def picker(page: str, target: str) -> list[str]:
     return re.findall(r'<option value="([^"]+)">', match.group(1))
 
 
-def test_every_step_with_a_reason_has_seeded_phrases():
+def test_every_step_with_a_reason_has_seeded_phrases(demo):
+    # The migration's rows (put back by the demo fixture after a transactional test's flush).
     seeded = set(StockPhrase.objects.values_list("action", flat=True))
 
     assert seeded == {choice for choice, _label in StockPhrase.Action.choices}
+    assert all(
+        len(text) <= limits.REASON for text in StockPhrase.objects.values_list("text", flat=True)
+    )
 
 
 def test_the_case_page_offers_the_step_phrases_above_the_reason(signed_in, at_community):
