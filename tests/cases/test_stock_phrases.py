@@ -147,3 +147,56 @@ def test_staff_without_superuser_rights_see_no_phrases_in_the_admin(make_user, h
 
     # The admin answers (a list or a refusal), and no phrase is in it.
     assert "需上级协调" not in response.content.decode()
+
+
+# The API (cases/api/phrases.py)
+
+
+def test_the_api_lists_a_steps_phrases_in_order_with_cursor_pages(login):
+    response = login("grid1").get("/api/stock-phrases/", {"action": "reject", "page_size": 2})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"next", "previous", "results"}
+    assert [row["text"] for row in body["results"]] == phrases.phrases_for("reject")[:2]
+    assert body["results"][0]["area"] is None
+    following = login("grid1").get(body["next"]).json()
+    assert [row["text"] for row in following["results"]] == phrases.phrases_for("reject")[2:]
+
+
+def test_the_api_offers_for_a_grid_the_phrases_of_its_areas_only(
+    login, home_grids, home_community, other_community
+):
+    StockPhrase.objects.create(action="urge", text="本社区：请三日内办结。", area=home_community)
+    StockPhrase.objects.create(action="urge", text="别的社区的话", area=other_community)
+
+    rows = (
+        login("community")
+        .get("/api/stock-phrases/", {"action": "urge", "grid": home_grids[0].code})
+        .json()["results"]
+    )
+
+    texts = [row["text"] for row in rows]
+    assert "本社区：请三日内办结。" in texts
+    assert "别的社区的话" not in texts
+    assert "已超过办理时限，请尽快处置并反馈结果。" in texts  # district-wide
+    mine = next(row for row in rows if row["area"])
+    assert mine["area"]["code"] == home_community.code
+
+
+def test_the_api_refuses_an_unknown_step_or_a_grid_outside_my_area(login, other_community):
+    client = login("grid1")
+
+    unknown = client.get("/api/stock-phrases/", {"action": "dance"})
+    elsewhere = client.get("/api/stock-phrases/", {"grid": other_community.code})
+
+    assert unknown.status_code == 400
+    assert list(unknown.json()["errors"]) == ["action"]
+    assert elsewhere.status_code == 400
+    assert list(elsewhere.json()["errors"]) == ["grid"]
+
+
+def test_the_api_wants_a_signed_in_caller(demo):
+    from rest_framework.test import APIClient
+
+    assert APIClient().get("/api/stock-phrases/").status_code == 401
