@@ -28,10 +28,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.console_views import QUEUE_COLUMNS, CaseQueueView, S
-from cases.forms import category_label, choice_labels
+from cases.forms import choice_labels
 from cases.models import Case, Dispatch, Urgency
 from grid import exports
 from grid.models import Area
@@ -71,10 +72,6 @@ def header() -> list[str]:
     ]
 
 
-def _local(moment: datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def is_late(case, now: datetime) -> bool:
     """Overdue as the queue's filter decides it: flagged by the sweeper, or its stage's (or its
     lead dispatch's) deadline has passed."""
@@ -88,29 +85,44 @@ def is_late(case, now: datetime) -> bool:
 
 
 def rows(queryset, now: datetime):
-    """The export's rows, one per case, read in chunks (constant queries, bounded memory)."""
+    """The export's rows, one per case, read in chunks (constant queries, bounded memory). The
+    labels are read now, in the request's language: the rows are written while the response
+    streams, after the view has returned."""
     statuses, urgencies = choice_labels(S), choice_labels(Urgency)
     levels, sources = choice_labels(Area.Level), choice_labels(Case.Source)
     yes, no = _("Yes"), _("No")
-    for case in queryset.iterator(chunk_size=CHUNK):
-        yield [
-            case.number,
-            case.title,
-            category_label(case.category),
-            str(statuses.get(case.status, case.status)),
-            str(urgencies.get(case.urgency, case.urgency)),
-            str(levels.get(case.level, case.level)),
-            case.holder.name,
-            case.grid.name,
-            str(sources.get(case.source, case.source)),
-            _local(case.reported_at),
-            _local(case.accepted_at),
-            _local(case.lead_due_at if case.status == S.DISPATCHED else case.due_at),
-            _local(case.closed_at),
-            yes if is_late(case, now) else no,
-            case.lead_department or "",
-            case.satisfaction if case.satisfaction is not None else "",
-        ]
+    english = (get_language() or "").lower().startswith("en")
+    zone = timezone.get_default_timezone()  # Asia/Shanghai (settings.TIME_ZONE)
+
+    def category(case) -> str:  # cases/forms.py category_label, in the request's language
+        name = case.category
+        return name.name_en if english and name.name_en else name.name
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    def written():
+        for case in queryset.iterator(chunk_size=CHUNK):
+            yield [
+                case.number,
+                case.title,
+                category(case),
+                str(statuses.get(case.status, case.status)),
+                str(urgencies.get(case.urgency, case.urgency)),
+                str(levels.get(case.level, case.level)),
+                case.holder.name,
+                case.grid.name,
+                str(sources.get(case.source, case.source)),
+                local(case.reported_at),
+                local(case.accepted_at),
+                local(case.lead_due_at if case.status == S.DISPATCHED else case.due_at),
+                local(case.closed_at),
+                yes if is_late(case, now) else no,
+                case.lead_department or "",
+                case.satisfaction if case.satisfaction is not None else "",
+            ]
+
+    return written()
 
 
 class QueueExportView(CaseQueueView):

@@ -181,3 +181,14 @@ def test_the_queue_offers_both_downloads_with_its_query(signed_in, road_cases):
     html = page.content.decode()
     assert 'href="/console/cases/export/?format=csv&amp;view=area&amp;q=' in html
     assert 'href="/console/cases/export/?format=xlsx&amp;view=area&amp;q=' in html
+
+
+def test_an_english_reader_gets_english_headers_and_labels_in_every_row(demo, road_cases):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(get_user_model().objects.get(username="community"))
+
+    header, *rows = read_csv(client.get(EXPORT, {"format": "csv", "view": "area"}))
+
+    assert header[:4] == ["case number", "title", "category", "status"]
+    assert {row[3] for row in rows} == {"Waiting for acceptance"}
+    assert {row[13] for row in rows} == {"No"}
