@@ -21,6 +21,7 @@ from cases.models import (
     Dispatch,
     Notification,
     RoutingRule,
+    StockPhrase,
     Supervision,
 )
 from grid.admin import ScopedAdminMixin
@@ -185,3 +186,16 @@ class NotificationAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "text", "created_at", "read_at"]
     search_fields = ["case__number", "user__username"]
     list_select_related = ["user"]
+
+
+@admin.register(StockPhrase)
+class StockPhraseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    # The district's wording for the steps' reasons (cases/phrases.py): superusers only, like
+    # the other reference tables, even when a phrase is narrowed to one area.
+    jurisdiction_path = None
+    list_display = ["text", "action", "area", "order", "is_active"]
+    list_editable = ["order", "is_active"]
+    list_filter = ["action", "is_active"]
+    search_fields = ["text"]
+    autocomplete_fields = ["area"]
+    fields = ["action", "text", "area", "order", "is_active"]

@@ -3,9 +3,11 @@
 from django.urls import path
 
 from cases import console_views as views
+from cases.console import export
 
 urlpatterns = [
     path("cases/", views.CaseQueueView.as_view(), name="console-queue"),
+    path("cases/export/", export.QueueExportView.as_view(), name="console-queue-export"),
     path("cases/accept/", views.BulkAcceptView.as_view(), name="console-bulk-accept"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="console-case"),
     path("cases/<int:pk>/<slug:action>/", views.CaseStepView.as_view(), name="console-case-step"),

@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from cases import notifications, policies, services
+from cases import notifications, phrases, policies, services
 from cases.calendar import WorkCalendar
 from cases.console_forms import (
     CallbackForm,
@@ -773,6 +773,9 @@ def case_page(request, case: Case | int, *, bound=None, status: int = 200, alert
     for dispatch in dispatches:
         dispatch.case = case
         _decorate_dispatch(dispatch, user, now, calendar, bound)
+    grid_path = case.grid.path
+    phrases.offer([(action, form, grid_path) for action, form in forms_.items()])
+    phrases.offer((a, form, grid_path) for d in dispatches for a, _step, form in d.steps)
 
     context = {
         "case": case,
@@ -964,6 +967,7 @@ def inbox_page(request, queryset, *, bound=None, status: int = 200, alert: str =
     for dispatch in [*mine, *extensions]:
         _decorate_dispatch(dispatch, user, now, calendar, bound)
         dispatch.category_label = category_label(dispatch.case.category)
+        phrases.offer((a, form, dispatch.case.grid.path) for a, _step, form in dispatch.steps)
     context = {
         "dispatches": mine,
         "extensions": extensions,

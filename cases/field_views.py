@@ -96,6 +96,18 @@ SCRIPT_STRINGS = {
     "located": gettext_lazy("Location found (± {n} m)"),
     "no_geolocation": gettext_lazy("This browser cannot tell the location; choose the grid."),
     "location_failed": gettext_lazy("No location ({reason}); choose the grid."),
+    "location_denied": gettext_lazy(
+        "Location is not allowed for this site: allow it in the browser's settings, or choose "
+        "the grid."
+    ),
+    "location_unavailable": gettext_lazy(
+        "The phone cannot find its position here (no GPS signal); try again outdoors, or "
+        "choose the grid."
+    ),
+    "location_timeout": gettext_lazy(
+        "Finding the location took too long; tap Locate again, or choose the grid."
+    ),
+    "location_failed_plain": gettext_lazy("No location; choose the grid."),
     "grid_found": gettext_lazy("Grid: {name}"),
     "grid_outside": gettext_lazy("This place lies outside your grids; choose the grid."),
     "grid_later": gettext_lazy("Offline: the grid is found from the location on upload."),

@@ -710,3 +710,41 @@ class ScoreWeight(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_kind} {self.measure} {self.weight}"
+
+
+class StockPhrase(models.Model):
+    """A stock phrase (常用语): a reason an admin wrote once for one step, offered on that step's
+    form to pick and then edit (cases/phrases.py). `area` narrows it to the cases of one area's
+    subtree; without one it is offered district-wide."""
+
+    class Action(models.TextChoices):
+        # The steps with a reason, by their names in cases/workflow.py and the console's forms.
+        ESCALATE = "escalate", _("Escalate")
+        RETURN_DOWN = "return_down", _("Return down")
+        REJECT = "reject", _("Do not register")
+        SUSPEND = "suspend", _("Suspend")
+        URGE = "urge", _("Urge")
+        REFUSE = "refuse", _("Refuse")  # a department's refusal of a dispatch (退单)
+
+    action = models.CharField(_("step"), max_length=20, choices=Action.choices)
+    # At most a reason's length (cases/limits.py REASON), so a picked phrase always fits.
+    text = models.TextField(_("text"), max_length=500)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    area = models.ForeignKey(
+        Area,
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Leave empty to offer the phrase in the whole district."),
+    )
+
+    class Meta:
+        verbose_name = _("stock phrase")
+        verbose_name_plural = _("stock phrases")
+        ordering = ["action", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.text[:30]}"

@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from cases.api.metrics import MetricsViewSet
+from cases.api.phrases import StockPhraseViewSet
 from cases.api.views import CaseViewSet, CategoryViewSet, DispatchViewSet, NotificationViewSet
 from community.api.metrics import CommunityMetricsViewSet
 from community.api.views import (
@@ -42,6 +43,7 @@ router.register("imports", ImportJobViewSet, basename="import")
 router.register("cases", CaseViewSet, basename="case")
 router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("categories", CategoryViewSet, basename="category")
+router.register("stock-phrases", StockPhraseViewSet, basename="stock-phrase")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("metrics", MetricsViewSet, basename="metrics")
 router.register("party/organisations", OrganisationViewSet, basename="party-organisation")

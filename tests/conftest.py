@@ -39,10 +39,20 @@ def _code_tables_loaded() -> None:
         migration.load(django_apps, None)
 
 
+def _stock_phrases_loaded() -> None:
+    """The stock phrases a migration seeds (cases 0011), loaded again after a flush likewise."""
+    from cases.models import StockPhrase
+
+    if not StockPhrase.objects.exists():
+        migration = importlib.import_module("cases.migrations.0011_stock_phrases")
+        migration.seed_phrases(django_apps, None)
+
+
 @pytest.fixture
 def demo(db):
     """The demo district, rebuilt if a transactional test emptied the database."""
     _code_tables_loaded()
+    _stock_phrases_loaded()
     if not Area.objects.filter(code=DISTRICT_CODE).exists():
         build_demo(DEMO_PASSWORD)
         build_categories(Area.objects.get(code=DISTRICT_CODE))

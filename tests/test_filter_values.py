@@ -70,6 +70,7 @@ PAGES = {
     "/registry/imports/": ("admin", ["page"]),
     "/registry/exports/": ("admin", ["page"]),
     "/console/cases/": ("district", [*_fields(QueueFilterSet), "view", "page", "after"]),
+    "/console/cases/export/": ("district", [*_fields(QueueFilterSet), "view", "format"]),
     "/console/dispatches/": ("transport", ["show"]),
     "/console/inbox/": ("district", [*_fields(NotificationFilterSet), "page"]),
     "/field/report/": ("grid1", ["building", "household", "person"]),

@@ -1,6 +1,7 @@
 /* The field app's shared script: registers the service worker, shows whether the phone is
-   online, keeps the unread badge current, compresses photos in forms before they are sent, and
-   forgets the cached pages on logout. Exposes window.SanhuaField for outbox.js. */
+   online, keeps the unread badge current, compresses photos in forms before they are sent,
+   forgets the cached pages on logout, writes dates the Chinese way, names a failed location in
+   words, and marks an offline copy of 我的任务. Exposes window.SanhuaField for outbox.js. */
 (function () {
   "use strict";
 
@@ -175,6 +176,81 @@
     });
   }
 
+  // Dates as a Chinese reader writes them, "12月5日 14:03", in Beijing time whatever the
+  // phone's own zone or language: the parts are put together here rather than left to the
+  // locale's pattern, which differs between browsers ("12/5", "12月5日").
+  var dateParts = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: "Asia/Shanghai", month: "numeric", day: "numeric",
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  function formatDate(moment) {
+    var parts = {};
+    dateParts.formatToParts(new Date(moment)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.month + "月" + parts.day + "日 " + parts.hour + ":" + parts.minute;
+  }
+
+  // Why the phone gave no location, in the user's words rather than the browser's English
+  // ("User denied Geolocation"), by GeolocationPositionError's code.
+  function locationMessage(error) {
+    var code = error && error.code;
+    if (code === 1) return t("location_denied");
+    if (code === 2) return t("location_unavailable");
+    if (code === 3) return t("location_timeout");
+    return t("location_failed_plain");
+  }
+
+  // 我的任务 opened from the service worker's copy (sw.js marks it data-served="cache"): say
+  // how old the copy is, and list what this phone filed since, from the outbox (queued
+  // reports 待发送, and those uploaded after the copy was made), which the copy cannot show.
+  function offlineCopy() {
+    var box = document.getElementById("tasks-copy");
+    if (!box || box.dataset.served !== "cache") return;
+    var madeAt = parseInt(box.dataset.renderedAt, 10) * 1000;
+    box.textContent = box.dataset.label.replace("{time}", formatDate(madeAt));
+    box.hidden = false;
+    if (!window.idbKeyval) return;
+    var store = window.idbKeyval.createStore("sanhua-field", "outbox");
+    window.idbKeyval.values(store).then(function (rows) {
+      var mine = rows.filter(function (row) {
+        if (!row || row.user !== box.dataset.user || (row.kind && row.kind !== "case")) return false;
+        return row.state === "pending" || (row.state === "sent" && row.sent_at > madeAt);
+      }).sort(function (a, b) { return (b.submitted_at || 0) - (a.submitted_at || 0); });
+      showFiled(mine, box);
+    }).catch(function () {});
+  }
+
+  function showFiled(rows, box) {
+    var section = document.getElementById("tasks-outbox");
+    if (!section || !rows.length) return;
+    var list = section.querySelector(".list-group");
+    list.textContent = "";
+    rows.forEach(function (row) {
+      var item = document.createElement(row["case"] ? "a" : "div");
+      item.className = "list-group-item";
+      item.dataset.clientId = row.client_id;
+      item.dataset.state = row.state;
+      if (row["case"]) item.href = box.dataset.taskUrl.replace("/0/", "/" + row["case"].id + "/");
+      var head = document.createElement("div");
+      head.className = "d-flex justify-content-between gap-2";
+      var title = document.createElement("strong");
+      title.textContent = row.fields.title || t("untitled");
+      var badge = document.createElement("span");
+      badge.className = "badge align-self-start text-bg-" + (row.state === "pending" ? "warning" : "success");
+      badge.textContent = row.state === "pending" ? section.dataset.pending : section.dataset.sent;
+      head.appendChild(title);
+      head.appendChild(badge);
+      var line = document.createElement("div");
+      line.className = "small text-secondary";
+      line.textContent = [row["case"] ? row["case"].number : "", row.fields.category_label || "",
+        formatDate(row.submitted_at || row.updated_at)].filter(Boolean).join(" · ");
+      item.appendChild(head);
+      item.appendChild(line);
+      list.appendChild(item);
+    });
+    section.hidden = false;
+  }
+  window.addEventListener("DOMContentLoaded", offlineCopy);
+
   if ("serviceWorker" in navigator && body.dataset.sw) {
     navigator.serviceWorker.register(body.dataset.sw).catch(function () {});
   }
@@ -184,6 +260,8 @@
     csrfToken: csrfToken,
     compressImage: compressImage,
     refreshUnread: refreshUnread,
+    formatDate: formatDate,
+    locationMessage: locationMessage,
     pendingCount: null,
   };
 })();

@@ -24,9 +24,7 @@
   var SENT_KEPT_MS = 7 * 24 * 3600 * 1000;
   var RETRY_MS = 60000;
   var LAST_SYNC_KEY = "sanhua-last-sync-" + USER;
-  var dateFormat = new Intl.DateTimeFormat(document.documentElement.lang || "zh-CN", {
-    timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-  });
+  var dateFormat = { format: F.formatDate };  // "12月5日 14:03" (field.js)
 
   var el = function (id) { return document.getElementById(id); };
   var fields = {
@@ -44,6 +42,8 @@
   var categories = [];    // from /api/categories/
   var syncing = null;     // the running sync, if any
   var saveTimer = null;
+  var gridWaits = false;  // the grid is to be found from the location once the network is back
+  var PHOTO_NOTE = el("photo-note").textContent;  // the form's own hint, shown again on a new report
 
   // Storage
 
@@ -137,6 +137,18 @@
     renderPhotos();
     showErrors(report.errors || {}, report.message);
     showLocation();
+    clearLeftovers(report);
+  }
+
+  // What the last report left on the form that is not part of the report: its category search
+  // and the list it narrowed, the note about its photos.
+  function clearLeftovers(report) {
+    var search = el("category-search");
+    if (search.value) { search.value = ""; if (categories.length) renderCategories(); }
+    el("category-list").scrollTop = 0;
+    if (!report.photos.length) { el("photo-note").textContent = PHOTO_NOTE; return; }
+    var bytes = report.photos.reduce(function (sum, p) { return sum + p.blob.size; }, 0);
+    el("photo-note").textContent = t("compressed", { n: report.photos.length, size: Math.round(bytes / 1024) });
   }
 
   function setSingleOption(select, value, label) {
@@ -276,7 +288,7 @@
       if (hasContent(report)) put(report).then(refresh);
     }, function (error) {
       if (report === current && !report.location) {
-        setText("location-status", t("location_failed", { reason: error.message || error.code }));
+        setText("location-status", F.locationMessage(error));
       }
     }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
@@ -287,11 +299,13 @@
       ? t("located", { n: where.accuracy }) + " · " + where.lat.toFixed(5) + ", " + where.lng.toFixed(5)
       : t("locating"));
     setText("grid-status", "");
+    gridWaits = false;
   }
 
   function findGrid(report) {
     var where = report.location;
-    if (!navigator.onLine) { setText("grid-status", t("grid_later")); return; }
+    gridWaits = !navigator.onLine;
+    if (gridWaits) { setText("grid-status", t("grid_later")); return; }
     var url = app.dataset.locate + "?lng=" + where.lng.toFixed(6) + "&lat=" + where.lat.toFixed(6);
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -304,7 +318,16 @@
           setText("grid-status", t("grid_found", { name: grid.name }));
         });
       })
-      .catch(function () { setText("grid-status", t("grid_later")); });
+      .catch(function () { gridWaits = true; setText("grid-status", t("grid_later")); });
+  }
+
+  // Back online: the line that said the grid waits for the network is answered now (or
+  // cleared, when there is no location to look up), instead of saying "offline" all along.
+  function connectionBack() {
+    if (!gridWaits) return;
+    gridWaits = false;
+    if (current.location) findGrid(current);
+    else setText("grid-status", "");
   }
 
   // Registry links: households and people of the chosen building come from the registry API.
@@ -580,6 +603,7 @@
   el("sync-button").addEventListener("click", sync);
   window.addEventListener("online", function () {
     if (current.location && !current.fields.grid) findGrid(current);
+    else connectionBack();
     sync();
   });
   setInterval(function () { if (navigator.onLine) sync(); }, RETRY_MS);

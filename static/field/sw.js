@@ -81,13 +81,23 @@ function page(request, event) {
       return network.catch(function () { return offlinePage(); });
     }
     var timeout = new Promise(function (resolve) {
-      setTimeout(function () { resolve(cached); }, NETWORK_TIMEOUT_MS);
+      setTimeout(function () { resolve(asCopy(cached)); }, NETWORK_TIMEOUT_MS);
     });
     // A server error (a proxy's 502 on a bad line) is no better than the last good copy.
     var answer = network.then(function (response) {
-      return response.status >= 500 ? cached : response;
-    }, function () { return cached; });
+      return response.status >= 500 ? asCopy(cached) : response;
+    }, function () { return asCopy(cached); });
     return Promise.race([answer, timeout]);
+  });
+}
+
+// The kept copy, marked as one: a page that says when it was made (data-rendered-at) shows the
+// user it is not the news (field.js reads data-served="cache").
+function asCopy(cached) {
+  return cached.clone().text().then(function (html) {
+    return new Response(html.replace('data-served="network"', 'data-served="cache"'), {
+      status: cached.status, statusText: cached.statusText, headers: cached.headers,
+    });
   });
 }
 
