@@ -189,6 +189,7 @@ class DashboardFilter(forms.Form):
             return data
         if name != periods.CUSTOM:
             data["period"] = periods.preset(name, today)
+            data["preset"] = name  # quarter and year are the same days in March: say which
             return data
         start, end = data.get("start"), data.get("end")
         if start is None:
@@ -305,12 +306,13 @@ class DashboardView(AreaPage):
         context = super().get_context_data(**kwargs)
         form = DashboardFilter(self.request.GET or None)
         period, category = form.choices()
+        today = periods.today_in_shanghai(timezone.now())
+        asked = form.cleaned_data.get("preset") if form.is_bound and not form.errors else None
         if not form.is_bound or not form.errors:
             form = DashboardFilter(
                 initial={"start": period.start, "end": period.end, "category": category}
             )
         unit = self.unit()
-        today = periods.today_in_shanghai(timezone.now())
         query = {"start": period.start.isoformat(), "end": period.end.isoformat()}
         if category is not None:
             query["category"] = category.pk
@@ -320,7 +322,7 @@ class DashboardView(AreaPage):
             period=period,
             category=category,
             query=urlencode(query),
-            **self._presets(unit, category, periods.preset_of(period, today)),
+            **self._presets(unit, category, asked or periods.preset_of(period, today)),
             min_cases_to_grade=periods.MIN_CASES_TO_GRADE,
         )
         if unit is not None:
