@@ -3,7 +3,7 @@ opening the case page — the case's description, its photos, where it is, the d
 the history so far. One shape for the console's inbox (cases/console/dispatches.py) and the
 API's dispatches (cases/api/serializers.py).
 
-What a department sees of the history (DEPARTMENT_HISTORY_RULES): every step of the case, by
+What a department sees of the history (`history`): every step of the case, by
 whom only as a unit (the holding area, or the department a dispatch step concerns), never a
 person's name; the reason of each step, except those a resident may have written (the
 report, whose text is the description already shown, and the callback's comment). Reporters'
@@ -23,10 +23,6 @@ from grid.models import Area
 
 # The steps whose reason a department does not read: a resident's words may be in it.
 REASON_WITHHELD = frozenset({"report", "callback"})
-DEPARTMENT_HISTORY_RULES = (
-    "steps of the case in order; the unit (area or department), never the person; reasons "
-    "except of report and callback"
-)
 LEVEL_LABELS = dict(Area.Level.choices)
 
 # Relations of a Dispatch queryset a card reads.

@@ -261,3 +261,13 @@ def test_a_photo_without_thumbnail_is_linked_in_full(dispatched, login):
     body = login("transport").get(f"/api/dispatches/{lead_of(case).pk}/").json()
 
     assert [p["thumbnail"] for p in body["photos"]] == [None, None]
+
+
+def test_another_departments_step_on_a_dispatch_is_not_found(dispatched):
+    lead = lead_of(dispatched())
+
+    response = signed_in("police").post(f"/console/dispatches/{lead.pk}/sign/", {"version": 1})
+
+    assert response.status_code == 404
+    lead.refresh_from_db()
+    assert lead.status == Dispatch.Status.PENDING
