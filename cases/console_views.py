@@ -42,6 +42,7 @@ from django.views.generic import DetailView, ListView
 
 from cases import notifications, phrases, policies, services
 from cases.calendar import WorkCalendar
+from cases.console import dispatches as dispatch_cards
 from cases.console_forms import (
     CallbackForm,
     DispatchForm,
@@ -953,7 +954,11 @@ def inbox_page(request, queryset, *, bound=None, status: int = 200, alert: str =
         mine = mine.filter(status__in=Dispatch.OPEN_STATUSES, case__status=S.DISPATCHED)
     elif shown == DispatchFilter.DONE:
         mine = mine.filter(status__in=[D.DONE, D.REFUSED, D.CANCELLED, D.CLOSED_WITH_CASE])
-    mine = list(mine.order_by("due_at", "id")[:PAGE_SIZE])
+    # My department's dispatches are task cards: the case's description, photos, place,
+    # deadlines and history (cases/console/dispatches.py).
+    mine = list(dispatch_cards.with_cards(mine).order_by("due_at", "id")[:PAGE_SIZE])
+    for dispatch in mine:
+        dispatch_cards.decorate_card(dispatch, now)
     extensions = list(
         _dispatch_queryset(
             queryset.filter(

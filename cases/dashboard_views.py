@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
-from cases import metrics, reports
+from cases import metrics, periods, reports
 from cases.metrics import Period
 from cases.models import Category
 from grid import exports, extensions
@@ -102,6 +102,17 @@ def styled(table: reports.Table) -> reports.Table:
     return table
 
 
+def ungraded(table: reports.Table, count_key: str) -> reports.Table:
+    """Mark the rows of a ranking with too few cases to grade (cases/periods.py): they keep
+    their figures but show no traffic light, only the note how few cases they had."""
+    for row in table.rows:
+        row["too_few"] = not periods.gradeable(row[count_key])
+        if row["too_few"]:
+            row["style"] = "secondary"
+            row["cases"] = row[count_key] or 0
+    return table
+
+
 def shown_row(row: dict, keys) -> dict:
     """A table row with the measures `keys` as shown ("cells", in order)."""
     registry = metrics.AREA_MEASURES
@@ -137,8 +148,15 @@ def tile(row: dict) -> dict:
 
 
 class DashboardFilter(forms.Form):
-    """The period and category a dashboard shows (the unit is `?unit=`, checked apart)."""
+    """The period and category a dashboard shows (the unit is `?unit=`, checked apart).
 
+    `period` is a preset of cases/periods.py (the last 30 days when none is given) or
+    `custom`: then `start` (required) and `end` (today when left out) give the days. Dates
+    given without a period mean custom, as the links of earlier pages say."""
+
+    period = forms.ChoiceField(
+        choices=periods.PRESETS, required=False, label=_("Period"), widget=forms.HiddenInput
+    )
     start = forms.DateField(
         required=False,
         label=_("From"),
@@ -163,9 +181,21 @@ class DashboardFilter(forms.Form):
 
     def clean(self):
         data = super().clean()
-        default = reports.this_month()
-        start = data.get("start") or default.start
-        end = data.get("end") or max(start, default.end)
+        today = periods.today_in_shanghai(timezone.now())
+        name = data.get("period") or (
+            periods.CUSTOM if data.get("start") or data.get("end") else periods.DEFAULT
+        )
+        if self.errors:
+            return data
+        if name != periods.CUSTOM:
+            data["period"] = periods.preset(name, today)
+            data["preset"] = name  # quarter and year are the same days in March: say which
+            return data
+        start, end = data.get("start"), data.get("end")
+        if start is None:
+            self.add_error("start", _("Give the first day of the period."))
+            return data
+        end = end or max(start, today)
         if end < start:
             self.add_error("end", _("The end must not be before the start."))
         elif (end - start).days >= MAX_PERIOD_DAYS:
@@ -177,11 +207,12 @@ class DashboardFilter(forms.Form):
         return data
 
     def choices(self) -> tuple[Period, Category | None]:
-        """The period and category asked for; the defaults (this month, all) when the form
-        is unbound or wrong (its errors show beside the fields)."""
+        """The period and category asked for; the defaults (the last 30 days, all) when the
+        form is unbound or wrong (its errors show beside the fields)."""
         if self.is_bound and self.is_valid():
             return self.cleaned_data["period"], self.cleaned_data.get("category")
-        return reports.this_month(), None
+        today = periods.today_in_shanghai(timezone.now())
+        return periods.preset(periods.DEFAULT, today), None
 
 
 class MonthFilter(forms.Form):
@@ -264,12 +295,23 @@ class DashboardView(AreaPage):
 
     template_name = "cases/dashboard/supervisor.html"
 
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        # Wrong dates or an unknown preset: the page with the defaults and the errors beside
+        # their fields, answered 400 as every bad input is.
+        status = 400 if context["form"].errors else 200
+        return self.render_to_response(context, status=status)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = DashboardFilter(self.request.GET or None)
         period, category = form.choices()
-        if not form.is_bound:
-            form = DashboardFilter(initial={"start": period.start, "end": period.end})
+        today = periods.today_in_shanghai(timezone.now())
+        asked = form.cleaned_data.get("preset") if form.is_bound and not form.errors else None
+        if not form.is_bound or not form.errors:
+            form = DashboardFilter(
+                initial={"start": period.start, "end": period.end, "category": category}
+            )
         unit = self.unit()
         query = {"start": period.start.isoformat(), "end": period.end.isoformat()}
         if category is not None:
@@ -280,6 +322,8 @@ class DashboardView(AreaPage):
             period=period,
             category=category,
             query=urlencode(query),
+            **self._presets(unit, category, asked or periods.preset_of(period, today)),
+            min_cases_to_grade=periods.MIN_CASES_TO_GRADE,
         )
         if unit is not None:
             context.update(self._area_context(unit, period, category))
@@ -289,20 +333,48 @@ class DashboardView(AreaPage):
             # The page lists the departments that had work in the period; the download and the
             # API list them all.
             ranking.rows = [row for row in ranking.rows if row["dispatched"]]
+            ungraded(ranking, "dispatched")
             context["department_ranking"] = ranking
         return context
+
+    @staticmethod
+    def _presets(unit, category, current: str) -> dict:
+        """The preset links (本周 … 近30天), each keeping the unit and category."""
+        links = []
+        for name, label in periods.PRESETS:
+            if name == periods.CUSTOM:
+                continue
+            query = {"period": name}
+            if unit is not None:
+                query["unit"] = unit.pk
+            if category is not None:
+                query["category"] = category.pk
+            links.append({"name": name, "label": label, "query": urlencode(query)})
+        return {
+            "presets": links,
+            "preset": current,
+            "custom_label": dict(periods.PRESETS)[periods.CUSTOM],
+        }
 
     def _area_context(self, unit: Area, period: Period, category) -> dict:
         summary = reports.summary(unit, period, category=category)
         tiles = {row["key"]: row for row in summary.rows}
         child_level = min(unit.level + 1, Area.Level.GRID)
         below = self.get_queryset().filter(path__startswith=unit.path)
+        received = tiles["received"]["value"]
+        graded = periods.gradeable(received)
+        ranking = styled(reports.area_ranking(below, child_level, period, category=category))
+        ungraded(ranking, "received")
         return {
             **self.unit_context(unit),
             "summary": summary,
             "tiles": [tile(tiles[key]) for key in TILES],
-            "grade_style": GRADE_STYLES.get(summary.meta["grade"], "secondary"),
-            "ranking": styled(reports.area_ranking(below, child_level, period, category=category)),
+            "graded": graded,
+            "too_few": None if graded else received or 0,
+            "grade_style": GRADE_STYLES.get(summary.meta["grade"], "secondary")
+            if graded
+            else "secondary",
+            "ranking": ranking,
             "child_level": child_level,
             "trend": reports.trend(unit, period, category=category),
             "categories": reports.categories(unit, period),

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from cases import limits, policies
+from cases import cards, limits, policies
 from cases.filtersets import cases_visible_to, find_category, visible_case_ids
 from cases.forms import category_label, choice_labels
 from cases.models import (
@@ -368,13 +368,86 @@ class DispatchSerializer(serializers.ModelSerializer):
         return policies.dispatch_actions_for(self.context["request"].user, dispatch)
 
 
+class GridReferenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CardLocationSerializer(serializers.Serializer):
+    """Where the case is: the reported point, or the grid's centre (`exact` false)."""
+
+    lng = serializers.FloatField(allow_null=True)
+    lat = serializers.FloatField(allow_null=True)
+    exact = serializers.BooleanField(help_text="false: no point was reported, the grid's centre")
+    grid = GridReferenceSerializer()
+    address = serializers.CharField(allow_blank=True)
+
+
+class CardDeadlinesSerializer(serializers.Serializer):
+    dispatch_due_at = serializers.DateTimeField()
+    case_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The case's deadline: its stage's, or while dispatched the lead dispatch's",
+    )
+    remaining_seconds = serializers.IntegerField(
+        allow_null=True,
+        help_text="Seconds to the dispatch's deadline: negative when late, frozen while the "
+        "case is suspended, null once the dispatch is no longer open",
+    )
+    is_overdue = serializers.BooleanField()
+    paused = serializers.BooleanField(help_text="The case is suspended: the clock stands")
+
+
+class CardHistoryStepSerializer(serializers.Serializer):
+    """A step of the case as a department reads it: the unit that took it (an area, or the
+    department a dispatch step concerns), never a person; no reason of a report or callback."""
+
+    at = serializers.DateTimeField()
+    action = serializers.ChoiceField(EVENT_ACTIONS)
+    label = serializers.CharField()
+    status = serializers.ChoiceField(Case.Status.choices)
+    status_label = serializers.CharField()
+    level_label = serializers.CharField()
+    unit = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+
+
 class DispatchWithCaseSerializer(DispatchSerializer):
-    """A dispatch in a department's list: with its case."""
+    """A dispatch in a department's list: with its case and the task card — the case's
+    description, photos, location, deadlines and history (cases/cards.py)."""
 
     case = CaseBriefSerializer(read_only=True)
+    description = serializers.CharField(source="case.description", read_only=True)
+    photos = CasePhotoSerializer(source="case.photos", many=True, read_only=True)
+    location = serializers.SerializerMethodField()
+    deadlines = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField()
 
     class Meta(DispatchSerializer.Meta):
-        fields = ["id", "case", *DispatchSerializer.Meta.fields[1:]]
+        fields = [
+            "id",
+            "case",
+            *DispatchSerializer.Meta.fields[1:],
+            "description",
+            "photos",
+            "location",
+            "deadlines",
+            "history",
+        ]
+
+    @extend_schema_field(CardLocationSerializer)
+    def get_location(self, dispatch) -> dict:
+        return cards.location(dispatch.case)
+
+    @extend_schema_field(CardDeadlinesSerializer)
+    def get_deadlines(self, dispatch) -> dict:
+        now = self.context.setdefault("now", timezone.now())
+        return CardDeadlinesSerializer(cards.deadlines(dispatch, now)).data
+
+    @extend_schema_field(CardHistoryStepSerializer(many=True))
+    def get_history(self, dispatch) -> list[dict]:
+        return CardHistoryStepSerializer(cards.history(dispatch.case), many=True).data
 
 
 class SupervisionSerializer(serializers.ModelSerializer):

@@ -30,9 +30,11 @@
     return {
       backgroundColor: "transparent",
       tooltip: { trigger: "axis" },
-      legend: { top: 0 },
-      grid: { left: 44, right: 48, top: 36, bottom: 28 },
-      xAxis: { type: "category", data: column("period") },
+      legend: { top: 0, type: "plain" },
+      /* containLabel: the axes' labels are inside the chart, whatever their length; the top
+         leaves room for a legend wrapped on two lines on a phone. */
+      grid: { left: 8, right: 8, top: 56, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: column("period"), axisLabel: { hideOverlap: true } },
       yAxis: [
         { type: "value", minInterval: 1 },
         { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }
@@ -54,14 +56,30 @@
     return chart;
   }
 
-  /* The category mix: received cases per main class. */
+  /* The category mix: received cases per main class. Every slice is named: the labels sit
+     outside, aligned to the chart's edges and wrapped (never truncated) in the room between
+     the donut and the edge; overlapping labels are moved apart, none is hidden. */
   function categoryOption(table) {
     return {
       backgroundColor: "transparent",
       tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
       series: [{
         type: "pie",
-        radius: ["35%", "70%"],
+        radius: ["30%", "55%"],
+        center: ["50%", "50%"],
+        avoidLabelOverlap: true,
+        minShowLabelAngle: 0,
+        label: {
+          show: true,
+          formatter: "{b}\n{c}",
+          alignTo: "edge",
+          edgeDistance: 8,
+          overflow: "break",
+          lineHeight: 14,
+          fontSize: 11
+        },
+        labelLine: { show: true, length: 8, length2: 0, maxSurfaceAngle: 80 },
+        labelLayout: { hideOverlap: false, moveOverlap: "shiftY" },
         data: table.rows.map(function (r) { return { name: r.name, value: r.received }; })
       }]
     };

@@ -2,11 +2,13 @@
 scoped, drilled down, filtered, and cheap to render."""
 
 import json
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from cases.metrics import Period
 from tests.cases import histories
 
 pytestmark = pytest.mark.django_db
@@ -75,12 +77,88 @@ def test_a_unit_outside_the_jurisdiction_is_not_found(history, page, home_grids)
     assert client.get("/dashboard/wall/", {"unit": home_grids[1].pk}).status_code == 404
 
 
-def test_bad_dates_are_shown_beside_their_fields_and_the_defaults_used(history, page):
+def test_bad_dates_are_a_400_with_the_errors_beside_their_fields_and_the_defaults_used(
+    history, page
+):
     response = page("community").get("/dashboard/", {"start": "2026-03-31", "end": "2026-03-01"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors == {"end": ["The end must not be before the start."]}
-    assert response.context["period"].start.day == 1
+    assert response.context["period"].days == 30
+    assert 'data-field-error="end"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        ({"period": "custom", "start": "2026-02-30"}, {"start": ["Enter a valid date."]}),
+        ({"period": "custom"}, {"start": ["Give the first day of the period."]}),
+        (
+            {"period": "fortnight"},
+            {"period": ["Select a valid choice. fortnight is not one of the available choices."]},
+        ),
+    ],
+)
+def test_a_wrong_period_is_a_400_naming_its_field(history, page, query, errors):
+    response = page("community").get("/dashboard/", query)
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == errors
+
+
+def test_the_dashboard_opens_on_the_last_30_days(history, page, clock):
+    clock.set(histories.march(5, 10))
+
+    response = page("community").get("/dashboard/")
+
+    assert response.status_code == 200
+    assert response.context["period"] == Period(date(2026, 2, 4), date(2026, 3, 5))
+    assert response.context["preset"] == "30d"
+
+
+@pytest.mark.parametrize(
+    ("preset", "start", "end"),
+    [
+        ("week", date(2026, 3, 2), date(2026, 3, 5)),
+        ("month", date(2026, 3, 1), date(2026, 3, 5)),
+        ("last_month", date(2026, 2, 1), date(2026, 2, 28)),
+        ("quarter", date(2026, 1, 1), date(2026, 3, 5)),
+        ("year", date(2026, 1, 1), date(2026, 3, 5)),
+        ("30d", date(2026, 2, 4), date(2026, 3, 5)),
+    ],
+)
+def test_each_preset_shows_its_days(history, page, clock, preset, start, end):
+    clock.set(histories.march(5, 10))
+
+    response = page("community").get("/dashboard/", {"period": preset})
+
+    assert response.status_code == 200
+    assert response.context["period"] == Period(start, end)
+    assert response.context["preset"] == preset  # quarter and year are alike in March
+    form = response.context["form"]
+    assert (form["start"].value(), form["end"].value()) == (start, end)
+
+
+def test_a_unit_with_too_few_cases_is_not_graded_but_noted(history, page):
+    response = page("community").get("/dashboard/", MARCH)
+
+    # Nine cases in March: figures, but no traffic light.
+    assert response.context["graded"] is False
+    assert response.context["grade_style"] == "secondary"
+    rows = response.context["ranking"].rows
+    assert all(row["too_few"] and row["style"] == "secondary" for row in rows)
+    body = response.content.decode()
+    assert "Too few cases in this period (9) to grade" in body
+    assert "text-bg-danger" not in body.split("data-score")[1].split("</div>\n    </div>")[0]
+
+
+def test_the_note_is_in_chinese(history, demo):
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(get_user_model().objects.get(username="community"))
+
+    response = client.get("/dashboard/", MARCH)
+
+    assert "这段时间的案件太少（9 件），不足以评分" in response.content.decode()
 
 
 def test_department_staff_see_their_department(history, page):
