@@ -331,11 +331,12 @@ class Household(models.Model):
 class Person(models.Model):
     """A person in the registry, after GB/T 31000's population data items.
 
-    The ID number is stored as given but never indexed in clear: exact-ID lookups go through
-    `id_digest`, a keyed HMAC (settings.REGISTRY_HMAC_KEY), so a copy of the index alone cannot
-    be brute-forced. Birth date and sex are derived from a resident ID number, never typed
-    twice. `house`, `household` and `grid` are the current ones, kept by grid/registry.py
-    beside the Residence and Membership history.
+    The ID number, phones and religion are encrypted at rest (grid/crypto.py): the database
+    holds ciphertext and cannot filter on them. Exact-ID lookups go through `id_digest`, a keyed
+    HMAC (settings.REGISTRY_HMAC_KEY), so a copy of the index alone cannot be brute-forced.
+    Birth date and sex are derived from a resident ID number, never typed twice. `house`,
+    `household` and `grid` are the current ones, kept by grid/registry.py beside the Residence
+    and Membership history.
     """
 
     class PopulationType(models.TextChoices):
