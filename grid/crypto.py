@@ -314,16 +314,17 @@ def reencrypt_model(
 
 
 def _update_rows(cursor, connection, table, pk, columns, updates) -> None:
-    """One statement for a batch on PostgreSQL (UPDATE … FROM VALUES), executemany elsewhere."""
+    """One statement for a batch on PostgreSQL (UPDATE … FROM unnest of one array a column),
+    executemany elsewhere."""
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        row = "(" + ", ".join(["%s::bigint", *["%s::text"] * len(columns)]) + ")"
+        arrays = ", ".join(["%s::bigint[]", *["%s::text[]"] * len(columns)])
         names = ", ".join(["id", *(f"c{i}" for i in range(len(columns)))])
         sets = ", ".join(f"{quote(c)} = v.c{i}" for i, c in enumerate(columns))
         cursor.execute(
-            f"UPDATE {table} AS t SET {sets} FROM (VALUES {', '.join([row] * len(updates))})"
-            f" AS v({names}) WHERE t.{pk} = v.id",
-            [value for update in updates for value in update],
+            f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({names})"
+            f" WHERE t.{pk} = v.id",
+            [list(values) for values in zip(*updates, strict=True)],
         )
         return
     sets = ", ".join(f"{quote(c)} = %s" for c in columns)
