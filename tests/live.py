@@ -347,6 +347,7 @@ class WebServer:
             "DJANGO_SECURE_COOKIES": "0",
             "DJANGO_HSTS_SECONDS": "0",
             "SANHUA_VAR_DIR": str(self.var_dir),
+            "SANHUA_DATA_KEYS": os.environ["SANHUA_DATA_KEYS"],
             **self.extra_env,
         }
         self._log = self.log_path.open("w")
