@@ -32,6 +32,7 @@ from typing import NamedTuple
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.db import connection as default_connection
 from django.db import models, transaction
@@ -95,6 +96,16 @@ def keyring() -> Keyring:
     if isinstance(entries, str):
         entries = entries.split(",")
     return _keyring(tuple(entries))
+
+
+def check_data_keys(app_configs=None, **kwargs) -> list[checks.Error]:
+    """A system check (grid/apps.py): a malformed SANHUA_DATA_KEYS stops `manage.py check`
+    and every process at start, not at the first personal field read."""
+    try:
+        keyring()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="grid.E001")]
+    return []
 
 
 def new_key() -> str:

@@ -184,6 +184,12 @@ def test_a_bad_key_setting_is_refused_with_its_reason(entries, message):
         crypto.parse_keys(entries)
 
 
+def test_a_bad_key_setting_stops_the_system_check(settings):
+    settings.DATA_KEYS = ["k1:AAAA"]
+
+    assert [error.id for error in crypto.check_data_keys()] == ["grid.E001"]
+
+
 # Rotation
 
 
