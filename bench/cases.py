@@ -185,6 +185,7 @@ class Processes:
             "DJANGO_SETTINGS_MODULE": "governance.settings",
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "SANHUA_REGISTRY_KEY": settings.REGISTRY_HMAC_KEY,
+            "SANHUA_DATA_KEYS": ",".join(settings.DATA_KEYS),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_SECURE_COOKIES": "0",

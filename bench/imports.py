@@ -53,7 +53,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from grid import codes, imports, registry, services  # noqa: E402
+from grid import codes, crypto, imports, registry, services  # noqa: E402
 from grid.demo import DISTRICT_CODE, build_demo  # noqa: E402
 from grid.models import (  # noqa: E402
     Area,
@@ -257,6 +257,11 @@ def write_files(work: Path, grids: list[Area], options) -> dict[str, int]:
     names = code_names()
     tags = dict(CareTag.objects.values_list("code", "pk"))
     tag_names = dict(CareTag.objects.values_list("code", "name"))
+    ring = crypto.keyring()
+
+    def seal(field: str, value: str) -> str:
+        return crypto.encrypt(value, f"grid.person.{field}", ring=ring)
+
     next_id = {}
     for model, _columns in BASELINE[:4]:
         with connection.cursor() as cursor:
@@ -331,11 +336,14 @@ def write_files(work: Path, grids: list[Area], options) -> dict[str, int]:
                              p.current_address, "是" if p.is_separated else "否",
                              "、".join(tag_names[t] for t in p.care_tags), p.since.isoformat()]
                         )  # fmt: skip
+                        # Stored as the import stores them: personal fields encrypted.
                         files[Person].write(
-                            person_id, p.id_type, p.id_number, registry.id_digest(p.id_number),
-                            p.name, p.former_name, p.sex, p.birth_date, p.ethnicity,
-                            p.native_place, p.marital_status, p.political_status, p.education,
-                            p.religion, p.occupation, p.employer, p.phone, p.other_phone,
+                            person_id, p.id_type, seal("id_number", p.id_number),
+                            registry.id_digest(p.id_number), p.name, p.former_name, p.sex,
+                            p.birth_date, p.ethnicity, p.native_place, p.marital_status,
+                            p.political_status, p.education, seal("religion", p.religion),
+                            p.occupation, p.employer, seal("phone", p.phone),
+                            seal("other_phone", p.other_phone),
                             p.population_type, p.registered_address, p.current_address,
                             p.is_separated, Person.Status.LIVING, grid.pk, house_id,
                             household_id, p.relation, now, now,
@@ -431,6 +439,7 @@ def run_import(path: Path, street: Area, chunk_rows: int) -> dict:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "SANHUA_REGISTRY_KEY": settings.REGISTRY_HMAC_KEY,
+        "SANHUA_DATA_KEYS": ",".join(settings.DATA_KEYS),
     }
     started = time.perf_counter()
     with out.open("w") as stdout, err.open("w") as stderr:

@@ -13,6 +13,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
+from grid.crypto import EncryptedCharField
 from grid.models import Area, CareTag, Department, Household, Person
 
 
@@ -133,7 +134,7 @@ class ServiceRequest(models.Model):
     )
     # A walk-in (not in the registry): a name and a phone, shown masked like the registry's.
     walk_in_name = models.CharField(_("walk-in name"), max_length=60, blank=True)
-    walk_in_phone = models.CharField(_("walk-in phone"), max_length=30, blank=True)
+    walk_in_phone = EncryptedCharField(_("walk-in phone"), max_length=30, blank=True)
     description = models.TextField(_("description"), blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     status = models.CharField(

@@ -3,6 +3,8 @@ variable (listed with a line each in .env.example); the defaults are safe for a 
 servers installed: SQLite in WAL mode, Celery over kombu's filesystem transport, a file cache.
 """
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +30,20 @@ ALLOWED_HOSTS = env.list(
 )
 # Keys the exact-ID-number index (HMAC). Changing it means re-indexing every person.
 REGISTRY_HMAC_KEY = env("SANHUA_REGISTRY_KEY", default=SECRET_KEY)
+# Encrypt personal data at rest (grid/crypto.py): `id:base64 32-byte key` entries, comma-separated;
+# the first encrypts, all decrypt (rotation: docs/operations.md). Production must set them; a
+# laptop's one key is derived from SECRET_KEY.
+DATA_KEYS = env.list(
+    "SANHUA_DATA_KEYS",
+    default=[
+        "dev:"
+        + base64.urlsafe_b64encode(
+            hashlib.sha256(b"sanhua personal data key:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
+    if DEBUG
+    else environ.Env.NOTSET,
+)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from grid.crypto import EncryptedCharField
+
 
 class Area(models.Model):
     """One unit of the hierarchy: the district, a street, a community or a grid.
@@ -269,7 +271,7 @@ class House(models.Model):
     )
     use = models.CharField(_("use"), max_length=20, choices=Use.choices, default=Use.SELF_OCCUPIED)
     owner_name = models.CharField(_("owner"), max_length=60, blank=True)
-    owner_phone = models.CharField(_("owner's phone"), max_length=30, blank=True)
+    owner_phone = EncryptedCharField(_("owner's phone"), max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -329,11 +331,12 @@ class Household(models.Model):
 class Person(models.Model):
     """A person in the registry, after GB/T 31000's population data items.
 
-    The ID number is stored as given but never indexed in clear: exact-ID lookups go through
-    `id_digest`, a keyed HMAC (settings.REGISTRY_HMAC_KEY), so a copy of the index alone cannot
-    be brute-forced. Birth date and sex are derived from a resident ID number, never typed
-    twice. `house`, `household` and `grid` are the current ones, kept by grid/registry.py
-    beside the Residence and Membership history.
+    The ID number, phones and religion are encrypted at rest (grid/crypto.py): the database
+    holds ciphertext and cannot filter on them. Exact-ID lookups go through `id_digest`, a keyed
+    HMAC (settings.REGISTRY_HMAC_KEY), so a copy of the index alone cannot be brute-forced.
+    Birth date and sex are derived from a resident ID number, never typed twice. `house`,
+    `household` and `grid` are the current ones, kept by grid/registry.py beside the Residence
+    and Membership history.
     """
 
     class PopulationType(models.TextChoices):
@@ -348,7 +351,7 @@ class Person(models.Model):
         DECEASED = "deceased", _("Deceased")
 
     id_type = models.CharField(_("ID type"), max_length=20, default="resident")
-    id_number = models.CharField(_("ID number"), max_length=30, blank=True)
+    id_number = EncryptedCharField(_("ID number"), max_length=30, blank=True)
     id_digest = models.CharField(max_length=64, blank=True, editable=False)
     name = models.CharField(_("name"), max_length=60)
     former_name = models.CharField(_("former name"), max_length=60, blank=True)
@@ -359,11 +362,11 @@ class Person(models.Model):
     marital_status = models.CharField(_("marital status"), max_length=2, blank=True)
     political_status = models.CharField(_("political status"), max_length=2, blank=True)
     education = models.CharField(_("education"), max_length=2, blank=True)
-    religion = models.CharField(_("religion"), max_length=2, blank=True)
+    religion = EncryptedCharField(_("religion"), max_length=2, blank=True)
     occupation = models.CharField(_("occupation"), max_length=60, blank=True)
     employer = models.CharField(_("employer"), max_length=100, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    other_phone = models.CharField(_("other phone"), max_length=30, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=30, blank=True)
+    other_phone = EncryptedCharField(_("other phone"), max_length=30, blank=True)
     population_type = models.CharField(
         _("population type"),
         max_length=20,

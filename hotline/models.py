@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Category
 from governance.models import ApiClient
+from grid.crypto import EncryptedCharField
 
 
 class CategoryMap(models.Model):
@@ -54,8 +55,8 @@ class WorkOrder(models.Model):
         ApiClient, verbose_name=_("sent by"), on_delete=models.PROTECT, related_name="+"
     )
     hotline_category = models.CharField(_("hotline category code"), max_length=40)
-    caller_name = models.CharField(_("caller's name"), max_length=60, blank=True)
-    caller_phone = models.CharField(_("caller's phone"), max_length=30, blank=True)
+    caller_name = EncryptedCharField(_("caller's name"), max_length=60, blank=True)
+    caller_phone = EncryptedCharField(_("caller's phone"), max_length=30, blank=True)
     # Until when the hotline takes the order back as not ours (退回); no returns without it.
     return_by = models.DateTimeField(_("may be returned until"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Category
 from governance.models import ApiClient
+from grid.crypto import EncryptedCharField
 
 
 class ServiceAttribute(models.Model):
@@ -79,12 +80,12 @@ class Open311Request(models.Model):
     media_url = models.URLField(_("media URL"), max_length=1000, blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     # The submitter's contact: personal data (masked; revealed only through an audited action).
-    email = models.CharField(_("email"), max_length=254, blank=True)
+    email = EncryptedCharField(_("email"), max_length=254, blank=True)
     first_name = models.CharField(_("first name"), max_length=60, blank=True)
     last_name = models.CharField(_("last name"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    device_id = models.CharField(_("device id"), max_length=100, blank=True)
-    account_id = models.CharField(_("account id"), max_length=100, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=30, blank=True)
+    device_id = EncryptedCharField(_("device id"), max_length=100, blank=True)
+    account_id = EncryptedCharField(_("account id"), max_length=100, blank=True)
 
     CONTACT_FIELDS = ("email", "first_name", "last_name", "phone", "device_id", "account_id")
 

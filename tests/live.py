@@ -102,6 +102,8 @@ class LiveWorker:
             "DJANGO_SETTINGS_MODULE": "governance.settings",
             "DJANGO_SECRET_KEY": "worker-test",
             "DJANGO_DEBUG": "1",
+            # The test process's data key, so the worker reads the personal fields it wrote.
+            "SANHUA_DATA_KEYS": os.environ["SANHUA_DATA_KEYS"],
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": self.broker_url,
             "SANHUA_VAR_DIR": str(self.var_dir),
@@ -345,6 +347,7 @@ class WebServer:
             "DJANGO_SECURE_COOKIES": "0",
             "DJANGO_HSTS_SECONDS": "0",
             "SANHUA_VAR_DIR": str(self.var_dir),
+            "SANHUA_DATA_KEYS": os.environ["SANHUA_DATA_KEYS"],
             **self.extra_env,
         }
         self._log = self.log_path.open("w")

@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
+# A fixed data key (grid/crypto.py), so child processes given this environment read the rows.
+os.environ.setdefault("SANHUA_DATA_KEYS", "test:eX5crdzOPXnW2K8ybRMsB9oe5hmDobs5PZtERAgNU20=")
 os.environ.setdefault("SANHUA_VAR_DIR", tempfile.mkdtemp(prefix="sanhua-tests-"))
 
 from governance.settings import *  # noqa: E402, F403

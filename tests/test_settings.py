@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x" * 30 + "production-secret-key-with-enough-variety-0123456789",
     "DJANGO_ALLOWED_HOSTS": "sanhua.example.gov.cn",
     "DJANGO_DEBUG": "0",
+    "SANHUA_DATA_KEYS": "k1:" + "A" * 43 + "=",
 }
 
 
@@ -55,6 +56,15 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_data_keys(tmp_path):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SANHUA_DATA_KEYS"}
+
+    result = _manage("check", env={**env, "SANHUA_VAR_DIR": str(tmp_path)})
+
+    assert result.returncode != 0
+    assert "SANHUA_DATA_KEYS" in result.stderr
 
 
 def test_demo_data_is_refused_when_debug_is_off(tmp_path):
