@@ -105,7 +105,7 @@ def test_the_week_figures_come_from_the_rollups(day):
     for username, figures in EXPECTED_WEEK.items():
         body = signed_in(username).get("/").content.decode()
         week = re.search(r'data-tiles="week">(.*?)</div>\s*</div>\s*</section>', body, re.S)
-        shown = dict((k, c) for _u, k, c in TILE.findall(week.group(1)))
+        shown = {k: c for _u, k, c in TILE.findall(week.group(1))}
         for key, value in figures.items():
             assert shown[key] == str(value), (username, key)
 
@@ -115,10 +115,11 @@ def test_cases_outside_a_posts_area_are_not_counted(day, home_grids, other_stree
     grid_worker = sections(signed_in("grid1").get("/").content.decode())["grid_worker"]
     supervisor = sections(signed_in("supervisor").get("/").content.decode())["supervisor"]
     queue = signed_in("supervisor").get(supervisor["area_to_accept"][0]).content.decode()
+    own_queue = signed_in("grid1").get(grid_worker["to_accept"][0]).content.decode()
 
     assert grid_worker["to_accept"][1] == "1"
     assert elsewhere.number in queue
-    assert elsewhere.number not in signed_in("grid1").get(grid_worker["to_accept"][0]).content.decode()
+    assert elsewhere.number not in own_queue
 
 
 def test_a_user_with_two_posts_sees_a_section_for_each(day, home_community):
