@@ -43,9 +43,7 @@ def at_street(file_case, user):
 
 def groups_in(body: str) -> list[tuple[str, str, str]]:
     """(case id or "none", messages, unread) of each group, in page order."""
-    return re.findall(
-        r'data-group="(\w+)" data-total="(\d+)" data-group-unread="(\d+)"', body
-    )
+    return re.findall(r'data-group="(\w+)" data-total="(\d+)" data-group-unread="(\d+)"', body)
 
 
 def messages_in(body: str) -> list[str]:
@@ -87,7 +85,9 @@ def test_one_message_a_cases_group_and_all_are_marked_read(street, at_street, us
     assert (after_one, after_group) == (3, 1)
     # The urging is the newest message: its case leads, read; then the others, newest first.
     assert groups_in(body) == [
-        (str(first.pk), "2", "0"), (str(third.pk), "1", "1"), (str(second.pk), "1", "0")
+        (str(first.pk), "2", "0"),
+        (str(third.pk), "1", "1"),
+        (str(second.pk), "1", "0"),
     ]
     assert notifications.unread_count(me) == 0
     assert not Notification.objects.filter(user=me, read_at__isnull=True).exists()
@@ -128,7 +128,7 @@ def test_the_inbox_filters_by_kind_and_to_unread(street, at_street, user):
     assert len(groups_in(escalated)) == 2
     assert [g[2] for g in groups_in(unread)] == ["1"]
     assert groups_in(unread_urged) == []
-    assert 'data-empty' in unread_urged
+    assert "data-empty" in unread_urged
 
 
 def test_notices_about_no_case_are_one_group_of_their_own(street, at_street, user):
@@ -140,7 +140,8 @@ def test_notices_about_no_case_are_one_group_of_their_own(street, at_street, use
     notices = street.get("/console/inbox/?kind=notice").content.decode()
 
     assert groups_in(body)[0] == ("none", "1", "1")
-    assert "网络钩子已暂停" in notices and groups_in(notices) == [("none", "1", "1")]
+    assert "网络钩子已暂停" in notices
+    assert groups_in(notices) == [("none", "1", "1")]
     street.post("/console/inbox/read/", {"case": "none"})
     assert notifications.unread_count(user("street")) == 1
 
