@@ -198,3 +198,15 @@ def test_every_page_has_the_polled_unread_badge_in_its_header(street, at_street)
     field = street.get("/field/tasks/").content.decode()
     assert 'data-unread-url="/api/notifications/unread-count/"' in field
     assert re.search(r'class="[^"]*js-unread"[^>]*>1<', field)
+
+
+def test_the_grouped_inbox_is_all_in_chinese(street, at_street, user):
+    from tests.test_chinese_pages import leftovers
+
+    case = at_street("公交站点")
+    services.urge_case(case, actor=user("supervisor"), reason="督办")
+    notify_all()
+    notifications.notify_users([user("street").pk], "网络钩子已暂停")
+
+    for url in ("/console/inbox/", "/console/inbox/?kind=urged&unread=true"):
+        assert sorted(set(leftovers(street.get(url).content.decode()))) == [], url

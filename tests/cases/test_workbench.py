@@ -191,3 +191,12 @@ def test_the_polled_workbench_reads_one_query_per_tile(
         response = client.get("/", headers={"hx-request": "true", "hx-target": "workbench"})
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("username", [*ROLE_USERS.values(), "admin"])
+def test_the_workbench_is_all_in_chinese(day, username):
+    from tests.test_chinese_pages import leftovers
+
+    body = signed_in(username).get("/").content.decode()
+
+    assert sorted(set(leftovers(body))) == []
