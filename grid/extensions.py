@@ -7,6 +7,9 @@ INSTALLED_APPS alone. `grid` and `cases` know only this registry, never the app 
 panel, so the import contracts (pyproject.toml) hold. A panel's context function gets the
 request, the area and whatever the page passes (the month of a report) and returns the
 template's context, or None when it has nothing to show there (e.g. no right to see it).
+
+The workbench (the home page, grid.views.HomeView) is built the same way from tiles: see
+register_tiles below.
 """
 
 from collections.abc import Callable
@@ -89,8 +92,8 @@ def register_tiles(roles, key: str, compute: Callable, *, section: str = ACTION)
     replaces it (ready() may run more than once in tests)."""
     if section not in (ACTION, WEEK):
         raise ValueError(f"unknown workbench section {section!r}")
-    _tiles[key] = TileSource(key, frozenset([roles] if isinstance(roles, str) else roles),
-                             section, compute)  # fmt: skip
+    roles = frozenset([roles] if isinstance(roles, str) else roles)
+    _tiles[key] = TileSource(key, roles, section, compute)
 
 
 def workbench_tiles(request, post, role: str) -> dict[str, list[Tile]]:
