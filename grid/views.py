@@ -2,6 +2,7 @@
 API, so a page never shows an area outside the user's posts."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
@@ -23,6 +24,12 @@ class HomeView(TemplateView):
     fragment_template = "workbench/_workbench.html"
     jurisdiction_exempt = "shows only the signed-in user's own posts"
     poll_seconds = 30
+
+    def get(self, request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            # The session ended while the page polled: reload it whole (the visitor's page).
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+        return super().get(request, *args, **kwargs)
 
     def get_template_names(self):
         if self.request.htmx and self.request.htmx.target == "workbench":

@@ -56,9 +56,13 @@ def held_tiles(request, post) -> list[Tile] | None:
     if level is None or post.area is None:
         return None
     now = timezone.now()
-    counts = Case.objects.filter(
-        level=level, holder__path__startswith=post.area.path, status__in=OPEN_STATUSES
-    ).aggregate(
+    # As console_views.held_by: the post's own area when it is at that level (an index on the
+    # holder serves it), else every area of that level below it.
+    if post.area.level == level:
+        held = Q(level=level, holder=post.area)
+    else:
+        held = Q(level=level, holder__path__startswith=post.area.path)
+    counts = Case.objects.filter(held, status__in=OPEN_STATUSES).aggregate(
         to_accept=Count("pk", filter=Q(status=S.REPORTED)),
         overdue=Count("pk", filter=late_cases(now)),
         due_today=Count("pk", filter=due_today(now)),

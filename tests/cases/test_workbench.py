@@ -200,3 +200,16 @@ def test_the_workbench_is_all_in_chinese(day, username):
     body = signed_in(username).get("/").content.decode()
 
     assert sorted(set(leftovers(body))) == []
+
+
+def test_a_poll_after_the_session_ended_reloads_the_page(demo):
+    response = Client().get("/", headers={"hx-request": "true", "hx-target": "workbench"})
+
+    assert (response.status_code, response["HX-Refresh"]) == (204, "true")
+
+
+def test_a_tile_source_names_a_known_section():
+    from grid import extensions
+
+    with pytest.raises(ValueError, match="unknown workbench section"):
+        extensions.register_tiles("grid_worker", "x", lambda request, post: None, section="x")
