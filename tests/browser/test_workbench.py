@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from cases import notifications, services
 from cases.models import CaseEvent, Category
 from grid.views import HomeView
+from tests.browser.test_csp import RECORD_VIOLATIONS
 from tests.cases.workbench_steps import EXPECTED, elsewhere_grid_of, play
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,6 +40,8 @@ def as_user(browser, browser_context_args, sign_in):
         context = browser.new_context(**{**browser_context_args, "viewport": FULL_HD})
         contexts.append(context)
         sign_in(context, username)
+        # Every Content-Security-Policy violation the page reports lands in window.__csp.
+        context.add_init_script(RECORD_VIOLATIONS)
         return context.new_page()
 
     yield open_page
@@ -100,6 +103,7 @@ def test_the_workbench_refreshes_its_numbers_without_reloading(
 
     expect(to_accept).to_have_attribute("data-count", "1")
     assert page.evaluate("window.__notReloaded === true")
+    assert page.evaluate("window.__csp") == []
 
 
 def test_messages_are_grouped_by_case_and_all_marked_read(
@@ -136,6 +140,12 @@ def test_messages_are_grouped_by_case_and_all_marked_read(
     groups.nth(0).locator("[data-earlier] summary").click()
     expect(earlier).to_be_visible()
     screenshot(page, "messages-grouped")
+    # The kind filter submits itself (sanhua.js, no inline handler).
+    page.select_option("select[name=kind]", "urged")
+    expect(page.locator("[data-group]")).to_have_count(1)
+    expect(page.locator("[data-notification]")).to_have_count(1)
+    page.select_option("select[name=kind]", "")
+    expect(page.locator("[data-group]")).to_have_count(2)
 
     page.click("[data-mark-all-read]")
 
@@ -143,3 +153,4 @@ def test_messages_are_grouped_by_case_and_all_marked_read(
     expect(page.locator("[data-notification][data-read='1']")).to_have_count(3)
     expect(page.locator("[data-unread-badge] [data-unread]")).to_have_count(0)
     assert notifications.unread_count(user("street")) == 0
+    assert page.evaluate("window.__csp") == []
