@@ -13,3 +13,8 @@ class CasesConfig(AppConfig):
         from grid.signals import access_limit_reached
 
         access_limit_reached.connect(notify_access_alert, dispatch_uid="cases.notify_access_alert")
+
+        # The workbench's tiles of cases and dispatches (grid's home page: grid/extensions.py).
+        from cases.console import workbench
+
+        workbench.register()

@@ -1,9 +1,9 @@
-"""The office console's pages, under /console/ (cases/console_views.py)."""
+"""The office console's pages, under /console/ (cases/console_views.py, cases/console/)."""
 
 from django.urls import path
 
 from cases import console_views as views
-from cases.console import export
+from cases.console import export, inbox
 
 urlpatterns = [
     path("cases/", views.CaseQueueView.as_view(), name="console-queue"),
@@ -23,7 +23,7 @@ urlpatterns = [
         views.DispatchStepView.as_view(),
         name="console-dispatch-step",
     ),
-    path("inbox/", views.NotificationInboxView.as_view(), name="console-inbox"),
-    path("inbox/read/", views.MarkReadView.as_view(), name="console-mark-read"),
-    path("inbox/unread/", views.UnreadBadgeView.as_view(), name="console-unread"),
+    path("inbox/", inbox.NotificationInboxView.as_view(), name="console-inbox"),
+    path("inbox/read/", inbox.MarkReadView.as_view(), name="console-mark-read"),
+    path("inbox/unread/", inbox.UnreadBadgeView.as_view(), name="console-unread"),
 ]

@@ -6,7 +6,7 @@ departments and supervisors work in all day.
 - the case page: details, photos, the grid on a map drawn from our own GeoJSON, registry links,
   the whole history and a form for exactly each step `policies.case_actions_for` allows;
 - the department inbox (dispatches to my department, extension requests to decide);
-- the notification inbox, its mark-read and the unread badge of the navigation.
+- (the notification inbox, its mark-read and the unread badge: cases/console/inbox.py).
 
 Views are thin: the step is checked first (policies.check_case_step / check_dispatch_step: the
 policy says no: 403; someone else took it first, or the case has moved on: 409), then a form
@@ -37,12 +37,12 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
 from django.views.generic import DetailView, ListView
 
-from cases import notifications, phrases, policies, services
+from cases import phrases, policies, services
 from cases.calendar import WorkCalendar
 from cases.console import dispatches as dispatch_cards
+from cases.console.queues import DUE_TODAY, dispatch_state, due_today, late_cases
 from cases.console_forms import (
     CallbackForm,
     DispatchForm,
@@ -60,7 +60,6 @@ from cases.console_forms import (
 from cases.exceptions import ConcurrentCaseUpdate, CooperatingDispatchesOpen, InvalidTransition
 from cases.filtersets import (
     CaseFilterSet,
-    NotificationFilterSet,
     cases_visible_to,
     visible_case_ids,
 )
@@ -74,7 +73,6 @@ from cases.models import (
     CasePhoto,
     Category,
     Dispatch,
-    Notification,
     Supervision,
     Urgency,
 )
@@ -443,9 +441,19 @@ class QueueFilterSet(CaseFilterSet):
     sort = django_filters.ChoiceFilter(
         method="sort_by", choices=Sort.CHOICES, empty_label=None, label=gettext_lazy("Order")
     )
+    # The workbench's links (cases/console/workbench.py): due today, urged by a supervisor.
+    due = django_filters.ChoiceFilter(
+        method="filter_due",
+        choices=[(DUE_TODAY, gettext_lazy("Due today"))],
+        empty_label=gettext_lazy("Any deadline"),
+        label=gettext_lazy("Deadline"),
+    )
+    urged = django_filters.BooleanFilter(method="filter_urged", label=gettext_lazy("Urged"))
 
     class Meta(CaseFilterSet.Meta):
-        fields = [*CaseFilterSet.Meta.fields, "reported_from", "reported_to", "sort"]
+        fields = [
+            *CaseFilterSet.Meta.fields, "reported_from", "reported_to", "sort", "due", "urged"
+        ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -493,19 +501,16 @@ class QueueFilterSet(CaseFilterSet):
         return queryset.filter(reported_at__lt=_local_day_start(value + timedelta(days=1)))
 
     def filter_overdue(self, queryset, name, value):
-        now = timezone.now()
-        late = (
-            Q(is_overdue=True)
-            | Q(status__in=[S.REPORTED, S.IN_PROGRESS], due_at__lt=now)
-            | Q(
-                status=S.DISPATCHED,
-                pk__in=Dispatch.objects.filter(
-                    Q(is_overdue=True) | Q(due_at__lt=now),
-                    status__in=Dispatch.OPEN_STATUSES,
-                ).values("case_id"),
-            )
-        )
+        late = late_cases(timezone.now())
         return queryset.filter(late) if value else queryset.exclude(late)
+
+    def filter_due(self, queryset, name, value):
+        if value == DUE_TODAY:
+            return queryset.filter(due_today(timezone.now()))
+        return queryset
+
+    def filter_urged(self, queryset, name, value):
+        return queryset.filter(urge_count__gt=0) if value else queryset.filter(urge_count=0)
 
     def sort_by(self, queryset, name, value):
         if value == Sort.URGENT:
@@ -994,7 +999,11 @@ class DispatchInboxView(ConsoleMixin, ListView):
     jurisdiction_department = "department"
 
     def get(self, request, *args, **kwargs):
-        return inbox_page(request, self.get_queryset())
+        queryset = self.get_queryset()
+        # ?state= (the workbench's links): only the open dispatches in that state.
+        state = request.GET.get("state", "")
+        queryset = queryset.filter(dispatch_state(state, timezone.now()))
+        return inbox_page(request, queryset)
 
 
 class DispatchStepView(ConsoleMixin, DetailView):
@@ -1042,63 +1051,4 @@ class DispatchStepView(ConsoleMixin, DetailView):
         return inbox_page(request, super().get_queryset(), bound=bound, status=status, alert=alert)
 
 
-# Notifications
-
-
-class NotificationInboxView(LoginRequiredMixin, ListView):
-    """/console/inbox/: my notifications, newest first, unread highlighted."""
-
-    jurisdiction_exempt = "the signed-in user's own inbox: rows are filtered to request.user"
-    model = Notification
-    template_name = "console/inbox.html"
-    context_object_name = "notifications"
-
-    def get_queryset(self):
-        queryset = Notification.objects.filter(user=self.request.user).select_related(
-            "case", "event"
-        )
-        self.filterset = NotificationFilterSet(self.request.GET, queryset=queryset)
-        return self.filterset.qs.order_by("-created_at", "-id")
-
-    def get_context_data(self, **kwargs):
-        page = page_number(self.request)
-        start = (page - 1) * PAGE_SIZE
-        rows = list(self.object_list[start : start + PAGE_SIZE + 1])
-        context = super().get_context_data(object_list=rows[:PAGE_SIZE], **kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context.update(
-            notifications=rows[:PAGE_SIZE],
-            has_next=len(rows) > PAGE_SIZE,
-            page=page,
-            query=query.urlencode(),
-            unread_only=self.request.GET.get("unread") == "true",
-            unread=notifications.unread_count(self.request.user),
-        )
-        return context
-
-
-class MarkReadView(LoginRequiredMixin, View):
-    """POST /console/inbox/read/: mark the given notifications (ids) or all (all=1) read."""
-
-    jurisdiction_exempt = "marks only the signed-in user's own notifications"
-
-    def post(self, request):
-        if request.POST.get("all"):
-            marked = notifications.mark_read(request.user)
-        else:
-            ids = [int(v) for v in request.POST.getlist("ids") if v.isdecimal()]
-            marked = notifications.mark_read(request.user, ids) if ids else 0
-        if marked:
-            messages.success(request, _("Marked %(n)s as read.") % {"n": marked})
-        return HttpResponseRedirect(_safe_next(request, reverse("console-inbox")))
-
-
-class UnreadBadgeView(LoginRequiredMixin, View):
-    """GET /console/inbox/unread/: the navigation's unread badge (an htmx fragment)."""
-
-    jurisdiction_exempt = "counts only the signed-in user's own notifications"
-
-    def get(self, request):
-        count = notifications.unread_count(request.user)
-        return render(request, "console/_unread_badge.html", {"count": count})
+# The notification inbox, its mark-read and the unread badge: cases/console/inbox.py.

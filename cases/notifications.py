@@ -270,12 +270,19 @@ def unread_count(user) -> int:
     return max(count or 0, 0)
 
 
+ALL_CASES = object()  # mark_read's default: notifications of any case, or of none
+
+
 @transaction.atomic
-def mark_read(user, ids=None) -> int:
-    """Mark `user`'s unread notifications read (those of `ids`, or all); returns how many."""
+def mark_read(user, ids=None, *, case=ALL_CASES) -> int:
+    """Mark `user`'s unread notifications read (those of `ids`, or all; of one case id, or of
+    none with case=None); one UPDATE of the notifications, one of the counter. Returns how
+    many."""
     rows = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=ids)
+    if case is not ALL_CASES:
+        rows = rows.filter(case_id=case) if case is not None else rows.filter(case__isnull=True)
     marked = rows.update(read_at=timezone.now())
     if marked:
         UnreadCount.objects.filter(user_id=user.pk).update(unread=F("unread") - marked)

@@ -16,3 +16,8 @@ class CommunityConfig(AppConfig):
             extensions.register_panel(
                 place, "community", "community/_dashboard_section.html", reports.panel
             )
+
+        # The workbench's tiles of service requests and care visits (grid's home page).
+        from community import workbench
+
+        workbench.register()

@@ -7,6 +7,9 @@ INSTALLED_APPS alone. `grid` and `cases` know only this registry, never the app 
 panel, so the import contracts (pyproject.toml) hold. A panel's context function gets the
 request, the area and whatever the page passes (the month of a report) and returns the
 template's context, or None when it has nothing to show there (e.g. no right to see it).
+
+The workbench (the home page, grid.views.HomeView) is built the same way from tiles: see
+register_tiles below.
 """
 
 from collections.abc import Callable
@@ -45,4 +48,63 @@ def panels(place: str, request, area, **extra) -> list[dict]:
         context = panel.context(request, area, **extra)
         if context is not None:
             shown.append({"key": panel.key, "template": panel.template, "context": context})
+    return shown
+
+
+# The workbench (工作台): the landing page of every post. Each app registers the numbers that ask
+# its users for action (待受理, 超期, 待签收 …) and its key figures of the week, for the roles
+# concerned; grid's HomeView shows them, a section per post of the user, without knowing the
+# app behind a tile. A tile function gets (request, post) and returns a Tile, a list of them, or
+# None when it has nothing for that post. It reads at most one query; a tile's `url` is the
+# list filtered to exactly the rows its `count` counts.
+
+ACTION = "action"  # the numbers that ask for action
+WEEK = "week"  # my area's key figures of the week
+PERSONAL = "personal"  # a role of its own: the user's tiles, shown once above the posts
+
+
+@dataclass(frozen=True)
+class Tile:
+    key: str
+    label: str
+    count: int | str | None
+    url: str = ""
+    # A Bootstrap colour ("danger", "warning", "primary", "success", "secondary") while the
+    # number asks for attention; None when it does not (a zero, a figure).
+    tone: str | None = None
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class TileSource:
+    key: str
+    roles: frozenset[str]
+    section: str
+    compute: Callable[..., "Tile | list[Tile] | None"]
+
+
+_tiles: dict[str, TileSource] = {}
+
+
+def register_tiles(roles, key: str, compute: Callable, *, section: str = ACTION) -> None:
+    """Show the tiles `compute(request, post)` returns on the workbench of each post whose role
+    is one of `roles` (PERSONAL: once per user, with post None). Registering a key again
+    replaces it (ready() may run more than once in tests)."""
+    if section not in (ACTION, WEEK):
+        raise ValueError(f"unknown workbench section {section!r}")
+    roles = frozenset([roles] if isinstance(roles, str) else roles)
+    _tiles[key] = TileSource(key, roles, section, compute)
+
+
+def workbench_tiles(request, post, role: str) -> dict[str, list[Tile]]:
+    """{section: tiles} of one post (or of the user, role PERSONAL and post None), in the order
+    the sources were registered."""
+    shown: dict[str, list[Tile]] = {ACTION: [], WEEK: []}
+    for source in _tiles.values():
+        if role not in source.roles:
+            continue
+        found = source.compute(request, post)
+        if found is None:
+            continue
+        shown[source.section] += found if isinstance(found, list) else [found]
     return shown

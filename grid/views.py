@@ -2,6 +2,8 @@
 API, so a page never shows an area outside the user's posts."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
@@ -12,19 +14,50 @@ from grid.models import Area, Post
 
 
 class HomeView(TemplateView):
-    """The front page: an introduction for visitors, the user's posts once signed in."""
+    """The front page: an introduction for visitors; once signed in, the workbench (工作台): a
+    section per post of the user with the numbers that ask for action, each a link to the list
+    filtered to exactly those rows, and the key figures of the post's week, from the tiles the
+    apps register (grid/extensions.py). htmx asks for the workbench alone every `poll_seconds`
+    and swaps it in, so the numbers stay current without reloading the page."""
 
     template_name = "home.html"
+    fragment_template = "workbench/_workbench.html"
     jurisdiction_exempt = "shows only the signed-in user's own posts"
+    poll_seconds = 30
+
+    def get(self, request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            # The session ended while the page polled: reload it whole (the visitor's page).
+            return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+        return super().get(request, *args, **kwargs)
+
+    def get_template_names(self):
+        if self.request.htmx and self.request.htmx.target == "workbench":
+            return [self.fragment_template]
+        return [self.template_name]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         if user.is_authenticated:
-            context["posts"] = Post.objects.filter(user=user, is_active=True).select_related(
-                "area", "department"
+            posts = list(
+                Post.objects.filter(user=user, is_active=True)
+                .select_related("area", "department")
+                .order_by("id")
             )
+            for post in posts:
+                post.tiles = extensions.workbench_tiles(self.request, post, post.role)
+            context["posts"] = posts
+            context["personal"] = extensions.workbench_tiles(
+                self.request, None, extensions.PERSONAL
+            )
+            context["poll_seconds"] = self.poll_seconds
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        patch_vary_headers(response, ["HX-Request", "HX-Target"])
+        return response
 
 
 class AreaListView(LoginRequiredMixin, JurisdictionScopedMixin, FilterView):

@@ -106,6 +106,13 @@ PAGES = [
     ("community", "/console/community/visits/"),
     ("district", "/console/cases/"),
     ("district", "/console/cases/{case}/"),
+    # Every post's workbench (the home page) and the grouped messages with their filters.
+    ("community", "/"),
+    ("street", "/"),
+    ("district", "/"),
+    ("transport", "/"),
+    ("supervisor", "/"),
+    ("community", "/console/inbox/?unread=true&kind=escalated"),
 ]
 
 

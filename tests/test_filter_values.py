@@ -17,9 +17,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from cases.console.inbox import InboxFilterSet
 from cases.console_views import QueueFilterSet
 from cases.dashboard_views import DashboardFilter, MonthFilter
-from cases.filtersets import NotificationFilterSet
 from community.filtersets import ServiceRequestFilterSet
 from grid.filtersets import AreaFilterSet
 from grid.registry_filtersets import BuildingFilterSet, PersonFilterSet
@@ -61,7 +61,8 @@ def _fields(*classes) -> list[str]:
 
 
 # Page → (who can see it, its query parameters). Besides their FilterSets and forms: page and
-# after/before (pagination), view and sort (the queue), show (the inbox), unit (dashboards),
+# after/before (pagination), view and sort (the queue), show and state (the department inbox),
+# unit (dashboards),
 # building/household/person (the report form, preset from the visit pages).
 PAGES = {
     "/areas/": ("admin", [*_fields(AreaFilterSet), "page"]),
@@ -71,8 +72,8 @@ PAGES = {
     "/registry/exports/": ("admin", ["page"]),
     "/console/cases/": ("district", [*_fields(QueueFilterSet), "view", "page", "after"]),
     "/console/cases/export/": ("district", [*_fields(QueueFilterSet), "view", "format"]),
-    "/console/dispatches/": ("transport", ["show"]),
-    "/console/inbox/": ("district", [*_fields(NotificationFilterSet), "page"]),
+    "/console/dispatches/": ("transport", ["show", "state"]),
+    "/console/inbox/": ("district", [*_fields(InboxFilterSet), "after"]),
     "/field/report/": ("grid1", ["building", "household", "person"]),
     "/field/tasks/": ("grid1", []),
     "/field/visits/": ("grid1", ["q", "after"]),

@@ -179,7 +179,11 @@ class VisitOverviewView(ConsoleMixin, ListView):
         if area is not None:
             total, per_child = metrics.figures(area, today - timedelta(days=29), today)
             context.update(area=area, total=total, per_child=per_child)
-        overdue = list(self.object_list.select_related("person__house__building", "grid")[:100])
+        # The people overdue in the chosen area (the workbench links here with its count).
+        overdue = self.object_list
+        if area is not None:
+            overdue = overdue.filter(grid__path__startswith=area.path)
+        overdue = list(overdue.select_related("person__house__building", "grid")[:100])
         for schedule in overdue:
             decorate(schedule.person, today)
             schedule.days_late = (today - schedule.next_visit_on).days
