@@ -24,7 +24,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Case, Count, Max, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -115,20 +115,53 @@ def visible_record(user, record_type: str, record_id) -> Person | Household | Ho
         raise Http404 from None
 
 
-def can_resolve(user, objection: Objection) -> bool:
-    return covers_with_role(user, objection.grid, RESOLVER_ROLES)
+def resolver_paths(user) -> tuple[str, ...] | None:
+    """The paths of the areas whose objections `user` resolves (one query); None for a
+    superuser, who resolves everywhere."""
+    if not user.is_authenticated:
+        return ()
+    if user.is_superuser:
+        return None
+    rows = Post.objects.filter(user=user, is_active=True, role__in=RESOLVER_ROLES)
+    return tuple(path for path in rows.values_list("area__path", flat=True) if path)
 
 
-def open_per_grid(area: Area) -> dict[int, int]:
-    """Open objections of each grid in `area` (itself a grid, or any area above grids), by grid
-    id; grids without any are left out. One query."""
-    rows = (
+_ASK = object()
+
+
+def can_resolve(user, objection: Objection, paths=_ASK) -> bool:
+    """Whether `user` resolves this objection: community staff (or an administrator) whose post
+    covers its grid. `paths` from resolver_paths() spares the query when asking for many."""
+    if paths is _ASK:
+        return covers_with_role(user, objection.grid, RESOLVER_ROLES)
+    return paths is None or any(objection.grid.path.startswith(path) for path in paths)
+
+
+def owners_first(queryset: QuerySet[Objection], user) -> QuerySet[Objection]:
+    """Open objections the user resolves first, then the rest; newest first within each."""
+    paths = resolver_paths(user)
+    if paths == ():
+        return queryset.order_by("-id")
+    mine = Q()
+    if paths is not None:
+        mine = Q(pk__in=[])
+        for path in paths:
+            mine |= Q(grid__path__startswith=path)
+    return queryset.annotate(
+        theirs=Case(When(mine & Q(status=Objection.Status.OPEN), then=0), default=1)
+    ).order_by("theirs", "-id")
+
+
+def open_per_grid(area: Area) -> list[dict]:
+    """Open objections of each grid in `area` (a grid, or any area above grids): rows of
+    {"grid", "grid__code", "grid__name", "open"}, most first; grids without any are left out.
+    One query (a GROUP BY on the grid/status index)."""
+    return list(
         Objection.objects.filter(status=Objection.Status.OPEN, grid__path__startswith=area.path)
-        .values("grid")
+        .values("grid", "grid__code", "grid__name")
         .annotate(open=Count("id"))
-        .order_by()
+        .order_by("-open", "grid__code")
     )
-    return {row["grid"]: row["open"] for row in rows}
 
 
 def open_count(area: Area) -> int:
