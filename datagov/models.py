@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grid.models import Area, Department
 
@@ -219,7 +220,7 @@ class Objection(models.Model):
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("objection status", "Open")
         CORRECTED = "corrected", _("Corrected")
         REJECTED = "rejected", _("Rejected")
 
