@@ -123,6 +123,13 @@ class ObjectionViewSet(
             return queryset
         return super().filter_queryset(queryset)
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # A detail URL answers 404 for a row out of scope before it says which methods it
+        # allows, so no method can confirm that an id of another area exists.
+        if self.lookup_field in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if self.action == "list":
