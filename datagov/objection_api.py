@@ -79,7 +79,7 @@ class ObjectionCreateInput(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, max_length=2000)
 
 
-class ResolveInput(serializers.Serializer):
+class ObjectionResolveInput(serializers.Serializer):
     correction = serializers.ChoiceField(
         choices=[objections.UPDATE, objections.MOVE_OUT, objections.DEATH],
         default=objections.UPDATE,
@@ -92,7 +92,7 @@ class ResolveInput(serializers.Serializer):
     resolution = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
-class RejectInput(serializers.Serializer):
+class ObjectionRejectInput(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, max_length=2000)
 
 
@@ -177,7 +177,7 @@ class ObjectionViewSet(
         if objection.status != Objection.Status.OPEN:
             raise objections.ObjectionClosed(objection.status)
 
-    @extend_schema(request=ResolveInput, responses={200: ObjectionSerializer, 409: CONFLICT})
+    @extend_schema(request=ObjectionResolveInput, responses={200: ObjectionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """Correct the record through the registry (its history records the change) and close
@@ -185,7 +185,7 @@ class ObjectionViewSet(
         `death` (on `on`)."""
         objection = self.get_object()
         self._check_step(objection)
-        data = _parse(ResolveInput, request)
+        data = _parse(ObjectionResolveInput, request)
         changes = {}
         if data["correction"] == objections.UPDATE:
             changes = self._changes(objection, data.get("changes") or {})
@@ -219,12 +219,12 @@ class ObjectionViewSet(
             )
         return form.changes()
 
-    @extend_schema(request=RejectInput, responses={200: ObjectionSerializer, 409: CONFLICT})
+    @extend_schema(request=ObjectionRejectInput, responses={200: ObjectionSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Close the objection without changing the record; `reason` is required."""
         objection = self.get_object()
         self._check_step(objection)
-        data = _parse(RejectInput, request)
+        data = _parse(ObjectionRejectInput, request)
         objections.reject(objection, actor=request.user, reason=data["reason"])
         return self._answer(objection)
