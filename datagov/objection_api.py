@@ -177,7 +177,9 @@ class ObjectionViewSet(
         if objection.status != Objection.Status.OPEN:
             raise objections.ObjectionClosed(objection.status)
 
-    @extend_schema(request=ObjectionResolveInput, responses={200: ObjectionSerializer, 409: CONFLICT})
+    @extend_schema(
+        request=ObjectionResolveInput, responses={200: ObjectionSerializer, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         """Correct the record through the registry (its history records the change) and close
@@ -219,7 +221,9 @@ class ObjectionViewSet(
             )
         return form.changes()
 
-    @extend_schema(request=ObjectionRejectInput, responses={200: ObjectionSerializer, 409: CONFLICT})
+    @extend_schema(
+        request=ObjectionRejectInput, responses={200: ObjectionSerializer, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         """Close the objection without changing the record; `reason` is required."""

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from datagov import objections
+from datagov.demo import build_objections
 from datagov.models import Objection
 from grid.models import AuditEntry, LifeEvent, Person
 from tests.grid.conftest import neighbour  # noqa: F401  (fixture)
@@ -516,3 +517,13 @@ def test_the_list_page_puts_the_owners_open_objections_first(
     assert rows[0].resolvable
     assert not rows[1].resolvable
     assert page_client("community").get("/datagov/objections/?status=bad").status_code == 400
+
+
+def test_the_demo_raises_open_objections_once(family):
+    raised = build_objections()
+    again = build_objections()
+
+    assert (raised, again) == (1, 0)  # the family's one household holds the person objected to
+    objection = Objection.objects.get()
+    assert (objection.status, objection.raised_by.username) == ("open", "grid1")
+    assert objection.person == family["spouse"]
