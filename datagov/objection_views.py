@@ -9,7 +9,7 @@ resolve it gets a 403 for a resolution, and a resolution of a closed objection i
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -58,18 +58,14 @@ def record_values(record) -> list[tuple[str, str]]:
     return rows
 
 
-def _queryset():
-    return Objection.objects.select_related(
-        "grid",
-        "person",
-        "household",
-        "house__building",
-        "building",
-        "raised_by",
-        "resolved_by",
-        "audit_entry",
-        "life_event",
-    )
+def _labels(model, names) -> list[str]:
+    labels = []
+    for name in names:
+        try:
+            labels.append(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            labels.append(name)  # e.g. the status a life event changed
+    return labels
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -246,9 +242,11 @@ class ObjectionDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailVie
         context["record_url"] = record_url(record)
         context["values"] = record_values(record)
         model = type(record)
-        context["field_labels"] = [
-            str(model._meta.get_field(name).verbose_name) for name in objection.field_names
-        ]
+        context["field_labels"] = _labels(model, objection.field_names)
+        if objection.audit_entry is not None:
+            # The registry's history names fields; the page says them in words.
+            changed = objection.audit_entry.fields.split(",")
+            context["history_fields"] = _labels(model, [n for n in changed if n])
         may_resolve = objection.status == Objection.Status.OPEN and objections.can_resolve(
             self.request.user, objection
         )
