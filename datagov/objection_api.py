@@ -135,7 +135,7 @@ class ObjectionViewSet(
         if self.action == "list":
             context["resolver_paths"] = objections.resolver_paths(self.request.user)
         else:
-            context["resolver_paths"] = objections._ASK
+            context["resolver_paths"] = objections.ASK
         return context
 
     def handle_exception(self, exc):

@@ -126,13 +126,13 @@ def resolver_paths(user) -> tuple[str, ...] | None:
     return tuple(path for path in rows.values_list("area__path", flat=True) if path)
 
 
-_ASK = object()
+ASK = object()
 
 
-def can_resolve(user, objection: Objection, paths=_ASK) -> bool:
+def can_resolve(user, objection: Objection, paths=ASK) -> bool:
     """Whether `user` resolves this objection: community staff (or an administrator) whose post
     covers its grid. `paths` from resolver_paths() spares the query when asking for many."""
-    if paths is _ASK:
+    if paths is ASK:
         return covers_with_role(user, objection.grid, RESOLVER_ROLES)
     return paths is None or any(objection.grid.path.startswith(path) for path in paths)
 

@@ -527,3 +527,19 @@ def test_the_demo_raises_open_objections_once(family):
     objection = Objection.objects.get()
     assert (objection.status, objection.raised_by.username) == ("open", "grid1")
     assert objection.person == family["spouse"]
+
+
+def test_the_api_list_costs_the_same_for_two_objections_as_for_six(
+    login, family, django_assert_max_num_queries
+):
+    client = login("community")
+    for record in (family["head"], family["son"]):
+        raise_on(record)
+    with django_assert_max_num_queries(8) as few:
+        assert len(client.get(API).json()["results"]) == 2
+    for record in (family["spouse"], family["household"], family["house"], family["building"]):
+        raise_on(record)
+
+    # Whether each may be resolved is decided from the caller's posts, read once per page.
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get(API).json()["results"]) == 6
