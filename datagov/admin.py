@@ -4,7 +4,8 @@ datagov.catalogue.change_class, which keeps the history; an admin form would byp
 from django.contrib import admin
 
 from cases.admin import ReadOnlyAdminMixin
-from datagov.models import ClassChange, Dataset, DatasetField
+from datagov.models import ClassChange, Dataset, DatasetField, Objection
+from grid.admin import ScopedAdminMixin
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -36,3 +37,15 @@ class DatasetAdmin(ReadOnlyAdmin):
 class ClassChangeAdmin(ReadOnlyAdmin):
     list_display = ["at", "dataset", "field", "actor", "from_class", "to_class", "reason"]
     list_filter = ["to_class"]
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    """Objections, read-only and scoped: they are raised and resolved only through
+    datagov/objections.py, which corrects the record through the registry with its history."""
+
+    jurisdiction_path = "grid__path"
+    list_display = ["id", "record_type", "kind", "grid", "status", "raised_at", "resolved_at"]
+    list_filter = ["status", "kind", "record_type"]
+    list_select_related = ["grid"]
+    raw_id_fields = ["person", "household", "house", "building", "audit_entry", "life_event"]

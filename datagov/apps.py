@@ -8,8 +8,11 @@ class DatagovConfig(AppConfig):
     verbose_name = _("Data governance")
 
     def ready(self):
-        from datagov import catalogue
+        from datagov import catalogue, objection_panels
 
         # After every migrate (and every flush of a test database): the catalogue gains a row
         # for each new dataset and field, so it can never fall behind the models.
         post_migrate.connect(catalogue.sync_after_migrate, sender=self)
+        # Objections (数据异议) on the registry's record pages, the dashboard and the grid page,
+        # through grid/extensions.py: grid and cases never import datagov.
+        objection_panels.register()

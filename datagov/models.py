@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grid.models import Area, Department
 
@@ -190,3 +191,153 @@ class PopulationCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grid_id} {self.population_type} {self.age_band}: {self.persons}"
+
+
+# Objections (数据异议, issue 16 part 3): a reader says a registry record is wrong; the owner of
+# its area corrects it through the registry's services (with history) or rejects it with a reason.
+# Written only by datagov/objections.py.
+
+
+class Objection(models.Model):
+    """One objection against one registry record (a person, household, house or building).
+
+    The record is named by exactly one of the four keys (`record_type` says which, its dataset is
+    "grid.<record_type>"); `grid` is the record's grid when the objection was raised, kept here
+    so that jurisdiction and the open objections per grid are one indexed lookup."""
+
+    class RecordType(models.TextChoices):
+        PERSON = "person", _("Person")
+        HOUSEHOLD = "household", _("Household")
+        HOUSE = "house", _("House")
+        BUILDING = "building", _("Building")
+
+    class Kind(models.TextChoices):
+        WRONG_ADDRESS = "wrong_address", _("Wrong address")
+        MOVED_AWAY = "moved_away", _("Moved away")
+        DUPLICATE = "duplicate", _("Duplicate record")
+        WRONG_VALUE = "wrong_value", _("Wrong value")
+        DECEASED = "deceased", _("Deceased")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("objection status", "Open")
+        CORRECTED = "corrected", _("Corrected")
+        REJECTED = "rejected", _("Rejected")
+
+    record_type = models.CharField(_("record type"), max_length=12, choices=RecordType.choices)
+    person = models.ForeignKey(
+        "grid.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    household = models.ForeignKey(
+        "grid.Household", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    house = models.ForeignKey(
+        "grid.House", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    building = models.ForeignKey(
+        "grid.Building", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    grid = models.ForeignKey(
+        Area, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    fields = models.CharField(_("fields concerned"), max_length=200, blank=True)
+    text = models.CharField(_("what is wrong"), max_length=500)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("raised by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(_("raised at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=500, blank=True)
+    # The registry's own history of the correction: its audit entry, and the person's life
+    # event when the record is a person.
+    audit_entry = models.ForeignKey(
+        "grid.AuditEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    life_event = models.ForeignKey(
+        "grid.LifeEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+        ordering = ["-id"]
+        indexes = [
+            # The open objections per grid (dashboards) and a grid's list.
+            models.Index(fields=["grid", "status"], name="objection_grid_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        record_type="person",
+                        person__isnull=False,
+                        household__isnull=True,
+                        house__isnull=True,
+                        building__isnull=True,
+                    )
+                    | Q(
+                        record_type="household",
+                        person__isnull=True,
+                        household__isnull=False,
+                        house__isnull=True,
+                        building__isnull=True,
+                    )
+                    | Q(
+                        record_type="house",
+                        person__isnull=True,
+                        household__isnull=True,
+                        house__isnull=False,
+                        building__isnull=True,
+                    )
+                    | Q(
+                        record_type="building",
+                        person__isnull=True,
+                        household__isnull=True,
+                        house__isnull=True,
+                        building__isnull=False,
+                    )
+                ),
+                name="objection_one_record",
+            ),  # fmt: skip
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | (~Q(status="open") & Q(resolved_at__isnull=False)),
+                name="objection_resolved_when_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.dataset_key} {self.record_id} {self.kind} ({self.status})"
+
+    @property
+    def dataset_key(self) -> str:
+        """The catalogue's key of the record's dataset ("grid.person")."""
+        return f"grid.{self.record_type}"
+
+    @property
+    def record_id(self) -> int:
+        return getattr(self, f"{self.record_type}_id")
+
+    @property
+    def record(self):
+        return getattr(self, self.record_type)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [name for name in self.fields.split(",") if name]

@@ -1,6 +1,6 @@
 """Extension points: panels other apps add to the pages of an area (the grid page, the
-dashboards, the monthly report) and to a case's page in the console, without the page's app
-importing them.
+dashboards, the monthly report), to a case's page in the console and to the registry's record
+pages, without the page's app importing them.
 
 An app registers its panels in its AppConfig.ready(); whether they show is decided by
 INSTALLED_APPS alone. `grid` and `cases` know only this registry, never the app behind a
@@ -19,7 +19,10 @@ AREA_PAGE = "area_page"
 DASHBOARD = "dashboard"
 MONTHLY_REPORT = "monthly_report"
 CASE_PAGE = "case_page"  # the area is the case's grid; the page passes `case`
-PLACES = (AREA_PAGE, DASHBOARD, MONTHLY_REPORT, CASE_PAGE)
+# The registry's pages of a person, household or building: the area is the record's grid, the
+# page passes `record`.
+REGISTRY_RECORD = "registry_record"
+PLACES = (AREA_PAGE, DASHBOARD, MONTHLY_REPORT, CASE_PAGE, REGISTRY_RECORD)
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,34 @@ def create_household(
     return household
 
 
+# What update_details may change of each record; where it is, who belongs to it and a person's
+# own fields change only through the functions that keep their history.
+DETAIL_FIELDS = {
+    Building: ("name", "address", "floors", "units"),
+    House: ("use", "floor_area", "owner_name"),
+    Household: ("kind", "registered_address"),
+}
+
+
+@transaction.atomic
+def update_details(record, *, actor, **changes) -> list[str]:
+    """Correct the details of a building, house or household (DETAIL_FIELDS); returns the fields
+    that changed, with one audit entry naming them (none when nothing changed)."""
+    allowed = DETAIL_FIELDS[type(record)]
+    if unknown := sorted(set(changes) - set(allowed)):
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in unknown})
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if errors := clean_fields(type(record), changes):
+        raise ValidationError(errors)
+    changed = sorted(name for name, value in changes.items() if getattr(record, name) != value)
+    if changed:
+        for name in changed:
+            setattr(record, name, changes[name])
+        record.save(update_fields=[*changed, "updated_at"])
+        audit(actor, AuditEntry.Action.CHANGE, record, fields=changed)
+    return changed
+
+
 # People
 
 

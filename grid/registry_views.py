@@ -28,7 +28,7 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from governance.forms import bootstrap_classes
-from grid import codes, idnumbers, limits, policies, registry
+from grid import codes, extensions, idnumbers, limits, policies, registry
 from grid.jurisdiction import JurisdictionScopedMixin, restrict
 from grid.models import (
     AuditEntry,
@@ -432,6 +432,7 @@ class BuildingDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView
         context = super().get_context_data(**kwargs)
         context["units"] = building_layout(self.object)
         context["use_labels"] = dict(House.Use.choices)
+        context["panels"] = _record_panels(self.request, self.object)
         return context
 
 
@@ -459,6 +460,7 @@ class HouseholdDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailVie
         context["members"] = members
         context["history"] = memberships
         context["graph"] = family_graph(household, members)
+        context["panels"] = _record_panels(self.request, household)
         return context
 
 
@@ -515,7 +517,13 @@ class PersonDetailView(LoginRequiredMixin, JurisdictionScopedMixin, DetailView):
         context["events"] = person.events.select_related(
             "household", "house__building", "actor"
         ).order_by("-occurred_on", "-id")
+        context["panels"] = _record_panels(self.request, person)
         return context
+
+
+def _record_panels(request, record) -> list[dict]:
+    """Other apps' sections of a record's page (data objections, …), by grid/extensions.py."""
+    return extensions.panels(extensions.REGISTRY_RECORD, request, record.grid, record=record)
 
 
 def _with_relation_label(membership: Membership) -> Membership:

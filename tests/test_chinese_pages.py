@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from datagov import objections
 from tests.cases.conftest import category, file_case, user  # noqa: F401 (fixtures)
 from tests.grid.conftest import admin_user, family  # noqa: F401 (fixtures)
 
@@ -113,6 +114,9 @@ PAGES = [
     ("transport", "/"),
     ("supervisor", "/"),
     ("community", "/console/inbox/?unread=true&kind=escalated"),
+    ("community", "/datagov/objections/"),
+    ("community", "/datagov/objections/{objection}/"),
+    ("supervisor", "/areas/{grid}/"),
 ]
 
 
@@ -124,7 +128,15 @@ def test_no_english_leftovers_on_the_pages_a_chinese_user_sees(
     path,
 ):
     case = file_case()
+    objection = objections.raise_objection(
+        actor=get_user_model().objects.get(username="grid1"),
+        record=family["head"],
+        kind="wrong_address",
+        text="门牌号有误",
+    )
     url = path.format(
+        objection=objection.pk,
+        grid=family["head"].grid_id,
         case=case.pk,
         building=family["building"].pk,
         household=family["household"].pk,

@@ -21,6 +21,7 @@ from cases.console.inbox import InboxFilterSet
 from cases.console_views import QueueFilterSet
 from cases.dashboard_views import DashboardFilter, MonthFilter
 from community.filtersets import ServiceRequestFilterSet
+from datagov.objection_forms import ObjectionFilterSet
 from grid.filtersets import AreaFilterSet
 from grid.registry_filtersets import BuildingFilterSet, PersonFilterSet
 
@@ -92,6 +93,7 @@ PAGES = {
     "/party/": ("community", []),
     "/party/coverage/": ("community", []),
     "/datagov/": ("community", []),
+    "/datagov/objections/": ("community", [*_fields(ObjectionFilterSet), "page"]),
     "/open-data/": ("community", ["table", "year"]),
 }
 # Page routes without a path parameter that are no list: what they are instead.
@@ -110,6 +112,7 @@ NOT_LISTS = {
     "console/inbox/unread/": "the unread badge, no parameters",
     "field/inbox/read/": "mark read (POST)",
     "open311/^v2/": "Open311's 404 for an unknown resource (its lists: tests/open311/)",
+    "datagov/objections/raise/": "raising an objection (POST)",
 }
 
 

@@ -29,6 +29,8 @@ from community.models import (
     ServiceRequest,
     ServiceRequestPhoto,
 )
+from datagov import objections
+from datagov.models import Objection
 from governance.clients import register
 from governance.models import ApiClient, ApiToken
 from grid.admin import ScopedAdminMixin
@@ -228,6 +230,12 @@ def _out_of_scope_samples(home_grids, other_street, neighbour):
         ),
         **_party_samples(home_grids, neighbour),
         Open311Request: _open311_sample(home_grids),
+        Objection: objections.raise_objection(
+            actor=get_user_model().objects.get(username="grid2"),
+            record=neighbour["person"],
+            kind="wrong_address",
+            text="门牌号有误",
+        ),
     }
 
 

@@ -8,6 +8,7 @@ from cases.demo import build_categories, build_history, build_open_dispatches
 from cases.models import Category
 from community.demo import build_activity, build_catalogue
 from datagov.catalogue import count_records
+from datagov.demo import build_objections
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, build_demo
 from grid.models import Area
 from grid.population import DEFAULT_SEED, seed_population
@@ -81,6 +82,8 @@ class Command(BaseCommand):
         # The community-service catalogue always; requests and visits with the cases' history.
         services = build_catalogue()
         activity = build_activity(seed=seed, requests=max(20, cases // 5)) if cases else None
+        # Two open data objections in grid1's grid, for the community to resolve.
+        objections = build_objections()
         # The resource catalogue with its owners, record counts and the open statistics'
         # population counts, at once rather than at the first hourly count.
         count_records()
@@ -101,6 +104,8 @@ class Command(BaseCommand):
         if filed:
             self.stdout.write(f"Cases: filed {filed} over the last 60 days.")
         self.stdout.write(f"Community services: {services} in the catalogue.")
+        if objections:
+            self.stdout.write(f"Data objections: {objections} open in {HOME_COMMUNITY}.")
         if activity and activity["requests"]:
             self.stdout.write(
                 f"Community services: {activity['requests']} requests and "
