@@ -147,8 +147,7 @@
   live().then(function (answer) {
     showLive(answer);
     return D.areaMap(document.getElementById("wall-map"), {
-      key: "wall-" + config.unit, geojsonUrl: config.urls.geojson, live: answer,
-      labels: labels, theme: "dark"
+      mode: "wall", geojsonUrl: config.urls.geojson, live: answer, labels: labels
     });
   }).then(function (drawn) {
     map = drawn;
