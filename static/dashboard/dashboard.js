@@ -79,9 +79,12 @@
      ones red); a click on an area calls onPick(id). Resolves to an object whose update(live)
      recolours the map from a fresh /api/metrics/live/ answer. */
   function areaMap(element, options) {
-    var map = window.SanhuaMap.create(element, { mode: options.mode || "overview", onPick: options.onPick });
+    var map = null;
     return getJSON(options.geojsonUrl).then(function (geojson) {
+      map = window.SanhuaMap.create(element, { mode: options.mode || "overview", onPick: options.onPick });
       map.areas(geojson).heat(options.live.areas, options.labels).cases(options.live.points).fit();
+      return options.outlineUrl ? getJSON(options.outlineUrl).then(function (outer) { map.outlines(outer); }) : null;
+    }).then(function () {
       if (options.live.unit) { map.buildings(options.live.unit.id); }
       return {
         map: map,

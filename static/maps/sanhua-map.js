@@ -113,6 +113,29 @@
     return node;
   }
 
+  /* Neighbours share their parent's name ("黄埔花园社区第1网格", "…第2网格"): on the map each is
+     labelled by what tells it apart ("第1网格"), the shared name cut where an area's name ends
+     (社区, 街道, 村, 镇, 区); the full name stays in the data. */
+  var PARENT_ENDS = ["社区", "街道", "村", "镇", "区"];
+  function shortNames(features) {
+    var names = features.map(function (f) { return text((f.properties || {}).name); });
+    if (names.length < 2) return;
+    var common = names.reduce(function (prefix, name) {
+      var i = 0;
+      while (i < prefix.length && i < name.length && prefix[i] === name[i]) i++;
+      return prefix.slice(0, i);
+    });
+    var cut = 0;
+    PARENT_ENDS.forEach(function (end) {
+      var at = common.lastIndexOf(end);
+      if (at >= 0) cut = Math.max(cut, at + end.length);
+    });
+    if (!cut) return;
+    features.forEach(function (f, i) {
+      if (names[i].length > cut) f.properties.label = names[i].slice(cut);
+    });
+  }
+
   function create(element, options) {
     options = options || {};
     var mode = options.mode || element.dataset.mode || "case";
@@ -172,7 +195,7 @@
     // Permanent name labels: white text with a dark halo (sanhua-map.css), readable on any fill.
     function labelArea(feature, layer) {
       var props = feature.properties || {};
-      layer.bindTooltip(span(props.name), {
+      layer.bindTooltip(span(props.label || props.name), {
         permanent: true, direction: "center", className: "sanhua-map-label", interactive: false
       });
       layer.on("click", function () {
@@ -192,7 +215,29 @@
       });
     }
 
+    /* Larger areas over the heat (the streets of a district on the wall screen): a thick
+       border and a big name each, so the map reads from across the room even where the
+       grids are too small on screen for their own names. */
+    var outlineLayer = L.geoJSON(null, {
+      coordsToLatLng: coordsToLatLng, interactive: false,
+      style: function () { return { color: wall ? "#ffffff" : "#212529", weight: wall ? 4 : 3, opacity: 0.95, fill: false }; },
+      onEachFeature: function (feature, layer) {
+        layer.bindTooltip(span((feature.properties || {}).name), {
+          permanent: true, direction: "center", className: "sanhua-map-label sanhua-map-label--major"
+        });
+      }
+    });
+
+    function outlines(geojson) {
+      outlineLayer.clearLayers();
+      outlineLayer.addData(geojson).addTo(map);
+      // The grids' own names give way where the larger names sit.
+      areasLayer.eachLayer(function (layer) { if (layer.getTooltip()) layer.unbindTooltip(); });
+      return controller;
+    }
+
     function areas(geojson) {
+      shortNames(geojson.features || []);
       areasLayer.clearLayers();
       areasLayer.addData(geojson);
       fitLabels();
@@ -304,12 +349,13 @@
       });
       markLayer.eachLayer(function (layer) { if (layer.getLatLng) bounds.extend(layer.getLatLng()); });
       if (bounds.isValid()) {
-        map.fitBounds(bounds, { padding: mode === "mini" ? [6, 6] : [16, 16], maxZoom: 17 });
+        map.fitBounds(bounds, { padding: mode === "mini" ? [6, 6] : [16, 16], maxZoom: 17, animate: false });
       }
+      fitLabels();
       return controller;
     }
 
-    // Buildings (the offline basemap's houses) from zoom 15, loaded once per area.
+    // Buildings (the offline basemap's houses), loaded once per area when first shown.
     function buildings(areaId) {
       if (conf.tiles || !conf.urls || !conf.urls.buildings || areaId === undefined || areaId === null) return controller;
       buildingAreas[areaId] = buildingAreas[areaId] || null;
@@ -342,7 +388,9 @@
     }
 
     function showBuildings() {
-      var wanted = map.getZoom() >= 15;
+      // A case's, a task's or the worker's map shows a grid or two: its buildings always. An
+      // overview shows them once zoomed in to streets (zoom 15), not as a district's dust.
+      var wanted = mode === "case" || mode === "field" || mode === "mini" || map.getZoom() >= 15;
       if (wanted && !buildingsShown) { buildingsLayer.addTo(map); buildingsShown = true; }
       if (!wanted && buildingsShown) { buildingsLayer.remove(); buildingsShown = false; }
       if (!wanted) return;
@@ -364,9 +412,10 @@
     }
 
     map.on("zoomend", function () { fitLabels(); showBuildings(); });
+    map.on("resize", fitLabels);
     roads();
     var controller = {
-      map: map, element: element, areas: areas, heat: heat, cases: cases, pin: pin,
+      map: map, element: element, areas: areas, outlines: outlines, heat: heat, cases: cases, pin: pin,
       position: position, highlight: highlight, fit: fit, buildings: buildings,
       buildingPoints: buildingPoints,
       layers: { areas: areasLayer, cases: casesLayer, buildings: buildingsLayer, roads: roadsLayer }
