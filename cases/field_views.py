@@ -52,8 +52,8 @@ from cases.forms import category_label
 from cases.models import Callback, Case, CaseEvent, Notification, Urgency
 from cases.photos import photo_response
 from cases.workflow import ACTION_LABELS
-from grid import policies as grid_policies
 from grid import maps, registry
+from grid import policies as grid_policies
 from grid.jurisdiction import JurisdictionScopedMixin, areas_visible_to, restrict
 from grid.models import Area, Building, Household, Person, Post
 from grid.registry_views import care_tag_name, decorate, keyset_page

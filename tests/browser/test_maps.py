@@ -57,8 +57,13 @@ def buildings_in(grid: Area, count: int = 4) -> list[Building]:
     width = grid.max_lng - grid.min_lng
     return [
         Building.objects.create(
-            grid=grid, number=f"M{i}", name=f"测试楼{i}", address=f"测试路{i}号", floors=6,
-            lng=grid.min_lng + width * (i + 1) / (count + 1), lat=grid.centroid_lat,
+            grid=grid,
+            number=f"M{i}",
+            name=f"测试楼{i}",
+            address=f"测试路{i}号",
+            floors=6,
+            lng=grid.min_lng + width * (i + 1) / (count + 1),
+            lat=grid.centroid_lat,
         )  # fmt: skip
         for i in range(count)
     ]
@@ -66,7 +71,9 @@ def buildings_in(grid: Area, count: int = 4) -> list[Building]:
 
 @pytest.fixture
 def as_user(browser, browser_context_args, sign_in):
-    contexts = []
+    """as_user("grid1") → a page signed in as that demo user; a script error on it fails the
+    test."""
+    contexts, errors = [], []
 
     def open_page(username: str, viewport=None):
         context = browser.new_context(
@@ -75,13 +82,13 @@ def as_user(browser, browser_context_args, sign_in):
         contexts.append(context)
         sign_in(context, username)
         page = context.new_page()
-        page.on("pageerror", lambda error: print("page error:", error))
-        page.on("console", lambda m: print("console:", m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
         return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert errors == []
 
 
 class TileServer:
@@ -148,14 +155,17 @@ def test_a_configured_tile_server_is_asked_for_tiles_and_they_are_shown(
     page.goto(f"{live_server.url}/console/cases/{case.pk}/")
 
     expect(page.locator("#case-map[data-ready='1']")).to_be_visible()
-    assert wait_until(page, "document.querySelectorAll('#case-map img.leaflet-tile-loaded').length > 0")
-    assert any(path.startswith("/tiles/") and path.endswith(".png") for path in tile_server.requested)
+    tiles = "#case-map img.leaflet-tile-loaded"
+    assert wait_until(page, f"document.querySelectorAll('{tiles}').length > 0")
+    assert any(p.startswith("/tiles/") and p.endswith(".png") for p in tile_server.requested)
     # Shown: a loaded tile image of the server's 256 px, inside the visible map.
     size = page.evaluate(
         "(() => { const t = document.querySelector('#case-map img.leaflet-tile-loaded');"
         " return [t.naturalWidth, t.src, getComputedStyle(t).visibility]; })()"
     )
-    assert size[0] == 256 and size[1].startswith(tile_server.origin) and size[2] == "visible"
+    assert size[0] == 256
+    assert size[1].startswith(tile_server.origin)
+    assert size[2] == "visible"
     expect(page.locator("#case-map .leaflet-control-attribution")).to_contain_text("测试底图")
     # The grid's name is still written on top of the tiles, the buildings left to them.
     expect(
@@ -179,7 +189,7 @@ def test_with_no_tile_server_the_offline_basemap_draws_grid_names_and_buildings(
     # The case's grid and its neighbours of the community, each named on the map.
     neighbours = Area.objects.filter(parent=grid.parent, level=Area.Level.GRID)
     labels = page.locator("#case-map .sanhua-map-label")
-    expect(labels).to_have_text([label_of(g) for g in neighbours.order_by("code")], ignore_case=False)
+    expect(labels).to_have_text([label_of(g) for g in neighbours.order_by("code")])
     expect(labels.filter(has_text=label_of(grid))).to_be_visible()
     # The registry's buildings of the grid, drawn as points; no tile is asked for.
     assert wait_until(page, "document.getElementById('case-map').dataset.buildings === '4'")
@@ -204,7 +214,9 @@ def test_labels_are_white_with_a_dark_halo_on_every_fill(as_user, live_server, d
     label = page.locator("#case-map .sanhua-map-label").first
     expect(label).to_be_visible()
 
-    colour, halo = label.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).textShadow]")
+    colour, halo = label.evaluate(
+        "e => [getComputedStyle(e).color, getComputedStyle(e).textShadow]"
+    )
 
     assert colour == "rgb(255, 255, 255)"
     assert halo.count("rgb(29, 33, 37)") >= 4  # dark on all four sides
@@ -231,12 +243,11 @@ def test_the_supervisor_dashboard_clusters_open_cases_and_colours_grids_by_load(
         "(() => { const f = []; document.getElementById('area-map').sanhuaMap.layers.areas"
         ".eachLayer(l => f.push(l.options.fillColor)); return f; })()"
     )
-    assert "#d8efd9" in fills and "#c9302c" in fills
+    assert "#d8efd9" in fills
+    assert "#c9302c" in fills
 
 
-def test_the_wall_screen_map_reads_from_across_the_room(
-    as_user, live_server, demo, screenshot
-):
+def test_the_wall_screen_map_reads_from_across_the_room(as_user, live_server, demo, screenshot):
     for i in range(5):
         file(f"垃圾堆放{i}")
     page = as_user("supervisor", WALL)
@@ -249,9 +260,12 @@ def test_the_wall_screen_map_reads_from_across_the_room(
     expect(major.first).to_be_visible()
     assert major.count() == Area.objects.filter(level=Area.Level.STREET).count()
     size, weight, colour = major.first.evaluate(
-        "e => { const s = getComputedStyle(e); return [parseFloat(s.fontSize), s.fontWeight, s.color]; }"
+        "e => { const s = getComputedStyle(e);"
+        " return [parseFloat(s.fontSize), s.fontWeight, s.color]; }"
     )
-    assert size >= 22 and int(weight) >= 700 and colour == "rgb(255, 255, 255)"
+    assert size >= 22
+    assert int(weight) >= 700
+    assert colour == "rgb(255, 255, 255)"
     legend_size = page.locator("#wall-map .sanhua-map-legend").evaluate(
         "e => parseFloat(getComputedStyle(e).fontSize)"
     )
@@ -284,10 +298,12 @@ def test_the_report_form_shows_the_worker_and_their_grid_on_a_small_map(
     expect(page.locator("#field-map .sanhua-map-label", has_text=grid.name)).to_be_visible()
     assert wait_until(page, "!!document.getElementById('field-map').dataset.position")
     lng, lat = map(float, page.locator("#field-map").get_attribute("data-position").split(","))
-    assert abs(lng - grid.centroid_lng) < 1e-4 and abs(lat - grid.centroid_lat) < 1e-4
+    assert abs(lng - grid.centroid_lng) < 1e-4
+    assert abs(lat - grid.centroid_lat) < 1e-4
     assert page.locator("#field-map").get_attribute("data-buildings") == "3"
     box = page.locator("#field-map").bounding_box()
-    assert box["width"] <= PHONE["width"] and 150 <= box["height"] <= 300
+    assert box["width"] <= PHONE["width"]
+    assert 150 <= box["height"] <= 300
     assert fits_the_screen(page)
     context.close()
 
@@ -323,8 +339,9 @@ def test_over_gcj02_tiles_the_case_is_pinned_where_the_tiles_draw_it(
     expect(page.locator("#case-map[data-ready='1']")).to_be_visible()
     pinned = page.evaluate(
         "(() => { let p; document.getElementById('case-map').sanhuaMap.map.eachLayer(l => {"
-        " if (l.options && l.options.icon && l.options.icon.options.className.startsWith('sanhua-pin'))"
-        " p = l.getLatLng(); }); return [p.lng, p.lat]; })()"
+        " const icon = l.options && l.options.icon;"
+        " if (icon && icon.options.className.startsWith('sanhua-pin')) p = l.getLatLng(); });"
+        " return [p.lng, p.lat]; })()"
     )
     expected = page.evaluate(
         "([lng, lat]) => window.SanhuaMap.wgs84ToGcj02(lng, lat)", [case.lng, case.lat]

@@ -49,7 +49,8 @@ def test_an_area_s_buildings_come_as_points_with_nothing_about_residents(login, 
             }
         ],
     }
-    assert "private" in response["Cache-Control"] and "max-age=300" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+    assert "max-age=300" in response["Cache-Control"]
 
 
 def test_a_community_s_buildings_cover_its_grids(login, home_community, home_grids):
