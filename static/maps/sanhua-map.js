@@ -203,15 +203,28 @@
       });
     }
 
-    // A label wider than its area's shape on screen would cover its neighbours: hide it.
+    /* A label must stay inside its area's shape on screen: a name too wide for a narrow
+       shape is wrapped to its width (Chinese reads well in a column), and one that still does
+       not fit is hidden rather than written over the neighbours. */
     function fitLabels() {
       areasLayer.eachLayer(function (layer) {
         var tooltip = layer.getTooltip && layer.getTooltip();
         var node = tooltip && tooltip.getElement && tooltip.getElement();
-        if (!node) return;
+        var label = node && node.firstChild;
+        if (!label || !label.style) return;
         var bounds = layer.getBounds();
-        var width = map.latLngToContainerPoint(bounds.getNorthEast()).x - map.latLngToContainerPoint(bounds.getSouthWest()).x;
-        node.classList.toggle("sanhua-map-label--hidden", node.offsetWidth > width * 1.1);
+        var ne = map.latLngToContainerPoint(bounds.getNorthEast());
+        var sw = map.latLngToContainerPoint(bounds.getSouthWest());
+        var width = ne.x - sw.x, height = sw.y - ne.y;
+        label.classList.remove("sanhua-map-label-wrapped");
+        label.style.width = "";
+        if (label.offsetWidth > width * 0.9) {
+          label.classList.add("sanhua-map-label-wrapped");
+          label.style.width = Math.max(1, Math.floor(width * 0.8)) + "px";
+        }
+        var fits = label.offsetWidth <= width * 0.95 && label.offsetHeight <= height * 0.9;
+        node.classList.toggle("sanhua-map-label--hidden", !fits);
+        tooltip.update();
       });
     }
 
