@@ -284,7 +284,7 @@
 
     function showLegend(labels) {
       if (legend) legend.remove();
-      legend = L.control({ position: "bottomleft" });
+      legend = L.control({ position: "topright" });
       legend.onAdd = function () {
         var box = L.DomUtil.create("div", "sanhua-map-legend");
         var title = L.DomUtil.create("div", "sanhua-map-legend-title", box);
