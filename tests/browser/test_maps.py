@@ -1,14 +1,15 @@
 """The maps in a real browser (static/maps/sanhua-map.js on Leaflet): a configured tile server
 (a real HTTP server on loopback serving PNG tiles) is asked for tiles and they are shown; with
-none configured the offline basemap draws the grids' names and the registry's buildings; the
-case page pins its case; the dashboards cluster the open cases and colour the grids by load;
-the wall screen at 1920×1080 has names one reads from across a room; the field report form
-shows the worker's position in their grid on a phone. The WGS-84 → GCJ-02 shift is checked
-against published points. Screenshots: test-artifacts/screenshots/case-map.png, wall-screen.png.
+none configured the offline basemap draws the grids' names, the registry's buildings and the
+roads file's roads; the case page pins its case; the dashboards cluster the open cases and
+colour the grids by load; the wall screen at 1920×1080 has names one reads from across a room;
+the field report form shows the worker's position in their grid on a phone. The WGS-84 →
+GCJ-02 shift is checked against published points. Screenshots: test-artifacts/screenshots/case-map.png, wall-screen.png.
 """
 
 import copy
 import io
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -175,10 +176,19 @@ def test_a_configured_tile_server_is_asked_for_tiles_and_they_are_shown(
 
 
 def test_with_no_tile_server_the_offline_basemap_draws_grid_names_and_buildings(
-    as_user, live_server, demo
+    as_user, live_server, demo, settings, tmp_path
 ):
     grid = grid_of("grid1")
     buildings_in(grid, 4)
+    roads = tmp_path / "roads.geojson"
+    road = [[grid.min_lng, grid.centroid_lat], [grid.max_lng, grid.centroid_lat]]
+    roads.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": road},
+            "properties": {"name": "黄埔东路"}}]}),
+        encoding="utf-8",
+    )  # fmt: skip
+    settings.SANHUA_MAP_ROADS = str(roads)
     case = file("公交站点设置不合理")
     page = as_user("grid1")
     refused = violations_of(page)
@@ -199,6 +209,10 @@ def test_with_no_tile_server_the_offline_basemap_draws_grid_names_and_buildings(
     )
     assert drawn == 4
     assert page.locator("#case-map img.leaflet-tile").count() == 0
+    # The road from the roads file: a casing and a line over it.
+    assert wait_until(
+        page, "document.getElementById('case-map').sanhuaMap.layers.roads.getLayers().length == 2"
+    )
     # The case's pin, at the reported point.
     expect(page.locator("#case-map .sanhua-pin")).to_be_visible()
     assert refused == []
