@@ -4,7 +4,8 @@ none configured the offline basemap draws the grids' names, the registry's build
 roads file's roads; the case page pins its case; the dashboards cluster the open cases and
 colour the grids by load; the wall screen at 1920×1080 has names one reads from across a room;
 the field report form shows the worker's position in their grid on a phone. The WGS-84 →
-GCJ-02 shift is checked against published points. Screenshots: test-artifacts/screenshots/case-map.png, wall-screen.png.
+GCJ-02 shift is checked against published points.
+Screenshots: test-artifacts/screenshots/case-map.png and wall-screen.png.
 """
 
 import copy
