@@ -295,7 +295,7 @@ def test_the_wall_screen_map_reads_from_across_the_room(as_user, live_server, de
 
 
 def test_the_report_form_shows_the_worker_and_their_grid_on_a_small_map(
-    browser, browser_context_args, sign_in, live_server, demo
+    browser, browser_context_args, sign_in, live_server, demo, screenshot
 ):
     grid = grid_of("grid1")
     buildings_in(grid, 3)
@@ -320,6 +320,8 @@ def test_the_report_form_shows_the_worker_and_their_grid_on_a_small_map(
     assert box["width"] <= PHONE["width"]
     assert 150 <= box["height"] <= 300
     assert fits_the_screen(page)
+    page.locator("#field-map").scroll_into_view_if_needed()
+    screenshot(page, "field-report-map")
     context.close()
 
 
