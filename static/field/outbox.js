@@ -304,6 +304,7 @@
           var option = fields.grid.querySelector("option[value='" + grid.id + "']");
           if (option) { fields.grid.value = String(grid.id); report.fields.grid = String(grid.id); }
           setText("grid-status", t("grid_found", { name: grid.name }));
+          document.dispatchEvent(new CustomEvent("sanhua:grid", { detail: { id: grid.id } }));
         });
       })
       .catch(function () { setText("grid-status", t("grid_later")); });

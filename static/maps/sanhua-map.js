@@ -464,11 +464,16 @@
   }
 
   /* The field report form: the worker's position as the form reads it (outbox.js announces it
-     with a "sanhua:location" event) and the grid chosen in its select. */
+     with a "sanhua:location" event), the grid the server found it in ("sanhua:grid") and the
+     grid chosen in its select. */
   function followTheForm(controller) {
     document.addEventListener("sanhua:location", function (event) {
       var where = event.detail || {};
       if (typeof where.lng === "number") controller.position(where.lng, where.lat, where.accuracy);
+    });
+    // The grid the server found the position in (outbox.js sets the select without an event).
+    document.addEventListener("sanhua:grid", function (event) {
+      controller.highlight((event.detail || {}).id).fit();
     });
     var select = document.getElementById("report-grid");
     if (select) {
