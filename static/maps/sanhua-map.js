@@ -151,6 +151,9 @@
       zoomSnap: 0.25
     });
     map.setView([23.1, 113.45], 13);  // replaced by fit() as soon as there is something to show
+    // The case's pin and the worker's position lie above the area names (tooltips: 650).
+    map.createPane("sanhuaMarks").style.zIndex = 660;
+    var marksRenderer = L.svg({ pane: "sanhuaMarks" });
 
     if (conf.tiles) {
       var tileOptions = {
@@ -324,7 +327,7 @@
       var marker = L.marker(latLng(lng, lat), {
         icon: L.divIcon({ className: "sanhua-pin" + (exact === false ? " sanhua-pin--approx" : ""),
                           iconSize: [26, 26], iconAnchor: [13, 26] }),
-        title: text(label), alt: text(label)
+        title: text(label), alt: text(label), pane: "sanhuaMarks"
       }).addTo(markLayer);
       if (label) marker.bindTooltip(span(label), { direction: "top", offset: [0, -24] });
       return controller;
@@ -334,8 +337,11 @@
     function position(lng, lat, accuracy) {
       var at = latLng(lng, lat);
       if (!positionMarker) {
-        accuracyCircle = L.circle(at, { radius: accuracy || 0, color: "#0d6efd", weight: 1, fillOpacity: 0.12 }).addTo(markLayer);
-        positionMarker = L.circleMarker(at, { radius: 7, color: "#fff", weight: 3, fillColor: "#0d6efd", fillOpacity: 1 }).addTo(markLayer);
+        accuracyCircle = L.circle(at, { radius: accuracy || 0, color: "#0d6efd", weight: 1, fillOpacity: 0.12,
+                                        pane: "sanhuaMarks", renderer: marksRenderer }).addTo(markLayer);
+        positionMarker = L.circleMarker(at, { radius: 8, color: "#fff", weight: 3, fillColor: "#0d6efd", fillOpacity: 1,
+                                              pane: "sanhuaMarks", renderer: marksRenderer,
+                                              className: "sanhua-position" }).addTo(markLayer);
       } else {
         positionMarker.setLatLng(at);
         accuracyCircle.setLatLng(at).setRadius(accuracy || 0);

@@ -315,6 +315,7 @@ def test_the_report_form_shows_the_worker_and_their_grid_on_a_small_map(
     lng, lat = map(float, page.locator("#field-map").get_attribute("data-position").split(","))
     assert abs(lng - grid.centroid_lng) < 1e-4
     assert abs(lat - grid.centroid_lat) < 1e-4
+    expect(page.locator("#field-map path.sanhua-position")).to_be_visible()  # above the names
     assert page.locator("#field-map").get_attribute("data-buildings") == "3"
     box = page.locator("#field-map").bounding_box()
     assert box["width"] <= PHONE["width"]
