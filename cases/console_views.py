@@ -835,7 +835,8 @@ def _registry_links(user, case: Case) -> list[tuple[str, str, str]]:
 
 def _map_data(case: Case) -> dict | None:
     """The case's grid among its neighbours of the same community (our own GeoJSON polygons)
-    and the pin: the reported point, or the grid's centre when there is none."""
+    and the pin: the reported point, or the grid's centre when there is none. Drawn by
+    static/maps/sanhua-map.js (data-source of the case page's map)."""
     grid = case.grid
     if not grid.boundary:
         return None
@@ -847,7 +848,7 @@ def _map_data(case: Case) -> dict | None:
         boundary=None
     )
     return {
-        "geojson": {
+        "areas": {
             "type": "FeatureCollection",
             "features": [
                 {
@@ -859,7 +860,7 @@ def _map_data(case: Case) -> dict | None:
                 for area in grids.only("id", "name", "boundary")
             ],
         },
-        "grid": grid.name,
+        "highlight": grid.pk,
         "point": point,
         "exact": case.lng is not None,
         "label": case.number,

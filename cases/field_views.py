@@ -52,8 +52,8 @@ from cases.forms import category_label
 from cases.models import Callback, Case, CaseEvent, Notification, Urgency
 from cases.photos import photo_response
 from cases.workflow import ACTION_LABELS
+from grid import maps, registry
 from grid import policies as grid_policies
-from grid import registry
 from grid.jurisdiction import JurisdictionScopedMixin, areas_visible_to, restrict
 from grid.models import Area, Building, Household, Person, Post
 from grid.registry_views import care_tag_name, decorate, keyset_page
@@ -193,6 +193,7 @@ class ReportView(FieldPageMixin, TemplateView):
     template_name = "field/report.html"
     tab = "report"
     MAX_BUILDINGS = 500
+    MAP_GRIDS = 50  # a worker has one or two; a district account is not drawn every grid
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -212,6 +213,12 @@ class ReportView(FieldPageMixin, TemplateView):
             categories_url=CATEGORIES_URL,
             max_photos=REPORT_MAX_PHOTOS,
             limits=limits.LIMITS,
+            # The small map of the form (static/maps/sanhua-map.js, mode field): the worker's
+            # grids and buildings go into the page, which the service worker keeps for offline.
+            field_map={
+                "areas": maps.areas_geojson(grids[: self.MAP_GRIDS]),
+                "buildings": maps.building_points(buildings),
+            },
         )
         return context
 
@@ -784,6 +791,14 @@ SHELL_STATIC = [
     "field/field.css",
     "field/field.js",
     "field/outbox.js",
+    # The report form's small map (static/maps/sanhua-map.js), drawn offline from the page.
+    "vendor/leaflet-1.9.4/leaflet.js",
+    "vendor/leaflet-1.9.4/leaflet.css",
+    "vendor/leaflet.markercluster-1.5.3/leaflet.markercluster.js",
+    "vendor/leaflet.markercluster-1.5.3/MarkerCluster.css",
+    "vendor/leaflet.markercluster-1.5.3/MarkerCluster.Default.css",
+    "maps/sanhua-map.js",
+    "maps/sanhua-map.css",
     "js/sanhua.js",
     # Community services' visits and requests share the outbox (static/community/queue.js).
     "community/queue.js",

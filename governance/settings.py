@@ -477,3 +477,35 @@ SANHUA_EXPORTS_PER_HOUR = env.int("SANHUA_EXPORTS_PER_HOUR", default=20)
 # made absolute with it ("https://sanhua.example.gov.cn"); empty leaves them relative.
 SANHUA_PUBLIC_URL = env("SANHUA_PUBLIC_URL", default="")
 # --- end of the 12345 hotline ------------------------------------------------------------------
+
+# --- Maps and basemaps (issue 15, item 2: static/maps/sanhua-map.js, docs/operations.md) -------
+# Every map is Leaflet over a basemap: with SANHUA_TILE_URL an XYZ/WMTS tile server (天地图 with
+# its key, or the district's intranet tile server; {s} {z} {x} {y} in the URL, {s} taken from
+# SANHUA_TILE_SUBDOMAINS), else the offline basemap drawn from our own data (grid boundaries
+# with their names, the registry's buildings, SANHUA_MAP_ROADS if given). SANHUA_TILE_CRS says
+# which datum the tiles are drawn in: wgs84 (天地图 is CGCS2000, the same within a metre) or
+# gcj02 (AutoNavi, Tencent): our WGS-84 boundaries and points are then shifted onto the tiles.
+SANHUA_TILE_URL = env("SANHUA_TILE_URL", default="")
+SANHUA_TILE_SUBDOMAINS = env("SANHUA_TILE_SUBDOMAINS", default="")
+# A second layer drawn over the tiles, e.g. 天地图's labels (cva_w) over its streets (vec_w).
+SANHUA_TILE_LABELS_URL = env("SANHUA_TILE_LABELS_URL", default="")
+SANHUA_TILE_ATTRIBUTION = env("SANHUA_TILE_ATTRIBUTION", default="")
+SANHUA_TILE_CRS = env("SANHUA_TILE_CRS", default="wgs84").lower()
+SANHUA_TILE_MAX_ZOOM = env.int("SANHUA_TILE_MAX_ZOOM", default=18)
+# A GeoJSON file of the district's roads (LineStrings, WGS-84, a "name" property) for the
+# offline basemap; empty: none.
+SANHUA_MAP_ROADS = env("SANHUA_MAP_ROADS", default="")
+# At most this many buildings in one answer of /api/areas/{id}/buildings/ (a street's worth).
+SANHUA_MAP_BUILDINGS_MAX = env.int("SANHUA_MAP_BUILDINGS_MAX", default=5000)
+if SANHUA_TILE_CRS not in ("wgs84", "gcj02"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SANHUA_TILE_CRS must be wgs84 or gcj02.")
+from grid.tiles import tile_origins  # noqa: E402  (plain functions, no Django)
+
+# The tile server's origins may serve images to the pages, nothing else.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += tile_origins(
+    (SANHUA_TILE_URL, SANHUA_TILE_LABELS_URL), SANHUA_TILE_SUBDOMAINS
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("grid.maps.basemap")
+# --- end of maps and basemaps ------------------------------------------------------------------

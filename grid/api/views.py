@@ -2,6 +2,7 @@
 selector, shape the answer. Every queryset goes through JurisdictionScopedMixin."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,7 +12,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from grid import geo, policies, services
+from grid import geo, maps, policies, services
 from grid.api import serializers as s
 from grid.filtersets import AreaFilterSet, DepartmentFilterSet
 from grid.jurisdiction import JurisdictionScopedMixin
@@ -54,6 +55,54 @@ GEOJSON_AREAS = {
                 "required": ["type", "id", "geometry", "properties"],
             },
         },
+    },
+    "required": ["type", "features"],
+}
+
+GEOJSON_BUILDINGS = {
+    "type": "object",
+    "description": "A GeoJSON FeatureCollection of Points (WGS-84), one per located building.",
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "truncated": {"type": "boolean", "description": "More buildings than one answer holds"},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "integer"},
+                    "geometry": {
+                        "type": "object",
+                        "properties": {
+                            "type": {"type": "string", "enum": ["Point"]},
+                            "coordinates": {"type": "array", "items": {"type": "number"}},
+                        },
+                        "required": ["type", "coordinates"],
+                    },
+                    "properties": {
+                        "type": "object",
+                        "properties": {
+                            "number": {"type": "string"},
+                            "name": {"type": "string"},
+                            "floors": {"type": "integer"},
+                            "grid": {"type": "integer"},
+                        },
+                        "required": ["number", "name", "floors", "grid"],
+                    },
+                },
+                "required": ["type", "id", "geometry", "properties"],
+            },
+        },
+    },
+    "required": ["type", "features", "truncated"],
+}
+GEOJSON_ROADS = {
+    "type": "object",
+    "description": "A GeoJSON FeatureCollection of the roads' lines (WGS-84), as given.",
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": {"type": "object"}},
     },
     "required": ["type", "features"],
 }
@@ -143,6 +192,26 @@ class AreaViewSet(
             for area in areas.only("id", "code", "name", "level", "parent_id", "boundary")
         ]
         return Response({"type": "FeatureCollection", "features": features})
+
+    @extend_schema(responses={200: GEOJSON_BUILDINGS})
+    @action(detail=True, methods=["get"])
+    def buildings(self, request, pk=None):
+        """The located buildings of the area and its subtree as GeoJSON points, for the offline
+        basemap (number, name, floors, grid: nothing about who lives there)."""
+        area = self.get_object()
+        response = Response(maps.buildings_geojson(area))
+        # Buildings change rarely; a map panned back and forth asks once per few minutes.
+        patch_cache_control(response, private=True, max_age=300)
+        return response
+
+    @extend_schema(responses={200: GEOJSON_ROADS})
+    @action(detail=False, methods=["get"])
+    def roads(self, request):
+        """The district's roads (SANHUA_MAP_ROADS) as GeoJSON lines for the offline basemap;
+        an empty collection when none were given. Public geography, the same for everyone."""
+        response = Response(maps.roads_geojson() or {"type": "FeatureCollection", "features": []})
+        patch_cache_control(response, private=True, max_age=3600)
+        return response
 
     @extend_schema(request=s.BoundaryImportInput, responses=s.BoundaryImportSerializer)
     @action(detail=False, methods=["post"], url_path="import-boundaries")

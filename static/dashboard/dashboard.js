@@ -1,6 +1,7 @@
-/* Sanhua dashboards: charts and the area map drawn with ECharts (static/vendor/echarts-6.1.0),
-   from data the page embeds (json_script) or the metrics API returns. No online tiles: the map
-   is our own GeoJSON (/api/areas/geojson/). Every visible word comes from the page (translated
+/* Sanhua dashboards: charts drawn with ECharts (static/vendor/echarts-6.1.0) and the area map
+   with Leaflet over the configured basemap (static/maps/sanhua-map.js), from data the page
+   embeds (json_script) or the metrics API returns; the areas are our own GeoJSON
+   (/api/areas/geojson/). Every visible word comes from the page (translated
    on the server); nothing here is language-specific. */
 (function () {
   "use strict";
@@ -91,72 +92,21 @@
     return chart;
   }
 
-  /* The areas' polygons coloured by open cases, the newest open cases as points (overdue ones
-     red); a click on an area calls onPick(id). Resolves to an object whose update(live)
+  /* The areas on a Leaflet map over the basemap (static/maps/sanhua-map.js), coloured by open
+     cases (heat by area, with its legend), the newest open cases as clustered markers (overdue
+     ones red); a click on an area calls onPick(id). Resolves to an object whose update(live)
      recolours the map from a fresh /api/metrics/live/ answer. */
   function areaMap(element, options) {
-    var chart = resizeWithWindow(echarts.init(element, options.theme));
-    var mapName = "sanhua-" + options.key;
-    var byCode = {};
-
-    function seriesData(live) {
-      byCode = {};
-      live.areas.forEach(function (a) { byCode[a.code] = a; });
-      return live.areas.map(function (a) { return { name: a.code, value: a.open }; });
-    }
-
-    function maximum(live) {
-      return Math.max(1, Math.max.apply(null, live.areas.map(function (a) { return a.open; })));
-    }
-
-    function points(live) {
-      return (live.points || []).map(function (p) {
-        return { value: [p[0], p[1]], itemStyle: { color: p[2] ? "#dc3545" : "#ffc107" } };
-      });
-    }
-
+    var map = null;
     return getJSON(options.geojsonUrl).then(function (geojson) {
-      echarts.registerMap(mapName, geojson);
-      var live = options.live;
-      chart.setOption({
-        backgroundColor: "transparent",
-        tooltip: {
-          trigger: "item",
-          formatter: function (params) {
-            var area = byCode[params.name];
-            if (!area) { return ""; }
-            return area.name + "<br>" + options.labels.open + ": " + area.open +
-              "<br>" + options.labels.overdue_open + ": " + area.overdue;
-          }
-        },
-        visualMap: {
-          min: 0, max: maximum(live), seriesIndex: 0, calculable: true,
-          left: 8, bottom: 8, inRange: { color: ["#e8f4ea", "#f6c344", "#d9534f"] },
-          text: [options.labels.open, "0"]
-        },
-        geo: { map: mapName, nameProperty: "code", roam: true,
-               itemStyle: { borderColor: "#6c757d" },
-               label: { show: !!options.showLabels, fontSize: 10,
-                        formatter: function (p) { return (byCode[p.name] || {}).name || ""; } } },
-        series: [
-          { type: "map", geoIndex: 0, data: seriesData(live) },
-          { type: "scatter", coordinateSystem: "geo", symbolSize: 5, data: points(live) }
-        ]
-      });
-      if (options.onPick) {
-        chart.on("click", function (params) {
-          var area = byCode[params.name];
-          if (area) { options.onPick(area.id); }
-        });
-      }
+      map = window.SanhuaMap.create(element, { mode: options.mode || "overview", onPick: options.onPick });
+      map.areas(geojson).heat(options.live.areas, options.labels).cases(options.live.points).fit();
+      return options.outlineUrl ? getJSON(options.outlineUrl).then(function (outer) { map.outlines(outer); }) : null;
+    }).then(function () {
+      if (options.live.unit) { map.buildings(options.live.unit.id); }
       return {
-        chart: chart,
-        update: function (fresh) {
-          chart.setOption({
-            visualMap: { max: maximum(fresh) },
-            series: [{ data: seriesData(fresh) }, { data: points(fresh) }]
-          });
-        }
+        map: map,
+        update: function (fresh) { map.heat(fresh.areas, options.labels).cases(fresh.points); }
       };
     });
   }

@@ -8,11 +8,9 @@
   D.trendChart(document.getElementById("trend-chart"), D.embedded("trend-data"), labels);
   D.categoryChart(document.getElementById("category-chart"), D.embedded("category-data"));
   D.areaMap(map, {
-    key: map.dataset.key,
     geojsonUrl: map.dataset.geojsonUrl,
     live: D.embedded("live-data"),
     labels: labels,
-    showLabels: map.dataset.showLabels === "true",
     onPick: function (id) {
       var params = new URLSearchParams(window.location.search);
       params.set("unit", id);

@@ -147,8 +147,10 @@
   live().then(function (answer) {
     showLive(answer);
     return D.areaMap(document.getElementById("wall-map"), {
-      key: "wall-" + config.unit, geojsonUrl: config.urls.geojson, live: answer,
-      labels: labels, theme: "dark"
+      mode: "wall", geojsonUrl: config.urls.geojson, live: answer, labels: labels,
+      // The grids' heat under the names and borders of the unit's streets or communities.
+      outlineUrl: answer.unit.level < 3
+        ? config.urls.geojson.replace(/level=\d+/, "level=" + (answer.unit.level + 1)) : null
     });
   }).then(function (drawn) {
     map = drawn;

@@ -295,6 +295,8 @@
 
   function showLocation() {
     var where = current.location;
+    // The form's small map (static/maps/sanhua-map.js) follows the position it shows.
+    if (where) document.dispatchEvent(new CustomEvent("sanhua:location", { detail: where }));
     setText("location-status", where
       ? t("located", { n: where.accuracy }) + " · " + where.lat.toFixed(5) + ", " + where.lng.toFixed(5)
       : t("locating"));
@@ -316,6 +318,7 @@
           var option = fields.grid.querySelector("option[value='" + grid.id + "']");
           if (option) { fields.grid.value = String(grid.id); report.fields.grid = String(grid.id); }
           setText("grid-status", t("grid_found", { name: grid.name }));
+          document.dispatchEvent(new CustomEvent("sanhua:grid", { detail: { id: grid.id } }));
         });
       })
       .catch(function () { gridWaits = true; setText("grid-status", t("grid_later")); });
