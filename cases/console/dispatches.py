@@ -51,4 +51,32 @@ def decorate_card(dispatch: Dispatch, now: datetime) -> None:
         "deadlines": deadlines,
         "remaining": remaining_text(deadlines),
         "history": cards.history(case),
+        "map": map_source(case),
+        "map_id": f"card-map-{dispatch.pk}",
+    }
+
+
+def map_source(case) -> dict:
+    """The small map's data (static/maps/sanhua-map.js, data-source): the case's grid boundary
+    and the pin. Embedded in the card because a department may not read areas through the API;
+    a grid's boundary is open data (普遍共享), and it came with the card's own query."""
+    place = cards.location(case)
+    grid = case.grid
+    features = []
+    if grid.boundary:
+        features.append(
+            {
+                "type": "Feature",
+                "id": grid.pk,
+                "geometry": grid.boundary,
+                "properties": {"name": grid.name},
+            }
+        )
+    point = [place["lng"], place["lat"]] if place["lng"] is not None else None
+    return {
+        "areas": {"type": "FeatureCollection", "features": features},
+        "highlight": grid.pk,
+        "point": point,
+        "exact": place["exact"],
+        "label": case.number,
     }

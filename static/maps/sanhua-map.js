@@ -17,8 +17,10 @@
      data-buildings-area="<area id>"  draw the buildings of that area's subtree
      data-lng="…" data-lat="…"        one point (a case's location), pinned
      data-area="<area id>"            that area's boundary is drawn (and its buildings)
-   The small location map of a task card is exactly:
+   A small location map is
      <div data-sanhua-map data-mode="mini" data-lng="113.45" data-lat="23.10" data-area="17"></div>
+   or, where the viewer may not read areas (a department's task card), data-source naming a
+   json_script that carries the grid's boundary and the pin (cases/console/dispatches.py).
    (include templates/maps/_assets.html once on the page). When drawn, the element gets
    data-ready="1" and element.sanhuaMap, the controller below. Areas out of the viewer's
    jurisdiction are not drawn (the API answers 404): the point alone is still shown.
@@ -461,7 +463,10 @@
       if (geojson) controller.areas(geojson);
       if (embedded.buildings) controller.buildingPoints(embedded.buildings);
       controller.fit();
-      var buildingsArea = data.buildingsArea || (geojson && geojson.features.length ? area : null);
+      // A task card's small map shows the grid and the pin only: buildings would be clutter at
+      // that size, and a department may not read them (the API answers 404).
+      var buildingsArea = data.buildingsArea ||
+        (data.mode !== "mini" && geojson && geojson.features.length ? area : null);
       if (buildingsArea) controller.buildings(buildingsArea);
       if (data.mode === "field") followTheForm(controller);
       element.dataset.ready = "1";

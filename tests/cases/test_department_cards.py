@@ -91,10 +91,27 @@ def test_a_departments_card_shows_description_photos_place_deadlines_and_history
     assert DESCRIPTION in body
     assert f'href="/console/photos/{first.pk}/"' in body
     assert f'src="/console/photos/{first.pk}/thumbnail/"' in body
-    assert (
-        f'data-sanhua-map data-mode="mini" data-lng="{case.lng}" data-lat="{case.lat}" '
-        f'data-area="{case.grid_id}"'
-    ) in body
+    dispatch_id = response.context["dispatches"][0].pk
+    assert f'data-sanhua-map data-mode="mini" data-source="card-map-{dispatch_id}"' in body
+    # The grid's boundary and the pin travel with the card: a department reads no areas.
+    assert card["map"] == {
+        "areas": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": case.grid_id,
+                    "geometry": case.grid.boundary,
+                    "properties": {"name": case.grid.name},
+                }
+            ],
+        },
+        "highlight": case.grid_id,
+        "point": [case.lng, case.lat],
+        "exact": True,
+        "label": case.number,
+    }
+    assert f'<script id="card-map-{dispatch_id}" type="application/json">' in body
     assert ADDRESS in body
     assert 'id="photo-modal"' in body
 
