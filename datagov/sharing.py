@@ -409,7 +409,7 @@ def revoke(grant: Grant, *, actor, reason: str) -> Grant:
 
 
 def state(grant: Grant, today: date | None = None) -> str:
-    """"revoked", "pending" (not yet valid), "expired" or "active"."""
+    """ "revoked", "pending" (not yet valid), "expired" or "active"."""
     today = today or timezone.localdate()
     if grant.revoked_at is not None:
         return "revoked"
@@ -451,9 +451,7 @@ def shown_fields(grant: Grant) -> list[DatasetField]:
     closed after its grant is never shown under it."""
     fields = sorted(grant.fields.all(), key=lambda f: (f.position, f.name))
     return [
-        f
-        for f in fields
-        if SharingClass.NONE not in (f.sharing_class, grant.dataset.sharing_class)
+        f for f in fields if SharingClass.NONE not in (f.sharing_class, grant.dataset.sharing_class)
     ]
 
 
