@@ -215,6 +215,13 @@ class SharingScoped(JurisdictionScopedMixin):
     ]
     throttle_classes = [ClientRateThrottle]
 
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # As the registry's: a detail URL answers 404 for a row out of reach before it says
+        # which methods it allows, so no method confirms that an id exists.
+        if self.lookup_field in kwargs:
+            self.get_object()
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
 
 def _conflict(exc: sharing.StaleDecision) -> Response:
     return error_response(status.HTTP_409_CONFLICT, str(exc), "stale_decision")

@@ -106,6 +106,10 @@ PAGES = [
     ("community", "/console/community/visits/"),
     ("district", "/console/cases/"),
     ("district", "/console/cases/{case}/"),
+    ("transport", "/datagov/requests/"),
+    ("transport", "/datagov/requests/new/"),
+    ("community", "/datagov/requests/"),
+    ("supervisor", "/datagov/access/"),
 ]
 
 

@@ -21,6 +21,7 @@ from cases.console_views import QueueFilterSet
 from cases.dashboard_views import DashboardFilter, MonthFilter
 from cases.filtersets import NotificationFilterSet
 from community.filtersets import ServiceRequestFilterSet
+from datagov.access_views import AccessFilterSet
 from grid.filtersets import AreaFilterSet
 from grid.registry_filtersets import BuildingFilterSet, PersonFilterSet
 
@@ -91,6 +92,10 @@ PAGES = {
     "/party/coverage/": ("community", []),
     "/datagov/": ("community", []),
     "/open-data/": ("community", ["table", "year"]),
+    "/datagov/requests/": ("transport", []),
+    "/datagov/requests/new/": ("transport", ["dataset"]),
+    "/datagov/access/": ("supervisor", [*_fields(AccessFilterSet), "before"]),
+    "/datagov/access/export.csv": ("supervisor", _fields(AccessFilterSet)),
 }
 # Page routes without a path parameter that are no list: what they are instead.
 NOT_LISTS = {
