@@ -4,9 +4,23 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from datagov import sharing
+from datagov.catalogue import model_of
 from datagov.models import Dataset, SharingClass
 from governance.forms import bootstrap_classes
 from grid.models import Area
+
+# The rows' own timestamps: no department asks for them (the API still takes them).
+BOOKKEEPING = {"created_at", "updated_at"}
+
+
+def field_label(field) -> str:
+    """A field's label for the forms: the catalogue's, or for a link the catalogue labels only
+    by its name (a household's `grid`), the linked model's name."""
+    if not field.label.isascii():
+        return field.label
+    model = model_of(field.dataset)
+    related = model._meta.get_field(field.name).related_model if model else None
+    return str(related._meta.verbose_name) if related is not None else field.label
 
 
 def requestable_datasets():
@@ -52,9 +66,9 @@ class SharingRequestForm(forms.Form):
         self.fields["department"].choices = [(d.pk, d.name) for d in departments]
         # 不共享 fields are not offered (the page lists them apart); the service refuses them.
         self.fields["fields"].choices = [
-            (f.name, f"{f.label}（{f.name}）")
+            (f.name, field_label(f))
             for f in dataset.fields.all()
-            if f.effective_class != SharingClass.NONE
+            if f.effective_class != SharingClass.NONE and f.name not in BOOKKEEPING
         ]
         self.fields["area"].choices = _area_choices(Area.objects.exclude(level=Area.Level.DISTRICT))
         bootstrap_classes(self.fields.values())
@@ -96,7 +110,8 @@ class DecisionForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.fields["fields"].choices = [
-            (f.name, f"{f.label}（{f.name}）") for f in request.fields.order_by("position", "name")
+            (f.name, field_label(f))
+            for f in request.fields.select_related("dataset").order_by("position", "name")
         ]
         self.fields["area"].choices = _area_choices(
             Area.objects.filter(path__startswith=request.area.path)
