@@ -376,3 +376,15 @@ def test_the_owners_are_the_nearest_staff_above_the_area(home_grids):
 
     assert [get_user_model().objects.get(pk=u).username for u in owners] == ["community"]
     assert Post.objects.filter(user__username="community", role="community_staff").exists()
+
+
+def test_the_demo_leaves_one_request_of_the_transport_bureau_waiting(home_community):
+    from datagov.demo import build_sharing
+
+    first, second = build_sharing(), build_sharing()
+
+    assert first == second
+    assert SharingRequest.objects.count() == 1
+    assert (first.department.code, first.area, first.status) == (
+        "440112-JT", home_community, SharingRequest.Status.SUBMITTED,
+    )  # fmt: skip
