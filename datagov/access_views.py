@@ -35,6 +35,8 @@ from grid.filtersets import FilterSet
 from grid.jurisdiction import restrict
 from grid.models import AccessAlert, Area, AuditEntry, Post
 
+# ISO dates, the only value a browser's date input takes.
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 PAGE_SIZE = 50
 CSV_LIMIT = 100_000
 GRANT_READS = "grant #"
@@ -111,11 +113,11 @@ class AccessFilterSet(FilterSet):
     )
     since = django_filters.DateFilter(
         label=_("From"), field_name="at", lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE,
     )  # fmt: skip
     until = django_filters.DateFilter(
         label=_("Until"), field_name="at", lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DATE,
     )  # fmt: skip
     grant = django_filters.NumberFilter(
         label=_("Grant"), method="filter_grant", min_value=1, max_value=2**62

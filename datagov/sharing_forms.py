@@ -9,6 +9,9 @@ from datagov.models import Dataset, SharingClass
 from governance.forms import bootstrap_classes
 from grid.models import Area
 
+# ISO dates, the only value a browser's date input takes.
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
 # The rows' own timestamps: no department asks for them (the API still takes them).
 BOOKKEEPING = {"created_at", "updated_at"}
 
@@ -54,12 +57,8 @@ class SharingRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     area = forms.TypedChoiceField(label=gettext_lazy("Area"), coerce=int)
-    starts_on = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    ends_on = forms.DateField(
-        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE)
+    ends_on = forms.DateField(label=gettext_lazy("Until"), required=False, widget=DATE)
 
     def __init__(self, *args, dataset, departments, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,18 +80,14 @@ class DecisionForm(forms.Form):
         label=gettext_lazy("Decision"),
         choices=[
             ("approve", gettext_lazy("Approve (narrow below if needed)")),
-            ("refuse", gettext_lazy("Refuse")),
+            ("refuse", gettext_lazy("Refuse the request")),
         ],
         widget=forms.RadioSelect,
     )
     fields = FieldChoice(label=gettext_lazy("Fields granted"), required=False)
     area = forms.TypedChoiceField(label=gettext_lazy("Area granted"), coerce=int)
-    starts_on = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    ends_on = forms.DateField(
-        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE)
+    ends_on = forms.DateField(label=gettext_lazy("Until"), required=False, widget=DATE)
     reason = forms.CharField(
         label=gettext_lazy("Reason"), max_length=sharing.MAX_REASON, required=False
     )
