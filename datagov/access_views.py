@@ -18,11 +18,12 @@ drawn through the grants (each read names its grant, "grant #N"), never through 
 import csv
 import io
 from dataclasses import dataclass
-from functools import reduce
+from functools import cache, reduce
 from operator import or_
 
 import django_filters
 from django import forms
+from django.apps import apps
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -176,6 +177,9 @@ class AccessReviewView(LoginRequiredMixin, View):
             query = request.GET.copy()
             query["before"] = page[-1].pk
             next_query = query.urlencode()
+        for entry in page:
+            entry.model_label = _model_labels().get(entry.model, entry.model)
+            entry.grant_id = _grant_of(entry.detail)
         csv_query = request.GET.copy()
         csv_query.pop("before", None)
         alerts = list(AccessAlert.objects.select_related("actor")[:20]) if scope.everything else []
@@ -231,6 +235,20 @@ class AccessExportView(AccessReviewView):
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="access-review.csv"'
         return response
+
+
+@cache
+def _model_labels() -> dict[str, str]:
+    """Record type (a model's class name, as the audit log holds it) → its name in words."""
+    return {model.__name__: model._meta.verbose_name for model in apps.get_models()}
+
+
+def _grant_of(detail: str) -> int | None:
+    """The grant a row names ("grant #7", "grant #7: 12 records, csv"), or None."""
+    if not detail.startswith(GRANT_READS):
+        return None
+    number = detail[len(GRANT_READS) :].split(":", 1)[0]
+    return int(number) if number.isdigit() else None
 
 
 def _text_cell(text: str) -> str:

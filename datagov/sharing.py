@@ -83,11 +83,11 @@ class GrantNotUsable(PermissionDenied):
 
 
 def max_days() -> int:
-    return getattr(settings, "SANHUA_GRANT_MAX_DAYS", 366)
+    return settings.SANHUA_GRANT_MAX_DAYS
 
 
 def reads_per_hour() -> int:
-    return getattr(settings, "SANHUA_GRANT_READS_PER_HOUR", 2000)
+    return settings.SANHUA_GRANT_READS_PER_HOUR
 
 
 # Policies

@@ -73,7 +73,7 @@ def test_a_department_requests_the_community_narrows_and_every_read_is_reviewed(
     page.goto(f"{url}/datagov/access/?grant={grant.pk}")
     rows = page.locator("[data-access] [data-entry]")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text(grant.label)
+    expect(rows.first.locator(f"[data-grant='{grant.pk}']")).to_have_text(f"授权 #{grant.pk}")
     expect(rows.first).to_contain_text("按授权读取")
     expect(rows.first).to_contain_text("周建国")
     screenshot(page, "datagov-sharing-access-review")

@@ -149,7 +149,7 @@ def test_the_supervisor_reviews_reveals_and_reads_under_grants(grant, family):
     assert response.status_code == 200
     assert html.count("data-entry=") == 2
     assert 'data-action="reveal"' in html
-    assert grant.label in html
+    assert f'data-grant="{grant.pk}"' in html
 
 
 def test_the_data_owner_sees_only_reads_under_grants_of_its_areas(grant, family):
