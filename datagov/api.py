@@ -3,7 +3,7 @@ signed-in user; the catalogue describes datasets and holds none of their rows); 
 requests and grants: /api/datagov/requests/ and /api/datagov/grants/ (docs/datagov.md)."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
@@ -341,7 +341,28 @@ class GrantViewSet(SharingScoped, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=grant.pk)).data)
 
     @extend_schema(
-        responses={200: {"type": "object", "additionalProperties": True}},
+        parameters=[
+            OpenApiParameter("cursor", str, description="The `next` or `previous` link's cursor"),
+            OpenApiParameter("page_size", int, description="Rows a page (at most 500)"),
+        ],
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "next": {"type": "string", "format": "uri", "nullable": True},
+                    "previous": {"type": "string", "format": "uri", "nullable": True},
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"id": {"type": "integer"}},
+                            "additionalProperties": True,
+                        },
+                    },
+                },
+                "required": ["next", "previous", "results"],
+            }
+        },
         summary="The granted fields of the dataset's rows in the grant's area (audited)",
     )
     @action(detail=True, methods=["get"], pagination_class=GrantRecordsPagination)

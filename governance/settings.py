@@ -276,6 +276,7 @@ SPECTACULAR_SETTINGS = {
         "PartyVisitStatusEnum": "party.models.Visit.Status",
         "PartyActivityKindEnum": "party.models.Activity.Kind",
         "ServiceRequestStatusEnum": "community.models.ServiceRequest.Status",
+        "SharingRequestStatusEnum": "datagov.models.SharingRequest.Status",
         # The case's and the dispatch's own (docs/api.md lists them).
         "CaseStatusEnum": "cases.models.Case.Status",
         "CaseSourceEnum": "cases.models.Case.Source",
