@@ -587,14 +587,6 @@ def _notify(user_ids, text: str) -> None:
     notify_users([u for u in user_ids if u], text[:200])
 
 
-def pending_for(user) -> int:
-    """How many requests wait for `user`'s decision (in their areas)."""
-    waiting = requests_visible_to(user).filter(status=SharingRequest.Status.SUBMITTED)
-    if scope_of(user).everything:
-        return waiting.count()
-    return restrict(waiting, user, path_field="area__path").count()
-
-
 def default_period(today: date | None = None) -> tuple[date, date]:
     today = today or timezone.localdate()
     return today, today + timedelta(days=90)
