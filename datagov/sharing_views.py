@@ -286,8 +286,15 @@ class GrantDetailView(LoginRequiredMixin, JurisdictionScopedMixin, View):
         more = len(page) > PAGE_SIZE
         page = page[:PAGE_SIZE]
         sharing.audit_reads(grant, actor=request.user, records=page, fields=fields)
+        # On the page a coded value reads as its label (户别 "family" → 家庭户); the API and the
+        # CSV give the code.
+        labels = [dict(f.flatchoices) if f.choices else None for f in model_fields]
         table = [
-            [sharing.values(record, model_fields)[f.name] for f in model_fields] for record in page
+            [
+                found[f.name] if choices is None else choices.get(found[f.name], found[f.name])
+                for f, choices in zip(model_fields, labels, strict=True)
+            ]
+            for found in (sharing.values(record, model_fields) for record in page)
         ]
         return [(record.pk, cells) for record, cells in zip(page, table, strict=True)], (
             page[-1].pk if more else None
