@@ -321,10 +321,12 @@ def notify_users(user_ids, text: str) -> int:
 
 def alert_recipients(alert: AccessAlert) -> list[int]:
     """User ids to tell of `alert`: the supervisors whose area holds one of the account's
-    posts; with no such supervisor, the administrators of those areas. Never the account."""
-    areas = alert.actor.posts.filter(is_active=True, area__isnull=False).values_list(
-        "area__path", flat=True
+    posts (a department's staff: the department's area); with no such supervisor, the
+    administrators of those areas. Never the account."""
+    posts = alert.actor.posts.filter(is_active=True).values_list(
+        "area__path", "department__area__path"
     )
+    areas = [path for pair in posts for path in pair if path]
     above = {int(part) for path in areas for part in path.strip("/").split("/")}
     users = get_user_model().objects.filter(is_active=True).exclude(pk=alert.actor_id)
     for role in (Post.Role.SUPERVISOR, Post.Role.ADMIN):
@@ -342,6 +344,9 @@ def alert_text(alert: AccessAlert) -> str:
             text = _(
                 "%(user)s made %(limit)s exports of personal data within an hour; more are refused."
             )
+        elif alert.action == AuditEntry.Action.VIEW:
+            # Reads under data grants (datagov): alerted, not refused; the grant bounds them.
+            text = _("%(user)s read more than %(limit)s records under data grants within an hour.")
         else:
             text = _(
                 "%(user)s revealed personal data %(limit)s times within an hour; more are refused."

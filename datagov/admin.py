@@ -4,7 +4,7 @@ datagov.catalogue.change_class, which keeps the history; an admin form would byp
 from django.contrib import admin
 
 from cases.admin import ReadOnlyAdminMixin
-from datagov.models import ClassChange, Dataset, DatasetField, Objection
+from datagov.models import ClassChange, Dataset, DatasetField, Grant, Objection, SharingRequest
 from grid.admin import ScopedAdminMixin
 
 
@@ -49,3 +49,29 @@ class ObjectionAdmin(ScopedAdminMixin, ReadOnlyAdmin):
     list_filter = ["status", "kind", "record_type"]
     list_select_related = ["grid"]
     raw_id_fields = ["person", "household", "house", "building", "audit_entry", "life_event"]
+
+
+# Sharing requests and grants: read-only here too. Requests are decided and grants revoked on
+# their pages (/datagov/requests/, /datagov/grants/<id>/) through datagov/sharing.py, which
+# checks the owner, locks the row and tells the requester; an admin form would do none of it.
+
+
+class ScopedReadOnlyAdmin(ScopedAdminMixin, ReadOnlyAdmin):
+    """Staff who are not superusers see the requests and grants of their areas and
+    departments."""
+
+    jurisdiction_department = "department"
+
+
+@admin.register(SharingRequest)
+class SharingRequestAdmin(ScopedReadOnlyAdmin):
+    list_display = ["id", "department", "client", "dataset", "area", "status", "submitted_at"]
+    list_filter = ["status"]
+    list_select_related = ["department", "client", "dataset", "area"]
+    search_fields = ["purpose"]
+
+
+@admin.register(Grant)
+class GrantAdmin(ScopedReadOnlyAdmin):
+    list_display = ["id", "department", "client", "dataset", "area", "valid_from", "valid_until"]
+    list_select_related = ["department", "client", "dataset", "area"]

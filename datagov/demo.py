@@ -1,17 +1,27 @@
-"""Objections of the demo district, so `make run` shows the objection pages, the record panels
-and the dashboard's count with data: grid1's worker (王秀英) has raised two open objections in
-her grid of 黄埔花园社区 — a resident who moved away, and a household's wrong registered
-address — for the community (刘芳) to resolve. Raised through datagov/objections.py like any
-other; run after the registry is seeded. A district that has objections already is left alone,
-and so is a registry with no residents (`seed_demo --persons 0`)."""
+"""The demo district's data governance, so `make run` shows its pages with data (both run by
+`seed_demo` after the registry is seeded; each idempotent):
+
+- objections: grid1's worker (王秀英) has raised two open objections in her grid of 黄埔花园社区
+  — a resident who moved away, and a household's wrong registered address — for the community
+  (刘芳) to resolve. Raised through datagov/objections.py like any other. A district that has
+  objections already is left alone, and so is a registry with no residents
+  (`seed_demo --persons 0`);
+- sharing: one request of the transport bureau (区交通运输局) for the households of 黄埔花园社区,
+  waiting for the community's decision, so the story of issue 16 starts from its first step.
+  Made only when the bureau has no request yet."""
+
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from datagov import objections
-from datagov.models import Objection
-from grid.demo import HOME_COMMUNITY
-from grid.models import Area, Household, Person
+from datagov import objections, sharing
+from datagov.models import Dataset, Objection, SharingRequest
+from grid.demo import DISTRICT_CODE, HOME_COMMUNITY
+from grid.models import Area, Department, Household, Person
+
+PURPOSE = "公交站点优化调研：核对社区住户分布，评估公交站点设置与老年人出行需求"
 
 
 @transaction.atomic
@@ -50,3 +60,27 @@ def build_objections() -> int:
         )
         raised += 1
     return raised
+
+
+def build_sharing() -> SharingRequest | None:
+    """The pending request (made once); None when the demo lacks the bureau or its login."""
+    department = Department.objects.filter(code=f"{DISTRICT_CODE}-JT").first()
+    actor = get_user_model().objects.filter(username="transport").first()
+    community = Area.objects.filter(name=HOME_COMMUNITY, level=Area.Level.COMMUNITY).first()
+    dataset = Dataset.objects.filter(key="grid.household").first()
+    if None in (department, actor, community, dataset):
+        return None
+    existing = SharingRequest.objects.filter(department=department).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    return sharing.submit(
+        actor=actor,
+        dataset=dataset,
+        field_names=["number", "kind", "registered_address", "house"],
+        purpose=PURPOSE,
+        area=community,
+        starts_on=today,
+        ends_on=today + timedelta(days=60),
+        department=department,
+    )

@@ -341,3 +341,146 @@ class Objection(models.Model):
     @property
     def field_names(self) -> list[str]:
         return [name for name in self.fields.split(",") if name]
+
+
+# Sharing requests and grants (共享需求): issue 16, part 2. The workflow is datagov/sharing.py.
+
+
+class SharingRequest(models.Model):
+    """A department's (or another system's) request for fields of an 按需共享 dataset, for a
+    stated purpose, in an area and for a period. The data owner (the staff of that area) approves
+    it, narrows it or refuses it with a reason; an approval issues a Grant. Only
+    datagov/sharing.py writes the status."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Waiting for a decision")
+        APPROVED = "approved", _("Approved")
+        NARROWED = "narrowed", _("Approved, narrowed")
+        REFUSED = "refused", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("requesting department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client = models.ForeignKey(
+        "governance.ApiClient",
+        verbose_name=_("requesting system"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("dataset"), on_delete=models.PROTECT, related_name="requests"
+    )
+    fields = models.ManyToManyField(DatasetField, verbose_name=_("fields"), related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=500)
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.SUBMITTED
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("sharing request")
+        verbose_name_plural = _("sharing requests")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department__isnull=False, client__isnull=True)
+                | Q(department__isnull=True, client__isnull=False),
+                name="sharing_request_one_requester",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="sharing_request_period"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "area"], name="sharing_request_status_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.requester} → {self.dataset}"
+
+    @property
+    def requester(self):
+        return self.department or self.client
+
+
+class Grant(models.Model):
+    """What an approved request opens: fields of one dataset (a subset of those requested) in an
+    area (the requested one or an area below it) from `valid_from` to `valid_until` (dates,
+    inclusive), to the requesting department or system, until revoked. Every read under it is
+    an audit entry naming it ("grant #N")."""
+
+    request = models.OneToOneField(
+        SharingRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="grant"
+    )
+    # The request's, kept on the grant so a read is one row, scoped like the request.
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client = models.ForeignKey(
+        "governance.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("dataset"), on_delete=models.PROTECT, related_name="grants"
+    )
+    fields = models.ManyToManyField(DatasetField, verbose_name=_("fields"), related_name="+")
+    area = models.ForeignKey(
+        Area, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("data grant")
+        verbose_name_plural = _("data grants")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")), name="grant_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"grant #{self.pk}"
+
+    @property
+    def label(self) -> str:
+        """How the audit log names reads under this grant."""
+        return f"grant #{self.pk}"

@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "PartyVisitStatusEnum": "party.models.Visit.Status",
         "PartyActivityKindEnum": "party.models.Activity.Kind",
         "ServiceRequestStatusEnum": "community.models.ServiceRequest.Status",
+        "SharingRequestStatusEnum": "datagov.models.SharingRequest.Status",
         # The case's and the dispatch's own (docs/api.md lists them).
         "CaseStatusEnum": "cases.models.Case.Status",
         "CaseSourceEnum": "cases.models.Case.Source",
@@ -471,6 +472,13 @@ SANHUA_TRUSTED_PROXIES = env.int("SANHUA_TRUSTED_PROXIES", default=0)
 SANHUA_REVEALS_PER_HOUR = env.int("SANHUA_REVEALS_PER_HOUR", default=20)
 SANHUA_EXPORTS_PER_HOUR = env.int("SANHUA_EXPORTS_PER_HOUR", default=20)
 # --- end of personal data allowances -----------------------------------------------------------
+# --- data sharing grants (datagov/sharing.py, docs/datagov.md) ---------------------------------
+# The longest period a sharing request may ask for, in days; and how many records one account may
+# read under grants in any sixty minutes before the supervisors are alerted (not refused: the
+# grant bounds what is read).
+SANHUA_GRANT_MAX_DAYS = env.int("SANHUA_GRANT_MAX_DAYS", default=366)
+SANHUA_GRANT_READS_PER_HOUR = env.int("SANHUA_GRANT_READS_PER_HOUR", default=2000)
+# --- end of data sharing grants ----------------------------------------------------------------
 
 # --- the 12345 hotline (hotline/, docs/hotline.md) ---------------------------------------------
 # Where the hotline reaches this server: the links to result photos in what goes back to it are

@@ -117,6 +117,10 @@ PAGES = [
     ("community", "/datagov/objections/"),
     ("community", "/datagov/objections/{objection}/"),
     ("supervisor", "/areas/{grid}/"),
+    ("transport", "/datagov/requests/"),
+    ("transport", "/datagov/requests/new/"),
+    ("community", "/datagov/requests/"),
+    ("supervisor", "/datagov/access/"),
 ]
 
 

@@ -21,6 +21,7 @@ from cases.console.inbox import InboxFilterSet
 from cases.console_views import QueueFilterSet
 from cases.dashboard_views import DashboardFilter, MonthFilter
 from community.filtersets import ServiceRequestFilterSet
+from datagov.access_views import AccessFilterSet
 from datagov.objection_forms import ObjectionFilterSet
 from grid.filtersets import AreaFilterSet
 from grid.registry_filtersets import BuildingFilterSet, PersonFilterSet
@@ -95,6 +96,10 @@ PAGES = {
     "/datagov/": ("community", []),
     "/datagov/objections/": ("community", [*_fields(ObjectionFilterSet), "page"]),
     "/open-data/": ("community", ["table", "year"]),
+    "/datagov/requests/": ("transport", []),
+    "/datagov/requests/new/": ("transport", ["dataset"]),
+    "/datagov/access/": ("supervisor", [*_fields(AccessFilterSet), "before"]),
+    "/datagov/access/export.csv": ("supervisor", _fields(AccessFilterSet)),
 }
 # Page routes without a path parameter that are no list: what they are instead.
 NOT_LISTS = {

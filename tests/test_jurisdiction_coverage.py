@@ -15,6 +15,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import services as case_services
@@ -29,8 +30,8 @@ from community.models import (
     ServiceRequest,
     ServiceRequestPhoto,
 )
-from datagov import objections
-from datagov.models import Objection
+from datagov import objections, sharing
+from datagov.models import Dataset, Grant, Objection, SharingRequest
 from governance.clients import register
 from governance.models import ApiClient, ApiToken
 from grid.admin import ScopedAdminMixin
@@ -236,7 +237,22 @@ def _out_of_scope_samples(home_grids, other_street, neighbour):
             kind="wrong_address",
             text="门牌号有误",
         ),
+        **_sharing_samples(home_grids),
     }
+
+
+def _sharing_samples(home_grids):
+    """The transport bureau's request for the households of grid2's grid, and its grant
+    (datagov/sharing.py): seen by grid2's worker (their area), not by grid1's."""
+    users = get_user_model().objects
+    today = timezone.localdate()
+    request = sharing.submit(
+        actor=users.get(username="transport"), dataset=Dataset.objects.get(key="grid.household"),
+        field_names=["number"], purpose="调研", area=home_grids[1], starts_on=today,
+        ends_on=today, department=Department.objects.get(name="区交通运输局"),
+    )  # fmt: skip
+    grant = sharing.approve(request, actor=users.get(username="admin"))
+    return {SharingRequest: request, Grant: grant}
 
 
 def _open311_sample(home_grids):

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('datagov', '0001_initial'),
+        ('datagov', '0002_sharing_requests'),
         ('grid', '0007_personal_data_allowances'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from cases.demo import build_categories, build_history, build_open_dispatches
 from cases.models import Category
 from community.demo import build_activity, build_catalogue
 from datagov.catalogue import count_records
-from datagov.demo import build_objections
+from datagov.demo import build_objections, build_sharing
 from grid.demo import DISTRICT_CODE, HOME_COMMUNITY, build_demo
 from grid.models import Area
 from grid.population import DEFAULT_SEED, seed_population
@@ -87,6 +87,8 @@ class Command(BaseCommand):
         # The resource catalogue with its owners, record counts and the open statistics'
         # population counts, at once rather than at the first hourly count.
         count_records()
+        # One sharing request of the transport bureau, waiting for the community's decision.
+        shared = build_sharing()
         self.stdout.write(self.style.SUCCESS("Demo district 黄埔区 is ready."))
         self.stdout.write(
             f"Case categories: {Category.objects.filter(parent__isnull=False).count()} in "
@@ -110,6 +112,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Community services: {activity['requests']} requests and "
                 f"{activity['visits']} care visits in {HOME_COMMUNITY}."
+            )
+        if shared is not None:
+            self.stdout.write(
+                f"Data sharing: request #{shared.pk} of {shared.department} for the households "
+                f"of {shared.area}, {shared.get_status_display()}."
             )
         self.stdout.write(f"Demo logins (password for all: {password}):")
         for login in logins:
