@@ -25,6 +25,7 @@ import django_filters
 from django import forms
 from django.apps import apps
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -179,6 +180,7 @@ class AccessReviewView(LoginRequiredMixin, View):
             next_query = query.urlencode()
         for entry in page:
             entry.model_label = _model_labels().get(entry.model, entry.model)
+            entry.field_labels = _field_labels(entry.model, entry.fields)
             entry.grant_id = _grant_of(entry.detail)
         csv_query = request.GET.copy()
         csv_query.pop("before", None)
@@ -241,6 +243,24 @@ class AccessExportView(AccessReviewView):
 def _model_labels() -> dict[str, str]:
     """Record type (a model's class name, as the audit log holds it) → its name in words."""
     return {model.__name__: model._meta.verbose_name for model in apps.get_models()}
+
+
+@cache
+def _models_by_name() -> dict[str, type]:
+    return {model.__name__: model for model in apps.get_models()}
+
+
+def _field_labels(model_name: str, fields: str) -> str:
+    """ "id_number,phone" of a Person → "身份证号、电话": the audit log keeps field names, a reviewer
+    reads the fields' names in words (a name no model has any more is shown as it is)."""
+    model = _models_by_name().get(model_name)
+    labels = []
+    for name in filter(None, (part.strip() for part in fields.split(","))):
+        try:
+            labels.append(str(model._meta.get_field(name).verbose_name) if model else name)
+        except FieldDoesNotExist:
+            labels.append(name)
+    return "、".join(labels)
 
 
 def _grant_of(detail: str) -> int | None:

@@ -216,3 +216,15 @@ def test_alerts_are_listed_for_the_auditors(grant):
     html = _page("supervisor").get("/datagov/access/").content.decode()
 
     assert "data-alerts" in html
+
+
+def test_the_review_names_the_fields_in_words(grant, family):
+    _reads(grant, family)
+    reveal = AuditEntry.objects.get(action="reveal")
+    assert "id_number" in reveal.fields  # the log keeps the names
+
+    html = _page("supervisor").get("/datagov/access/").content.decode()
+
+    cell = html.split(f'data-entry="{reveal.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "证件号码" in cell
+    assert ">id_number" not in cell
