@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from cases.models import Case, Category, Dispatch, Notification, Urgency
-from grid.filtersets import FilterSet, IdOrCodeFilter, SubtreeFilter
+from grid.filtersets import FilterSet, IdOrCodeFilter, SubtreeFilter, UtcDateTimeFilter
 from grid.jurisdiction import restrict
 from grid.lookups import id_or_code
 from grid.memo import Memo
@@ -126,9 +126,9 @@ class CaseFilterSet(FilterSet):
     category = CategoryFilter(label=gettext_lazy("Category code or id (a main class: all of it)"))
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
     overdue = django_filters.BooleanFilter(field_name="is_overdue")
-    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
-    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    due_before = UtcDateTimeFilter(field_name="due_at", lookup_expr="lt")
     department = DispatchedToFilter(
         queryset=_departments_of_request, label=gettext_lazy("Dispatched to the department")
     )

@@ -251,8 +251,8 @@ def _models_by_name() -> dict[str, type]:
 
 
 def _field_labels(model_name: str, fields: str) -> str:
-    """ "id_number,phone" of a Person → "身份证号、电话": the audit log keeps field names, a reviewer
-    reads the fields' names in words (a name no model has any more is shown as it is)."""
+    """A Person's "id_number,phone" → "证件号码、电话": the audit log keeps field names, a
+    reviewer reads them in words (a name no model has any more is shown as it is)."""
     model = _models_by_name().get(model_name)
     labels = []
     for name in filter(None, (part.strip() for part in fields.split(","))):

@@ -539,13 +539,34 @@ def test_the_overdue_filter_finds_cases_marked_overdue(login, mixed_cases):
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "lost"}, {"category": "9999"}, {"within": 999999}, {"reported_after": "soon"}],
+    [
+        {"status": "lost"},
+        {"category": "9999"},
+        {"within": 999999},
+        {"reported_after": "soon"},
+        {"reported_after": "0001-01-01T00:30:00+01:00"},  # before the calendar in UTC
+    ],
 )
 def test_a_bad_filter_value_is_a_400_on_its_parameter(login, params):
     response = login("district").get("/api/cases/", params)
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == list(params)
+
+
+def test_a_moment_with_any_offset_python_reads_is_filtered_in_utc(login, mixed_cases):
+    """PostgreSQL takes offsets up to ±15:59; Python reads up to ±23:59. Schemathesis found
+    "…+20:35" answered with a 500."""
+    response = login("district").get(
+        "/api/cases/",
+        {"reported_before": "0717-03-20T06:52:31+20:35", "due_before": "9999-12-31T23:00:00-05:00"},
+    )
+
+    assert response.status_code == 400  # 9999-12-31 23:00 −05:00 is past the calendar in UTC
+    assert list(response.json()["errors"]) == ["due_before"]
+    far = login("district").get("/api/cases/", {"reported_before": "0717-03-20T06:52:31+20:35"})
+    assert far.status_code == 200
+    assert far.json()["results"] == []
 
 
 def test_a_filter_cannot_name_an_area_or_department_outside_the_jurisdiction(login, home_grids):
