@@ -186,3 +186,17 @@ def test_the_inbox_without_a_known_state_names_none(day, query):
     body = signed_in("transport").get("/console/dispatches/", query).content.decode()
 
     assert "data-dispatch-state" not in body
+
+
+def test_a_wrong_value_is_a_chip_as_given_that_removes_it(day):
+    client = signed_in("grid1")
+
+    response = client.get("/console/cases/", {"view": "held", "level": "<b>9</b>", "due": "today"})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert numbers_in(body) == []  # a wrong filter lists nothing, as before
+    text, query = chips(body)[("level", "<b>9</b>")]
+    assert text == "层级：<b>9</b>"  # escaped on the page, unescaped by chips()
+    assert "<b>9</b>" not in body
+    assert query == {"view": ["held"], "due": ["today"]}
