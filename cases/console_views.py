@@ -42,6 +42,7 @@ from django.views.generic import DetailView, ListView
 from cases import phrases, policies, services
 from cases.calendar import WorkCalendar
 from cases.console import dispatches as dispatch_cards
+from cases.console import queue_filters
 from cases.console.queues import DUE_TODAY, dispatch_state, due_today, late_cases
 from cases.console_forms import (
     CallbackForm,
@@ -464,6 +465,13 @@ class QueueFilterSet(CaseFilterSet):
         self.filters["q"].label = gettext_lazy("Number or title")
         self.filters["urgency"].label = gettext_lazy("Urgency")
         self.filters["urgency"].extra["empty_label"] = gettext_lazy("Any urgency")
+        # The filters the form does not show still name themselves on their chips.
+        self.filters["level"].label = gettext_lazy("Level")
+        self.filters["holder_within"].label = gettext_lazy("Held by")
+        self.filters["department"].label = gettext_lazy("Dispatched to")
+        self.filters["reported_after"].label = gettext_lazy("Reported from")
+        self.filters["reported_before"].label = gettext_lazy("Reported until")
+        self.filters["due_before"].label = gettext_lazy("Due before")
         self.filters["category"].extra["widget"] = PlainSelect(choices=self._category_choices())
         for name in ("within", "urgency", "sort"):
             self.filters[name].extra["widget"] = PlainSelect
@@ -615,6 +623,10 @@ class CaseQueueView(ConsoleMixin, ListView):
             next_query=query.urlencode() if following else None,
             bulk_report=self.request.session.pop("bulk_report", None),
             any_acceptable=any(case.can_accept for case in rows),
+            # Every filter applied, removable one by one; those without a field in the form
+            # carried by it (cases/console/queue_filters.py).
+            chips=queue_filters.active_filters(self.filterset, self.request.GET),
+            hidden_filters=queue_filters.hidden_filters(self.filterset, self.request.GET),
         )
         return context
 
@@ -985,6 +997,8 @@ def inbox_page(request, queryset, *, bound=None, status: int = 200, alert: str =
         "shown": shown,
         "show_choices": DispatchFilter.CHOICES,
         "has_department": bool(department_ids_of(user)) or user.is_superuser,
+        # ?state= (a workbench tile's link): said on the page, with the way back to all.
+        "state": queue_filters.dispatch_state_shown(request.GET),
         "alert": alert,
         "origin": "inbox",
     }

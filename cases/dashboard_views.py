@@ -103,14 +103,29 @@ def styled(table: reports.Table) -> reports.Table:
 
 
 def ungraded(table: reports.Table, count_key: str) -> reports.Table:
-    """Mark the rows of a ranking with too few cases to grade (cases/periods.py): they keep
-    their figures but show no traffic light, only the note how few cases they had."""
+    """The rows of a ranking with too few cases to grade (cases/periods.py, marked by
+    cases/reports.py) keep their figures but show no traffic light, only the note how few
+    cases they had."""
     for row in table.rows:
-        row["too_few"] = not periods.gradeable(row[count_key])
         if row["too_few"]:
             row["style"] = "secondary"
             row["cases"] = row[count_key] or 0
+    table.meta["too_few"] = any(row["too_few"] for row in table.rows)  # a footnote says why
     return table
+
+
+def unit_grade(summary: reports.Table) -> dict:
+    """The unit's own light on a page: its Bootstrap colour, or, with too few cases received
+    in the period to grade (cases/periods.py), grey and how few (`too_few`)."""
+    received = next(row["value"] for row in summary.rows if row["key"] == "received")
+    graded = periods.gradeable(received)
+    return {
+        "graded": graded,
+        "too_few": None if graded else received or 0,
+        "grade_style": GRADE_STYLES.get(summary.meta["grade"], "secondary")
+        if graded
+        else "secondary",
+    }
 
 
 def shown_row(row: dict, keys) -> dict:
@@ -361,19 +376,13 @@ class DashboardView(AreaPage):
         tiles = {row["key"]: row for row in summary.rows}
         child_level = min(unit.level + 1, Area.Level.GRID)
         below = self.get_queryset().filter(path__startswith=unit.path)
-        received = tiles["received"]["value"]
-        graded = periods.gradeable(received)
         ranking = styled(reports.area_ranking(below, child_level, period, category=category))
         ungraded(ranking, "received")
         return {
             **self.unit_context(unit),
             "summary": summary,
             "tiles": [tile(tiles[key]) for key in TILES],
-            "graded": graded,
-            "too_few": None if graded else received or 0,
-            "grade_style": GRADE_STYLES.get(summary.meta["grade"], "secondary")
-            if graded
-            else "secondary",
+            **unit_grade(summary),
             "ranking": ranking,
             "child_level": child_level,
             "trend": reports.trend(unit, period, category=category),
@@ -424,6 +433,9 @@ class WallScreenView(AreaPage):
                     "updated": str(_("Updated %(time)s")),
                     "offline": str(_("No connection; showing the last figures. Retrying…")),
                     "no_overdue": str(_("No case is overdue.")),
+                    # A ranked unit with too few cases to grade (reports' `too_few`).
+                    "too_few": str(_("too few")),
+                    "too_few_note": str(_("Too few cases in this period (%(n)s) to grade")),
                 },
             },
         )
@@ -452,7 +464,7 @@ class MonthlyReportView(AreaPage):
         ranking = None
         if child_level <= Area.Level.GRID:
             below = self.get_queryset().filter(path__startswith=unit.path)
-            ranking = styled(reports.area_ranking(below, child_level, month))
+            ranking = ungraded(styled(reports.area_ranking(below, child_level, month)), "received")
         categories = reports.categories(unit, month)
         categories.rows = [shown_row(row, reports.CATEGORY_COLUMNS) for row in categories.rows]
         # The departments serving the unit itself (a street's offices, a district's bureaus):
@@ -462,13 +474,17 @@ class MonthlyReportView(AreaPage):
         if departments.exists():
             department_ranking = styled(reports.department_ranking(departments, month))
             department_ranking.rows = [r for r in department_ranking.rows if r["dispatched"]]
+            ungraded(department_ranking, "dispatched")
         context.update(
             **self.unit_context(unit),
             form=form,
             unit=unit,
             month=month,
             summary=summary,
-            grade_style=GRADE_STYLES.get(summary.meta["grade"], "secondary"),
+            # A unit (or a row of a ranking) with too few cases is not graded, as on the
+            # dashboard.
+            **unit_grade(summary),
+            min_cases_to_grade=periods.MIN_CASES_TO_GRADE,
             measures=list(rows.values()),
             headlines=[rows[key] for key in REPORT_HEADLINES],
             supervision=[rows[key] for key in REPORT_SUPERVISION],

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases import metrics
+from cases import metrics, periods
 from cases.metrics import Counters, Period
 from cases.models import Case, Category, ScoreWeight
 from cases.rollups import OPEN_STATUSES
@@ -45,6 +45,8 @@ RANKED = {
         "overdue",
     ],
 }
+# The count a unit's grade needs enough of (cases/periods.py: MIN_CASES_TO_GRADE).
+GRADED_BY = {AREA: "received", DEPARTMENT: "dispatched"}
 TREND = ["received", "accepted", "closed", "overdue", "closure_rate", "on_time_rate"]
 TREND += ["satisfaction_rate"]
 CATEGORY_COLUMNS = ["received", "closed", "open", "overdue", "closure_rate", "on_time_rate"]
@@ -222,6 +224,8 @@ def _ranked(kind: str, units: dict, table: dict[int, Counters]) -> list[dict]:
                 **{key: measured[key] for key in RANKED[kind]},
                 "score": points,
                 "grade": metrics.grade(points),
+                # Too few cases to grade: every screen shows the row grey, with no light.
+                "too_few": not periods.gradeable(measured[GRADED_BY[kind]]),
             }
         )
     return metrics.rank(rows)

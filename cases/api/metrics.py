@@ -196,6 +196,9 @@ RANKING = _table(
         "code": serializers.CharField(),
         "score": SCORE,
         "grade": GRADE,
+        "too_few": serializers.BooleanField(
+            help_text="Too few cases (or dispatches) in the period to grade: show no light"
+        ),
     },
     {
         "level": RankedLevelField(),

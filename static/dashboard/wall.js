@@ -78,10 +78,20 @@
     });
   }
 
+  // A unit with too few cases in the period to grade (the API's `too_few`, the rule of
+  // cases/periods.py) is grey and marked so, never red or green.
   function showRanking(table) {
     var body = document.querySelector("[data-ranking]");
     body.replaceChildren.apply(body, table.rows.slice(0, 10).map(function (r) {
-      return row([r.rank || "–", r.name, r.score === null ? "–" : r.score.toFixed(1)],
+      var score = r.score === null ? "–" : r.score.toFixed(1);
+      if (r.too_few) {
+        var tr = row([r.rank || "–", r.name, score + " · " + config.texts.too_few],
+                     ["wall-rank", "", "text-end wall-too-few"]);
+        tr.dataset.tooFew = "1";
+        tr.title = config.texts.too_few_note.replace("%(n)s", r.received);
+        return tr;
+      }
+      return row([r.rank || "–", r.name, score],
                  ["wall-rank", "", "text-end wall-grade-" + (r.grade || "none")]);
     }));
   }
