@@ -127,5 +127,7 @@ def test_a_running_import_page_polls_its_progress_without_inline_code(visit, hom
 def test_the_api_docs_work_under_the_policy(visit):
     page, violations = visit("admin", "/api/docs/")
     expect(page.locator(".opblock").first).to_be_visible()
-    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    # A tag's heading: past about 130 operations Swagger UI draws the list virtually (only the
+    # tags in view, without the .opblock-tag-section wrapper), so the heading is what is sure.
+    expect(page.locator(".opblock-tag").first).to_be_visible()
     assert not violations(), violations()
