@@ -104,6 +104,11 @@ def main() -> None:
         DEBUG=False, ALLOWED_HOSTS=["testserver"], SANHUA_OPEN_DATA_RATE="1000000/min"
     ):
         results = measure(options.samples)
+        # What beat runs ahead of the cache's expiry: every table, each language.
+        started = time.perf_counter()
+        kept = openstats.refresh()
+        took["refresh_s"] = round(time.perf_counter() - started, 2)
+        took["refresh_tables"] = kept
     print(f"{'open statistics (district)':<32} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, figures in results.items():
         print(f"{name:<32} {figures['p50_ms']:>8} {figures['p95_ms']:>8} {figures['p99_ms']:>8}")
