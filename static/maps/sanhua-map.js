@@ -301,9 +301,11 @@
           swatch.style.background = colour;
           var label = L.DomUtil.create("span", "", row);
           if (index === 0) { label.textContent = "0"; return; }
+          // The whole numbers heatColour gives this colour: above (index − 1)/steps of the
+          // maximum, up to index/steps of it; none when the maximum is small.
           var low = Math.floor((index - 1) * heatMax / steps) + 1;
-          var high = Math.ceil(index * heatMax / steps);
-          label.textContent = low >= high ? String(high) : low + "–" + high;
+          var high = Math.floor(index * heatMax / steps);
+          label.textContent = high < low ? "–" : low === high ? String(low) : low + "–" + high;
         });
         return box;
       };

@@ -285,6 +285,25 @@ def test_the_wall_screen_map_reads_from_across_the_room(as_user, live_server, de
         "e => parseFloat(getComputedStyle(e).fontSize)"
     )
     assert legend_size >= 20
+    # Each legend row names exactly the counts drawn in its colour: no count in two rows.
+    rows = page.locator("#wall-map .sanhua-map-legend-row").evaluate_all(
+        "rows => rows.map(r => [r.children[0].style.background, r.children[1].textContent])"
+    )
+    ranges = []
+    for colour, label in rows[1:]:
+        if label != "–":
+            low, _dash, high = label.partition("–")
+            ranges.append((int(low), int(high or low), colour))
+    counts = [n for low, high, _c in ranges for n in range(low, high + 1)]
+    assert counts == list(range(1, counts[-1] + 1))  # every count once, in order
+    for low, high, colour in ranges:
+        for n in range(low, high + 1):
+            drawn = page.evaluate(
+                "([n, max]) => { const s = document.createElement('span');"
+                " s.style.background = SanhuaMap.heatColour(n, max); return s.style.background; }",
+                [n, counts[-1]],
+            )
+            assert drawn == colour, (n, colour, drawn)
     expect(page.locator("#wall-map .marker-cluster, #wall-map .sanhua-case").first).to_be_visible()
     assert fits_the_screen(page)
     page.wait_for_timeout(500)
