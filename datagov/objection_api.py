@@ -22,6 +22,7 @@ from datagov import objections
 from datagov.models import Objection
 from datagov.objection_forms import CorrectionForm, ObjectionFilterSet
 from governance.rest import error_response
+from grid.api.scoping import DetailInScopeMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 
 CONFLICT = OpenApiResponse(description=gettext_lazy("The objection was resolved already"))
@@ -103,6 +104,7 @@ def _parse(serializer_class, request) -> dict:
 
 
 class ObjectionViewSet(
+    DetailInScopeMixin,
     JurisdictionScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -116,19 +118,6 @@ class ObjectionViewSet(
     queryset = Objection.objects.select_related("grid", "raised_by", "resolved_by").order_by("-id")
     filter_backends = [DjangoFilterBackend]
     filterset_class = ObjectionFilterSet
-
-    def filter_queryset(self, queryset):
-        # Filters narrow the list only: a detail (or a step on one) reaches any row in scope.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        # A detail URL answers 404 for a row out of scope before it says which methods it
-        # allows, so no method can confirm that an id of another area exists.
-        if self.lookup_field in kwargs:
-            self.get_object()
-        return super().http_method_not_allowed(request, *args, **kwargs)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

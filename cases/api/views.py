@@ -51,6 +51,7 @@ from cases.models import (
 from cases.photos import photo_response
 from cases.prefetch import prefetch_existing, with_relation_flags
 from governance.pagination import KeysetPagination
+from grid.api.scoping import DetailInScopeMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Building, Household, Person
 
@@ -87,21 +88,8 @@ def _read_version(request) -> int | None:
     return None
 
 
-class ScopedWorkflowViewSet(JurisdictionScopedMixin, viewsets.GenericViewSet):
+class ScopedWorkflowViewSet(DetailInScopeMixin, JurisdictionScopedMixin, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
-
-    def filter_queryset(self, queryset):
-        # Filters narrow lists only: a detail (or a step on one) reaches any row in scope.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        # A detail URL answers 404 for a row out of scope before it says which methods it
-        # allows, so no method can confirm that an id of another area exists.
-        if self.lookup_field in kwargs:
-            self.get_object()
-        return super().http_method_not_allowed(request, *args, **kwargs)
 
 
 CASE_DETAIL_PREFETCH = [

@@ -26,6 +26,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from grid import codes, idnumbers, limits, policies, registry
+from grid.api.scoping import DetailInScopeMixin
 from grid.api.serializers import AreaBriefSerializer
 from grid.jurisdiction import JurisdictionScopedMixin, areas_visible_to, restrict
 from grid.models import (
@@ -613,6 +614,7 @@ def _without_none(data: dict) -> dict:
 
 
 class RegistryViewSet(
+    DetailInScopeMixin,
     JurisdictionScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -623,20 +625,6 @@ class RegistryViewSet(
     jurisdiction_path = "grid__path"
     filter_backends = [DjangoFilterBackend]
     pagination_class = RegistryCursorPagination
-
-    def filter_queryset(self, queryset):
-        # Filters narrow lists only: a detail (or an action on one) reaches any row in scope,
-        # a deceased person included.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        # A detail URL answers 404 for a row out of scope before it says which methods it
-        # allows, so no method can confirm that an id of another grid exists.
-        if self.lookup_field in kwargs:
-            self.get_object()
-        return super().http_method_not_allowed(request, *args, **kwargs)
 
 
 class BuildingViewSet(mixins.CreateModelMixin, RegistryViewSet):

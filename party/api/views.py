@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from governance.rest import stale_version_response
 from grid import registry
+from grid.api.scoping import DetailInScopeMixin
 from grid.jurisdiction import JurisdictionScopedMixin
 from grid.models import Area
 from party import selectors, services
@@ -54,6 +55,7 @@ def _parse(serializer_class, request, **kwargs) -> dict:
 
 
 class PartyViewSet(
+    DetailInScopeMixin,
     JurisdictionScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -62,19 +64,6 @@ class PartyViewSet(
     """Lists and details of one kind of party row, in the caller's jurisdiction."""
 
     filter_backends = [DjangoFilterBackend]
-
-    def filter_queryset(self, queryset):
-        # Filters narrow lists only: a detail (or a step on one) reaches any row in scope.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        # A detail URL answers 404 for a row out of scope before it says which methods it
-        # allows, so no method can confirm that an id of another area exists.
-        if self.lookup_field in kwargs:
-            self.get_object()
-        return super().http_method_not_allowed(request, *args, **kwargs)
 
     def handle_exception(self, exc):
         if isinstance(exc, VisitConflict):
