@@ -296,7 +296,10 @@
   function showLocation() {
     var where = current.location;
     // The form's small map (static/maps/sanhua-map.js) follows the position it shows.
-    if (where) document.dispatchEvent(new CustomEvent("sanhua:location", { detail: where }));
+    if (where) {
+      document.sanhuaLastLocation = where;  // for a map drawn after this moment
+      document.dispatchEvent(new CustomEvent("sanhua:location", { detail: where }));
+    }
     setText("location-status", where
       ? t("located", { n: where.accuracy }) + " · " + where.lat.toFixed(5) + ", " + where.lng.toFixed(5)
       : t("locating"));

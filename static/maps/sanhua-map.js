@@ -288,28 +288,33 @@
     }
 
     function showLegend(labels) {
-      if (legend) legend.remove();
-      legend = L.control({ position: "topright" });
-      legend.onAdd = function () {
-        var box = L.DomUtil.create("div", "sanhua-map-legend");
-        var title = L.DomUtil.create("div", "sanhua-map-legend-title", box);
-        title.textContent = text(labels.open);
-        var steps = HEAT.length - 1;
-        HEAT.forEach(function (colour, index) {
-          var row = L.DomUtil.create("div", "sanhua-map-legend-row", box);
-          var swatch = L.DomUtil.create("span", "sanhua-map-legend-swatch", row);
-          swatch.style.background = colour;
-          var label = L.DomUtil.create("span", "", row);
-          if (index === 0) { label.textContent = "0"; return; }
-          // The whole numbers heatColour gives this colour: above (index − 1)/steps of the
-          // maximum, up to index/steps of it; none when the maximum is small.
-          var low = Math.floor((index - 1) * heatMax / steps) + 1;
-          var high = Math.floor(index * heatMax / steps);
-          label.textContent = high < low ? "–" : low === high ? String(low) : low + "–" + high;
-        });
-        return box;
-      };
-      legend.addTo(map);
+      // One box, refilled on each refresh (the wall's every minute): replacing it would leave
+      // whoever reads the legend at that moment holding a detached element.
+      if (!legend) {
+        legend = L.control({ position: "topright" });
+        legend.onAdd = function () { return L.DomUtil.create("div", "sanhua-map-legend"); };
+        legend.addTo(map);
+      }
+      fillLegend(legend.getContainer(), labels);
+    }
+
+    function fillLegend(box, labels) {
+      box.textContent = "";
+      var title = L.DomUtil.create("div", "sanhua-map-legend-title", box);
+      title.textContent = text(labels.open);
+      var steps = HEAT.length - 1;
+      HEAT.forEach(function (colour, index) {
+        var row = L.DomUtil.create("div", "sanhua-map-legend-row", box);
+        var swatch = L.DomUtil.create("span", "sanhua-map-legend-swatch", row);
+        swatch.style.background = colour;
+        var label = L.DomUtil.create("span", "", row);
+        if (index === 0) { label.textContent = "0"; return; }
+        // The whole numbers heatColour gives this colour: above (index − 1)/steps of the
+        // maximum, up to index/steps of it; none when the maximum is small.
+        var low = Math.floor((index - 1) * heatMax / steps) + 1;
+        var high = Math.floor(index * heatMax / steps);
+        label.textContent = high < low ? "–" : low === high ? String(low) : low + "–" + high;
+      });
     }
 
     // Open cases as markers, [lng, lat, overdue] (the metrics API's points), clustered.
@@ -488,6 +493,10 @@
     document.addEventListener("sanhua:grid", function (event) {
       controller.highlight((event.detail || {}).id).fit();
     });
+    // What the form announced before the map was drawn (a position kept from the last visit is
+    // announced as the form starts, before this script has even run).
+    var last = document.sanhuaLastLocation;
+    if (last && typeof last.lng === "number") controller.position(last.lng, last.lat, last.accuracy);
     var select = document.getElementById("report-grid");
     if (select) {
       var show = function () { controller.highlight(select.value || null).fit(); };

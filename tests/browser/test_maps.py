@@ -345,6 +345,32 @@ def test_the_report_form_shows_the_worker_and_their_grid_on_a_small_map(
     context.close()
 
 
+def test_a_position_found_before_the_map_is_drawn_still_shows_on_it(
+    browser, browser_context_args, sign_in, live_server, demo
+):
+    """The form may locate the worker before the map's script has run (a slow phone, a
+    position kept from the last visit): the map picks up what was announced before it."""
+    grid = grid_of("grid1")
+    context = browser.new_context(
+        **{**browser_context_args, "viewport": PHONE},
+        geolocation={"longitude": grid.centroid_lng, "latitude": grid.centroid_lat, "accuracy": 15},
+        permissions=["geolocation"],
+    )
+    sign_in(context, "grid1")
+    page = context.new_page()
+
+    def late(route):
+        page.wait_for_timeout(1500)  # the position is found meanwhile
+        route.continue_()
+
+    page.route("**/maps/sanhua-map*.js", late)
+    page.goto(f"{live_server.url}/field/report/")
+
+    expect(page.locator("#field-map[data-ready='1']")).to_be_visible()
+    assert wait_until(page, "!!document.getElementById('field-map').dataset.position")
+    context.close()
+
+
 # The datum shift
 
 
