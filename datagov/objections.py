@@ -42,24 +42,15 @@ MODELS = {
     Objection.RecordType.HOUSE: House,
     Objection.RecordType.BUILDING: Building,
 }
-# A person's fields an objection's correction may change (registry.update_person checks the
-# values): not the ID number and phones, which have their own audited ways, nor where the person
-# lives, which only the life events (move out, change household) change.
-PERSON_CORRECTIONS = (
-    "name",
-    "former_name",
-    "sex",
-    "birth_date",
-    "ethnicity",
-    "native_place",
-    "marital_status",
-    "political_status",
-    "education",
-    "occupation",
-    "employer",
-    "population_type",
-    "registered_address",
-    "current_address",
+# A person's fields an objection's correction may change: the registry's own (registry.update_person
+# checks the values), but not the identity, the phones and the religion, which have their own
+# audited ways, nor whether the person lives apart from the household, which the life events
+# change. In the model's order, so forms list them as the person's page does.
+NOT_BY_OBJECTION = {"id_type", "id_number", "phone", "other_phone", "religion", "is_separated"}
+PERSON_CORRECTIONS = tuple(
+    field.name
+    for field in Person._meta.fields
+    if field.name in registry.PERSON_FIELDS and field.name not in NOT_BY_OBJECTION
 )
 UPDATE, MOVE_OUT, DEATH = "update", "move_out", "death"
 CORRECTIONS = {
